@@ -1,0 +1,1 @@
+//! Runnable examples of axum-conditional live in `examples/`.

@@ -1,0 +1,1 @@
+//! Integration tests of axum-conditional live in `tests/`.

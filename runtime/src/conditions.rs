@@ -1,0 +1,105 @@
+//! The conditional fields of one request, kept without the rest of its headers.
+
+use http::{HeaderMap, HeaderValue, Method};
+
+use crate::evaluate::{Field, FieldLines, evaluate_fields};
+use crate::list::{Member, Members};
+use crate::{Outcome, Policy, Resource};
+
+/// The conditional fields of a request (`If-Match`, `If-None-Match`, `If-Modified-Since`,
+/// `If-Unmodified-Since`, `If-Range`, `Range`) and its method, kept apart from the rest of the
+/// headers so that they can be evaluated after the request has been taken apart.
+///
+/// Building one clones only those field values; a `HeaderValue` received from the network
+/// shares its bytes, so the clone is a reference-count increment. With the `axum` feature it
+/// is an infallible extractor:
+///
+/// ```
+/// use axum_conditional::{Conditions, ETag, Outcome, Policy, Resource};
+///
+/// async fn handler(conditions: Conditions) -> &'static str {
+///     let resource = Resource::new(Some(ETag::from_version(1)), None);
+///     match conditions.evaluate(&resource, Policy::new()) {
+///         Outcome::NotModified => "your copy is current",
+///         _ => "something else",
+///     }
+/// }
+/// # let _: axum::routing::MethodRouter = axum::routing::get(handler);
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct Conditions {
+    method: Method,
+    fields: [Lines; 6],
+}
+
+/// The field lines of one field: nearly always zero or one, so the first is kept inline and
+/// the rest only allocate when a client really sends several.
+#[derive(Clone, Debug, Default)]
+struct Lines {
+    first: Option<HeaderValue>,
+    more: Vec<HeaderValue>,
+}
+
+impl Conditions {
+    /// Copies the method and the conditional fields of a request.
+    pub fn from_request_parts(method: &Method, headers: &HeaderMap) -> Self {
+        let fields = Field::ALL.map(|field| {
+            let mut values = headers.get_all(field.header_name()).into_iter();
+            let first = values.next().cloned();
+            Lines {
+                first,
+                more: values.cloned().collect(),
+            }
+        });
+        Self {
+            method: method.clone(),
+            fields,
+        }
+    }
+
+    /// The request method.
+    pub fn method(&self) -> &Method {
+        &self.method
+    }
+
+    /// Evaluates these conditions against the resource's current state; the same as
+    /// [`evaluate`](crate::evaluate) on the original request.
+    pub fn evaluate(&self, resource: &Resource, policy: Policy) -> Outcome {
+        evaluate_fields(&self.method, self, resource, policy)
+    }
+
+    /// Whether the request carries any of `If-Match`, `If-None-Match`, `If-Modified-Since`,
+    /// `If-Unmodified-Since`.
+    pub fn is_conditional(&self) -> bool {
+        [
+            Field::IfMatch,
+            Field::IfNoneMatch,
+            Field::IfModifiedSince,
+            Field::IfUnmodifiedSince,
+        ]
+        .into_iter()
+        .any(|field| self.lines(field).next().is_some())
+    }
+
+    /// The members of `If-Match`, across all its field lines. After a successful evaluation a
+    /// write handler can read here which tag the client based its change on.
+    pub fn if_match(&self) -> impl Iterator<Item = Member<'_>> {
+        self.lines(Field::IfMatch).flat_map(Members::new)
+    }
+
+    /// The members of `If-None-Match`, across all its field lines.
+    pub fn if_none_match(&self) -> impl Iterator<Item = Member<'_>> {
+        self.lines(Field::IfNoneMatch).flat_map(Members::new)
+    }
+}
+
+impl FieldLines for Conditions {
+    fn lines(&self, field: Field) -> impl Iterator<Item = &[u8]> {
+        let lines = &self.fields[field as usize];
+        lines
+            .first
+            .iter()
+            .chain(&lines.more)
+            .map(HeaderValue::as_bytes)
+    }
+}

@@ -1,0 +1,302 @@
+//! The precondition evaluator: RFC 9110 §13.2.2, step by step.
+
+use http::{HeaderMap, Method, header};
+
+use crate::date::parse_http_date;
+use crate::etag::{Comparison, tag_eq};
+use crate::list::{Member, Members, trim_ows};
+use crate::outcome::{Condition, Failure, Outcome, RangeDecision, Reason, Requirement};
+use crate::{Policy, Resource};
+
+/// The request fields the evaluator reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Field {
+    IfMatch,
+    IfNoneMatch,
+    IfModifiedSince,
+    IfUnmodifiedSince,
+    IfRange,
+    Range,
+}
+
+impl Field {
+    pub(crate) const ALL: [Field; 6] = [
+        Field::IfMatch,
+        Field::IfNoneMatch,
+        Field::IfModifiedSince,
+        Field::IfUnmodifiedSince,
+        Field::IfRange,
+        Field::Range,
+    ];
+
+    pub(crate) fn header_name(self) -> header::HeaderName {
+        match self {
+            Field::IfMatch => header::IF_MATCH,
+            Field::IfNoneMatch => header::IF_NONE_MATCH,
+            Field::IfModifiedSince => header::IF_MODIFIED_SINCE,
+            Field::IfUnmodifiedSince => header::IF_UNMODIFIED_SINCE,
+            Field::IfRange => header::IF_RANGE,
+            Field::Range => header::RANGE,
+        }
+    }
+}
+
+/// A source of request field lines: a whole `HeaderMap`, or the few lines the
+/// [`Conditions`](crate::Conditions) extractor kept.
+pub(crate) trait FieldLines {
+    /// Every field line of `field`, in order (RFC 9110 §5.3: together they form one list).
+    fn lines(&self, field: Field) -> impl Iterator<Item = &[u8]>;
+}
+
+impl FieldLines for HeaderMap {
+    fn lines(&self, field: Field) -> impl Iterator<Item = &[u8]> {
+        self.get_all(field.header_name())
+            .into_iter()
+            .map(|value| value.as_bytes())
+    }
+}
+
+/// Evaluates the conditional request headers of a request against the resource's current
+/// state, as RFC 9110 §13.2.2 orders them.
+///
+/// Call it after the request's ordinary checks (routing, authentication, authorization,
+/// validation of the target) and before reading the request content or doing anything with a
+/// side effect (§13.2.1). It reads `If-Match`, `If-None-Match`, `If-Modified-Since`,
+/// `If-Unmodified-Since`, `If-Range` and `Range`, every field line of each; it allocates
+/// nothing and never panics, whatever bytes the headers hold.
+///
+/// The rules, with the choices RFC 9110 leaves open:
+///
+/// 1. `CONNECT`, `OPTIONS` and `TRACE` ignore every condition (§13.2.1). `HEAD` is `GET`.
+/// 2. A `DELETE` of a resource that does not exist proceeds without looking at its conditions:
+///    without them the answer would be 404, and §13.2.1 says preconditions are then ignored.
+///    (A handler that answers 2xx there reports "already deleted", which §13.1.1 allows.)
+/// 3. With [`Policy::require_precondition`], an unsafe method carrying none of `If-Match`,
+///    `If-None-Match` or an `If-Unmodified-Since` that would be evaluated gets 428.
+/// 4. `If-Match` (§13.1.1): `*` alone is true when the resource exists, even without an
+///    entity-tag. A list is true when a member matches the current tag by strong comparison
+///    (weak with [`Policy::weak_if_match`]). Anything else is false, including an empty or
+///    malformed field and a `*` inside a list (invalid syntax, so it is skipped and only valid
+///    tags can pass). False gives 412, or [`Outcome::Deferred`] for a safe method on a missing
+///    resource.
+/// 5. Without `If-Match`, `If-Unmodified-Since` (§13.1.4) is evaluated when it is one valid
+///    HTTP-date and the resource has a modification date; it is false when the resource was
+///    modified after it.
+/// 6. A passing step 4 or 5 does not end evaluation. `If-None-Match` (§13.1.2) is false when
+///    the resource exists and the value is `*`, or a member matches the current tag by weak
+///    comparison. A `*` inside a list is read as `*` (the safe side: no overwrite, no stale
+///    200). Invalid members are skipped. False gives 304 on `GET`/`HEAD`, 412 otherwise.
+/// 7. Without `If-None-Match` (even an empty or malformed one), on `GET`/`HEAD`,
+///    `If-Modified-Since` (§13.1.3) is evaluated when it is one valid HTTP-date and the
+///    resource has a modification date; it is false (304) when the resource was not modified
+///    after it, including when the date is in the future.
+/// 8. On `GET` with `Range` and `If-Range` (§13.1.5), the range is honoured only if `If-Range`
+///    is an entity-tag that strongly matches, or a date exactly equal to a modification date
+///    declared strong ([`Resource::with_strong_last_modified`]).
+///
+/// Dates must be IMF-fixdate, RFC 850 or asctime, exactly as RFC 9110 §5.6.7 spells them
+/// (case, spacing and weekday included); anything else is invalid and ignored.
+///
+/// ```
+/// use axum_conditional::{evaluate, ETag, Outcome, Policy, Resource};
+/// use http::{HeaderMap, HeaderValue, Method, header};
+///
+/// let resource = Resource::new(Some(ETag::from_version(3)), None);
+/// let mut headers = HeaderMap::new();
+/// headers.insert(header::IF_NONE_MATCH, HeaderValue::from_static(r#"W/"2", "3""#));
+///
+/// let outcome = evaluate(&Method::GET, &headers, &resource, Policy::new());
+/// assert_eq!(outcome, Outcome::NotModified);
+/// ```
+pub fn evaluate(
+    method: &Method,
+    headers: &HeaderMap,
+    resource: &Resource,
+    policy: Policy,
+) -> Outcome {
+    evaluate_fields(method, headers, resource, policy)
+}
+
+pub(crate) fn evaluate_fields<F: FieldLines>(
+    method: &Method,
+    fields: &F,
+    resource: &Resource,
+    policy: Policy,
+) -> Outcome {
+    let proceed = Outcome::Proceed {
+        range: RangeDecision::NotRequested,
+    };
+    if matches!(*method, Method::CONNECT | Method::OPTIONS | Method::TRACE) {
+        return proceed;
+    }
+    if *method == Method::DELETE && !resource.exists() {
+        return proceed;
+    }
+    let get_or_head = matches!(*method, Method::GET | Method::HEAD);
+    let last_modified = resource.last_modified().map(|date| date.unix_seconds());
+    let has_if_match = present(fields, Field::IfMatch);
+    let has_if_none_match = present(fields, Field::IfNoneMatch);
+    let if_unmodified_since = match (has_if_match, last_modified) {
+        (false, Some(_)) => single_date(fields, Field::IfUnmodifiedSince),
+        _ => None,
+    };
+
+    if policy.requires_precondition()
+        && !get_or_head
+        && !has_if_match
+        && !has_if_none_match
+        && if_unmodified_since.is_none()
+    {
+        let requirement = Requirement::new(resource.exists(), last_modified.is_some());
+        return Outcome::PreconditionRequired(requirement);
+    }
+
+    // Steps 1 and 2.
+    let failure = if has_if_match {
+        let comparison = if policy.uses_weak_if_match() {
+            Comparison::Weak
+        } else {
+            Comparison::Strong
+        };
+        if_match(fields, resource, comparison)
+            .err()
+            .map(|reason| (Condition::IfMatch, reason))
+    } else {
+        match (if_unmodified_since, last_modified) {
+            (Some(since), Some(modified)) if modified > since => {
+                Some((Condition::IfUnmodifiedSince, Reason::Modified))
+            }
+            _ => None,
+        }
+    };
+    if let Some((condition, reason)) = failure {
+        let failure = Failure::new(condition, reason);
+        return if get_or_head && !resource.exists() {
+            Outcome::Deferred(failure)
+        } else {
+            Outcome::PreconditionFailed(failure)
+        };
+    }
+
+    // Steps 3 and 4.
+    if has_if_none_match {
+        if if_none_match_matches(fields, resource) {
+            return if get_or_head {
+                Outcome::NotModified
+            } else {
+                Outcome::PreconditionFailed(Failure::new(Condition::IfNoneMatch, Reason::Matched))
+            };
+        }
+    } else if get_or_head
+        && let (Some(since), Some(modified)) =
+            (single_date(fields, Field::IfModifiedSince), last_modified)
+        && modified <= since
+    {
+        return Outcome::NotModified;
+    }
+
+    // Step 5: range handling is defined for GET only (§14.2).
+    let range = if *method == Method::GET && present(fields, Field::Range) {
+        if !present(fields, Field::IfRange) || if_range(fields, resource) {
+            RangeDecision::Honour
+        } else {
+            RangeDecision::Ignore
+        }
+    } else {
+        RangeDecision::NotRequested
+    };
+    Outcome::Proceed { range }
+}
+
+fn present<F: FieldLines>(fields: &F, field: Field) -> bool {
+    fields.lines(field).next().is_some()
+}
+
+/// The date of a field that must hold exactly one HTTP-date, or `None` when it is absent,
+/// invalid, or has several field lines (RFC 9110 §13.1.3–4 say to ignore such a field).
+fn single_date<F: FieldLines>(fields: &F, field: Field) -> Option<i64> {
+    let mut lines = fields.lines(field);
+    let line = lines.next()?;
+    if lines.next().is_some() {
+        return None;
+    }
+    parse_http_date(trim_ows(line))
+}
+
+/// `If-Match` (RFC 9110 §13.1.1): `Ok` when true, the reason when false.
+fn if_match<F: FieldLines>(
+    fields: &F,
+    resource: &Resource,
+    comparison: Comparison,
+) -> Result<(), Reason> {
+    let mut members = 0usize;
+    let mut star = false;
+    let mut malformed = false;
+    for member in fields.lines(Field::IfMatch).flat_map(Members::new) {
+        members = members.saturating_add(1);
+        match member {
+            Member::Star => star = true,
+            Member::Tag { weak, opaque } => {
+                if resource
+                    .etag()
+                    .is_some_and(|current| tag_eq(current, weak, opaque, comparison))
+                {
+                    return Ok(());
+                }
+            }
+            Member::Invalid(_) => malformed = true,
+        }
+    }
+    let star_alone = star && members == 1;
+    match (star_alone, resource.exists()) {
+        (true, true) => Ok(()),
+        (_, false) => Err(Reason::NoCurrentRepresentation),
+        (false, true) if malformed || star => Err(Reason::Malformed),
+        (false, true) => Err(Reason::Mismatch),
+    }
+}
+
+/// Whether `If-None-Match` (RFC 9110 §13.1.2) matches, that is, whether the condition is false.
+fn if_none_match_matches<F: FieldLines>(fields: &F, resource: &Resource) -> bool {
+    let mut star = false;
+    for member in fields.lines(Field::IfNoneMatch).flat_map(Members::new) {
+        match member {
+            Member::Star => star = true,
+            Member::Tag { weak, opaque } => {
+                if resource
+                    .etag()
+                    .is_some_and(|current| tag_eq(current, weak, opaque, Comparison::Weak))
+                {
+                    return true;
+                }
+            }
+            Member::Invalid(_) => {}
+        }
+    }
+    star && resource.exists()
+}
+
+/// `If-Range` (RFC 9110 §13.1.5): whether the range may be honoured.
+fn if_range<F: FieldLines>(fields: &F, resource: &Resource) -> bool {
+    let mut lines = fields.lines(Field::IfRange);
+    let (Some(line), None) = (lines.next(), lines.next()) else {
+        return false;
+    };
+    let value = trim_ows(line);
+    // An entity-tag starts with a DQUOTE within its first three bytes; a date never does.
+    if value.iter().take(3).any(|&b| b == b'"') {
+        let mut members = Members::new(value);
+        return match (members.next(), members.next(), resource.etag()) {
+            (Some(Member::Tag { weak, opaque }), None, Some(current)) => {
+                tag_eq(current, weak, opaque, Comparison::Strong)
+            }
+            _ => false,
+        };
+    }
+    match (parse_http_date(value), resource.last_modified()) {
+        (Some(date), Some(modified)) => {
+            resource.has_strong_last_modified() && date == modified.unix_seconds()
+        }
+        _ => false,
+    }
+}

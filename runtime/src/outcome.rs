@@ -1,0 +1,239 @@
+//! What the evaluator decides, named after RFC 9110.
+
+use std::fmt;
+
+use http::HeaderName;
+use http::header;
+
+/// The evaluator's decision for one request (RFC 9110 §13.2.2).
+#[must_use = "an outcome other than `Proceed` must be answered in place of the handler"]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Outcome {
+    /// Every precondition passed or was ignored: perform the method.
+    Proceed {
+        /// Whether a `Range` header may be honoured (RFC 9110 §13.1.5, step 5 of §13.2.2).
+        range: RangeDecision,
+    },
+    /// The resource has no current representation, the method is safe (`GET`/`HEAD`), and
+    /// `If-Match` failed.
+    ///
+    /// RFC 9110 §13.2.1 says preconditions are ignored when the response without them would
+    /// not be 2xx, which for a missing resource is normally a 404. So: run the handler, keep a
+    /// non-2xx response, and replace a 2xx one with the 412 for this failure. A safe method has
+    /// no side effect, so running the handler first changes nothing.
+    Deferred(Failure),
+    /// 304 Not Modified: `If-None-Match` or `If-Modified-Since` found the client's copy current
+    /// on a `GET` or `HEAD` (RFC 9110 §13.1.2–3).
+    NotModified,
+    /// 412 Precondition Failed: do not perform the method (RFC 9110 §13.1.1–2, §13.1.4).
+    PreconditionFailed(Failure),
+    /// 428 Precondition Required (RFC 6585 §3): the policy demands a condition on unsafe
+    /// methods and the request carried none that would be evaluated.
+    PreconditionRequired(Requirement),
+}
+
+impl Outcome {
+    /// Whether the handler should run (`Proceed`, or `Deferred` whose final answer depends on
+    /// the handler's status).
+    pub fn runs_handler(&self) -> bool {
+        matches!(self, Outcome::Proceed { .. } | Outcome::Deferred(_))
+    }
+}
+
+/// Whether a `Range` request may be served partially (RFC 9110 §13.1.5, §14.2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RangeDecision {
+    /// No `Range` to consider: none was sent, or the method is not `GET` (the only method for
+    /// which RFC 9110 defines range handling).
+    NotRequested,
+    /// A `Range` was sent and either no `If-Range` came with it or `If-Range` matched: a range
+    /// may be served (206) if the handler supports it.
+    Honour,
+    /// `If-Range` did not match: ignore `Range` and send the whole representation (200).
+    Ignore,
+}
+
+impl RangeDecision {
+    /// Whether the handler may answer with a partial representation.
+    pub fn may_send_partial(self) -> bool {
+        self == RangeDecision::Honour
+    }
+}
+
+/// Which condition failed and why: the content of a 412.
+///
+/// Build one yourself when an atomic write finds that the version changed after the early
+/// check passed; see [`PreconditionFailed`](crate::problem::PreconditionFailed).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Failure {
+    condition: Condition,
+    reason: Reason,
+}
+
+impl Failure {
+    /// A failure of `condition` for `reason`.
+    pub const fn new(condition: Condition, reason: Reason) -> Self {
+        Self { condition, reason }
+    }
+
+    /// The failure an atomic write reports when the stored version changed between the early
+    /// check and the write: `If-Match`, [`Reason::ChangedDuringRequest`].
+    pub const fn changed_during_request() -> Self {
+        Self::new(Condition::IfMatch, Reason::ChangedDuringRequest)
+    }
+
+    /// The condition that was false.
+    pub const fn condition(&self) -> Condition {
+        self.condition
+    }
+
+    /// Why it was false.
+    pub const fn reason(&self) -> Reason {
+        self.reason
+    }
+}
+
+impl fmt::Display for Failure {
+    /// A sentence naming the header and the fact, as used in the `detail` of a 412 body.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let header = self.condition.as_str();
+        let fact = match (self.condition, self.reason) {
+            (Condition::IfNoneMatch, Reason::Matched) => {
+                "matches the current representation, so the request was not applied \
+                 (for a create-only request, the resource already exists)"
+            }
+            (_, Reason::Mismatch) => {
+                "does not list the current entity-tag (If-Match uses strong comparison: \
+                 a weak tag never matches); fetch the resource again to get its ETag"
+            }
+            (_, Reason::Malformed) => {
+                "is malformed: entity-tags are quoted, as in \"v7\" or W/\"v7\", or the value is *"
+            }
+            (_, Reason::NoCurrentRepresentation) => {
+                "requires a current representation, and the resource does not exist"
+            }
+            (_, Reason::Modified) => "is earlier than the resource's last modification",
+            (_, Reason::ChangedDuringRequest) => {
+                "matched, but the resource changed before the request could be applied; \
+                 fetch it again and retry"
+            }
+            (_, Reason::Matched) => "matched the current representation",
+        };
+        write!(f, "The {header} precondition failed: the field {fact}.")
+    }
+}
+
+/// A conditional request header that can fail or be required.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Condition {
+    /// `If-Match` (RFC 9110 §13.1.1).
+    IfMatch,
+    /// `If-None-Match` (RFC 9110 §13.1.2).
+    IfNoneMatch,
+    /// `If-Unmodified-Since` (RFC 9110 §13.1.4).
+    IfUnmodifiedSince,
+}
+
+impl Condition {
+    /// The header's name, as registered: `If-Match`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Condition::IfMatch => "If-Match",
+            Condition::IfNoneMatch => "If-None-Match",
+            Condition::IfUnmodifiedSince => "If-Unmodified-Since",
+        }
+    }
+
+    /// The header's name as a [`HeaderName`].
+    pub fn header_name(self) -> HeaderName {
+        match self {
+            Condition::IfMatch => header::IF_MATCH,
+            Condition::IfNoneMatch => header::IF_NONE_MATCH,
+            Condition::IfUnmodifiedSince => header::IF_UNMODIFIED_SINCE,
+        }
+    }
+}
+
+impl fmt::Display for Condition {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Why a condition was false.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Reason {
+    /// `If-Match` listed tags, and none matches the current entity-tag (or there is none).
+    Mismatch,
+    /// `If-Match` held nothing but malformed members, such as an unquoted tag. RFC 9110
+    /// §13.1.1 makes such a field false ("otherwise, the condition is false"); it is never read
+    /// as absent.
+    Malformed,
+    /// `If-Match` on a resource with no current representation.
+    NoCurrentRepresentation,
+    /// `If-Unmodified-Since` is earlier than the last modification.
+    Modified,
+    /// `If-None-Match` matched on a method other than `GET`/`HEAD`: `*` and the resource
+    /// exists, or a listed tag weakly matches the current one.
+    Matched,
+    /// The early check passed but the resource changed before the write; reported by the
+    /// handler, not by the evaluator.
+    ChangedDuringRequest,
+}
+
+impl Reason {
+    /// A stable, machine-readable name: `"mismatch"`, `"malformed"`,
+    /// `"no-current-representation"`, `"modified"`, `"matched"`, `"changed-during-request"`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Reason::Mismatch => "mismatch",
+            Reason::Malformed => "malformed",
+            Reason::NoCurrentRepresentation => "no-current-representation",
+            Reason::Modified => "modified",
+            Reason::Matched => "matched",
+            Reason::ChangedDuringRequest => "changed-during-request",
+        }
+    }
+}
+
+/// What a 428 asks for: the conditions that would make the request acceptable.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Requirement {
+    exists: bool,
+    has_last_modified: bool,
+}
+
+impl Requirement {
+    pub(crate) const fn new(exists: bool, has_last_modified: bool) -> Self {
+        Self {
+            exists,
+            has_last_modified,
+        }
+    }
+
+    /// Whether `condition` would satisfy the requirement: `If-Match` (and `If-Unmodified-Since`
+    /// when the resource has a modification date) for an existing resource, `If-None-Match: *`
+    /// for one to be created.
+    pub fn accepts(&self, condition: Condition) -> bool {
+        match condition {
+            Condition::IfMatch => self.exists,
+            Condition::IfUnmodifiedSince => self.exists && self.has_last_modified,
+            Condition::IfNoneMatch => !self.exists,
+        }
+    }
+
+    /// The accepted conditions, most useful first.
+    pub fn accepted(&self) -> impl Iterator<Item = Condition> + '_ {
+        [
+            Condition::IfMatch,
+            Condition::IfUnmodifiedSince,
+            Condition::IfNoneMatch,
+        ]
+        .into_iter()
+        .filter(|&condition| self.accepts(condition))
+    }
+}

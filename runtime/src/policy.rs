@@ -1,0 +1,83 @@
+//! Per-route choices that RFC 9110 leaves to the origin server.
+
+/// Per-route choices that the RFCs leave to the origin server.
+///
+/// The default is plain RFC 9110: conditions are optional, `If-Match` uses strong comparison,
+/// and refusals show the current validators.
+///
+/// ```
+/// use axum_conditional::Policy;
+///
+/// // A write route of a JSON API whose clients echo weak version tags.
+/// const WRITES: Policy = Policy::new().require_precondition(true).weak_if_match(true);
+/// assert!(WRITES.requires_precondition());
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Policy {
+    require_precondition: bool,
+    weak_if_match: bool,
+    expose_validators: bool,
+}
+
+impl Policy {
+    /// Plain RFC 9110: nothing required, strong `If-Match`, validators shown on refusals.
+    pub const fn new() -> Self {
+        Self {
+            require_precondition: false,
+            weak_if_match: false,
+            expose_validators: true,
+        }
+    }
+
+    /// Answer 428 Precondition Required (RFC 6585 §3) to an unsafe method (anything but `GET`,
+    /// `HEAD`, `OPTIONS` and `TRACE`) that carries none of `If-Match`, `If-None-Match` or an
+    /// `If-Unmodified-Since` that would be evaluated.
+    ///
+    /// An `If-Modified-Since` does not count (it is ignored on unsafe methods), nor does an
+    /// invalid `If-Unmodified-Since` or one sent for a resource without a modification date.
+    /// A condition that is present but false still gets 412, not 428.
+    pub const fn require_precondition(mut self, yes: bool) -> Self {
+        self.require_precondition = yes;
+        self
+    }
+
+    /// Compare `If-Match` tags with weak comparison instead of the strong comparison RFC 9110
+    /// §13.1.1 prescribes.
+    ///
+    /// For APIs whose clients echo weak version tags (FHIR, OData) and whose versions change on
+    /// every semantic change. Leave it off when a weak tag may cover several different byte
+    /// sequences that a client could overwrite unknowingly.
+    pub const fn weak_if_match(mut self, yes: bool) -> Self {
+        self.weak_if_match = yes;
+        self
+    }
+
+    /// Whether 412 responses carry the current `ETag` and `Last-Modified` (headers and body
+    /// members) so the client can re-read and re-apply its change. On by default; turn it off
+    /// for resources whose existence or version is not for every client to know.
+    pub const fn expose_validators(mut self, yes: bool) -> Self {
+        self.expose_validators = yes;
+        self
+    }
+
+    /// See [`Policy::require_precondition`].
+    pub const fn requires_precondition(&self) -> bool {
+        self.require_precondition
+    }
+
+    /// See [`Policy::weak_if_match`].
+    pub const fn uses_weak_if_match(&self) -> bool {
+        self.weak_if_match
+    }
+
+    /// See [`Policy::expose_validators`].
+    pub const fn exposes_validators(&self) -> bool {
+        self.expose_validators
+    }
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Self::new()
+    }
+}

@@ -1,0 +1,91 @@
+//! The current state of the target resource, as the evaluator sees it.
+
+use crate::{ETag, LastModified};
+
+/// The target resource's current state: whether it has a current representation, and that
+/// representation's validators.
+///
+/// Existence is separate from having validators: `If-Match: *` asks whether a current
+/// representation exists, not whether it has an entity-tag (RFC 9110 §13.1.1), and
+/// `If-None-Match: *` on a `PUT` means "create, never overwrite" (§13.1.2).
+///
+/// ```
+/// use axum_conditional::{ETag, Resource};
+///
+/// let doc = Resource::new(Some(ETag::from_version(3)), None);
+/// assert!(doc.exists());
+///
+/// // The rule `#[conditional]` uses: no validator at all means no resource.
+/// assert!(!Resource::from_validators(None, None).exists());
+/// assert!(!Resource::missing().exists());
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct Resource {
+    exists: bool,
+    etag: Option<ETag>,
+    last_modified: Option<LastModified>,
+    strong_last_modified: bool,
+}
+
+impl Resource {
+    /// A resource with a current representation and the given validators (either may be
+    /// absent).
+    pub fn new(etag: Option<ETag>, last_modified: Option<LastModified>) -> Self {
+        Self {
+            exists: true,
+            etag,
+            last_modified,
+            strong_last_modified: false,
+        }
+    }
+
+    /// A resource with no current representation: a `GET` would answer 404, a `PUT` would
+    /// create it.
+    pub fn missing() -> Self {
+        Self::default()
+    }
+
+    /// A resource that exists if and only if at least one validator is given. This is how
+    /// `#[conditional]` reads validator expressions that return `Option`: `None` from every one
+    /// of them means "not found".
+    pub fn from_validators(etag: Option<ETag>, last_modified: Option<LastModified>) -> Self {
+        let exists = etag.is_some() || last_modified.is_some();
+        Self {
+            exists,
+            etag,
+            last_modified,
+            strong_last_modified: false,
+        }
+    }
+
+    /// Declares that the `Last-Modified` date is a strong validator: the origin knows the
+    /// representation cannot change twice within one second (RFC 9110 §8.8.2.2).
+    ///
+    /// Only `If-Range` cares (§13.1.5): a date there is honoured only when it is strong. By
+    /// default a `Last-Modified` date is weak, so an `If-Range` date never enables a partial
+    /// response and the full representation is sent, which is always safe.
+    pub fn with_strong_last_modified(mut self) -> Self {
+        self.strong_last_modified = true;
+        self
+    }
+
+    /// Whether the resource has a current representation.
+    pub fn exists(&self) -> bool {
+        self.exists
+    }
+
+    /// The current entity-tag, if any.
+    pub fn etag(&self) -> Option<&ETag> {
+        self.etag.as_ref()
+    }
+
+    /// The current modification date, if any.
+    pub fn last_modified(&self) -> Option<LastModified> {
+        self.last_modified
+    }
+
+    /// Whether the modification date was declared strong.
+    pub fn has_strong_last_modified(&self) -> bool {
+        self.strong_last_modified
+    }
+}

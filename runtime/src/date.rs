@@ -1208,11 +1208,11 @@ mod tests {
         /// past the end of `now`'s century, round-trips through a two-digit year.
         #[test]
         fn rfc850_round_trip(now in 1_000_i64..=9_899, offset in -49_i64..=50, day in 0_i64..365, sod in 0_i64..SECS_PER_DAY) {
-            prop_assume!(now + offset < now - now % 100 + 100);
+            let target = (now + offset).min(now - now % 100 + 99);
             let now_secs = days_from_civil(now, 7, 1) * SECS_PER_DAY;
-            let secs = days_from_civil(now + offset, 1, 1) * SECS_PER_DAY + day * SECS_PER_DAY + sod;
+            let secs = days_from_civil(target, 1, 1) * SECS_PER_DAY + day * SECS_PER_DAY + sod;
             let (year, _, _) = civil_from_days(secs.div_euclid(SECS_PER_DAY));
-            prop_assert_eq!(year, now + offset);
+            prop_assert_eq!(year, target);
             prop_assert_eq!(parse_http_date_at(rfc850(secs).as_bytes(), now_secs), Some(secs));
         }
 

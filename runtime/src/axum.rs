@@ -14,10 +14,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Conditions {
     type Rejection = Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Infallible> {
-        Ok(Conditions::from_request_parts(
-            &parts.method,
-            &parts.headers,
-        ))
+        Ok(Conditions::new(&parts.method, &parts.headers))
     }
 }
 

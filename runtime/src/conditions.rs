@@ -42,7 +42,7 @@ struct Lines {
 
 impl Conditions {
     /// Copies the method and the conditional fields of a request.
-    pub fn from_request_parts(method: &Method, headers: &HeaderMap) -> Self {
+    pub fn new(method: &Method, headers: &HeaderMap) -> Self {
         let fields = Field::ALL.map(|field| {
             let mut values = headers.get_all(field.header_name()).into_iter();
             let first = values.next().cloned();

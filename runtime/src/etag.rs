@@ -113,24 +113,8 @@ impl ETag {
     ///
     /// [`InvalidETag`] when the bytes are not exactly one entity-tag.
     pub fn parse(bytes: &[u8]) -> Result<Self, InvalidETag> {
-        let (weak, quoted) = match bytes.strip_prefix(b"W/") {
-            Some(rest) => (true, rest),
-            None => (false, bytes),
-        };
-        let offset = usize::from(weak) * 2;
-        let Some(inner) = quoted.strip_prefix(b"\"") else {
-            return Err(InvalidETag::new(bytes, offset, Problem::NotQuoted));
-        };
-        let Some(opaque) = inner.strip_suffix(b"\"") else {
-            return Err(InvalidETag::new(bytes, bytes.len(), Problem::NotQuoted));
-        };
-        if let Some(at) = opaque.iter().position(|&b| !is_etagc(b)) {
-            return Err(InvalidETag::new(
-                bytes,
-                offset + 1 + at,
-                Problem::ByteNotAllowed,
-            ));
-        }
+        let (weak, _) = parse_entity_tag(bytes)
+            .map_err(|(position, problem)| InvalidETag::new(bytes, position, problem))?;
         Ok(Self::from_checked(bytes, weak))
     }
 
@@ -223,6 +207,26 @@ impl ETag {
     }
 }
 
+/// Reads `bytes` as exactly one entity-tag: its weakness and opaque part, or the position and
+/// kind of the first problem. Allocates nothing.
+pub(crate) fn parse_entity_tag(bytes: &[u8]) -> Result<(bool, &[u8]), (usize, Problem)> {
+    let (weak, quoted) = match bytes.strip_prefix(b"W/") {
+        Some(rest) => (true, rest),
+        None => (false, bytes),
+    };
+    let offset = usize::from(weak) * 2;
+    let Some(inner) = quoted.strip_prefix(b"\"") else {
+        return Err((offset, Problem::NotQuoted));
+    };
+    let Some(opaque) = inner.strip_suffix(b"\"") else {
+        return Err((bytes.len(), Problem::NotQuoted));
+    };
+    if let Some(at) = opaque.iter().position(|&b| !is_etagc(b)) {
+        return Err((offset + 1 + at, Problem::ByteNotAllowed));
+    }
+    Ok((weak, opaque))
+}
+
 /// Which comparison function of RFC 9110 §8.8.3.2 applies.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Comparison {
@@ -306,7 +310,7 @@ pub struct InvalidETag {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Problem {
+pub(crate) enum Problem {
     NotQuoted,
     ByteNotAllowed,
 }

@@ -3,7 +3,7 @@
 use http::{HeaderMap, Method, header};
 
 use crate::date::parse_http_date;
-use crate::etag::{Comparison, tag_eq};
+use crate::etag::{Comparison, parse_entity_tag, tag_eq};
 use crate::list::{Member, Members, trim_ows};
 use crate::outcome::{Condition, Failure, Outcome, RangeDecision, Reason, Requirement};
 use crate::{Policy, Resource};
@@ -41,18 +41,72 @@ impl Field {
     }
 }
 
+/// Which of the fields a request carries, as a bit set.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Presence(u8);
+
+impl Presence {
+    fn with(self, field: Field) -> Self {
+        Presence(self.0 | 1 << field as u8)
+    }
+
+    fn has(self, field: Field) -> bool {
+        self.0 & 1 << field as u8 != 0
+    }
+}
+
 /// A source of request field lines: a whole `HeaderMap`, or the few lines the
 /// [`Conditions`](crate::Conditions) extractor kept.
 pub(crate) trait FieldLines {
     /// Every field line of `field`, in order (RFC 9110 §5.3: together they form one list).
     fn lines(&self, field: Field) -> impl Iterator<Item = &[u8]>;
+
+    /// Which fields are present.
+    fn presence(&self) -> Presence {
+        Field::ALL
+            .into_iter()
+            .fold(Presence::default(), |presence, field| {
+                if self.lines(field).next().is_some() {
+                    presence.with(field)
+                } else {
+                    presence
+                }
+            })
+    }
 }
+
+/// Up to this many distinct header names, one pass over the names is cheaper than six hash
+/// lookups that mostly miss.
+const SCAN_LIMIT: usize = 24;
 
 impl FieldLines for HeaderMap {
     fn lines(&self, field: Field) -> impl Iterator<Item = &[u8]> {
         self.get_all(field.header_name())
             .into_iter()
             .map(|value| value.as_bytes())
+    }
+
+    fn presence(&self) -> Presence {
+        if self.keys_len() > SCAN_LIMIT {
+            return Field::ALL
+                .into_iter()
+                .fold(Presence::default(), |presence, field| {
+                    if self.contains_key(field.header_name()) {
+                        presence.with(field)
+                    } else {
+                        presence
+                    }
+                });
+        }
+        self.keys().fold(Presence::default(), |presence, name| {
+            match Field::ALL
+                .into_iter()
+                .find(|field| *name == field.header_name())
+            {
+                Some(field) => presence.with(field),
+                None => presence,
+            }
+        })
     }
 }
 
@@ -134,10 +188,15 @@ pub(crate) fn evaluate_fields<F: FieldLines>(
     }
     let get_or_head = matches!(*method, Method::GET | Method::HEAD);
     let last_modified = resource.last_modified().map(|date| date.unix_seconds());
-    let has_if_match = present(fields, Field::IfMatch);
-    let has_if_none_match = present(fields, Field::IfNoneMatch);
-    let if_unmodified_since = match (has_if_match, last_modified) {
-        (false, Some(_)) => single_date(fields, Field::IfUnmodifiedSince),
+    let presence = fields.presence();
+    let has_if_match = presence.has(Field::IfMatch);
+    let has_if_none_match = presence.has(Field::IfNoneMatch);
+    let if_unmodified_since = match (
+        has_if_match,
+        presence.has(Field::IfUnmodifiedSince),
+        last_modified,
+    ) {
+        (false, true, Some(_)) => single_date(fields, Field::IfUnmodifiedSince),
         _ => None,
     };
 
@@ -188,6 +247,7 @@ pub(crate) fn evaluate_fields<F: FieldLines>(
             };
         }
     } else if get_or_head
+        && presence.has(Field::IfModifiedSince)
         && let (Some(since), Some(modified)) =
             (single_date(fields, Field::IfModifiedSince), last_modified)
         && modified <= since
@@ -196,8 +256,8 @@ pub(crate) fn evaluate_fields<F: FieldLines>(
     }
 
     // Step 5: range handling is defined for GET only (§14.2).
-    let range = if *method == Method::GET && present(fields, Field::Range) {
-        if !present(fields, Field::IfRange) || if_range(fields, resource) {
+    let range = if *method == Method::GET && presence.has(Field::Range) {
+        if !presence.has(Field::IfRange) || if_range(fields, resource) {
             RangeDecision::Honour
         } else {
             RangeDecision::Ignore
@@ -206,10 +266,6 @@ pub(crate) fn evaluate_fields<F: FieldLines>(
         RangeDecision::NotRequested
     };
     Outcome::Proceed { range }
-}
-
-fn present<F: FieldLines>(fields: &F, field: Field) -> bool {
-    fields.lines(field).next().is_some()
 }
 
 /// The date of a field that must hold exactly one HTTP-date, or `None` when it is absent,
@@ -285,9 +341,9 @@ fn if_range<F: FieldLines>(fields: &F, resource: &Resource) -> bool {
     let value = trim_ows(line);
     // An entity-tag starts with a DQUOTE within its first three bytes; a date never does.
     if value.iter().take(3).any(|&b| b == b'"') {
-        let mut members = Members::new(value);
-        return match (members.next(), members.next(), resource.etag()) {
-            (Some(Member::Tag { weak, opaque }), None, Some(current)) => {
+        // `If-Range` holds one entity-tag, not a list: `"v1",` is not an entity-tag.
+        return match (parse_entity_tag(value), resource.etag()) {
+            (Ok((weak, opaque)), Some(current)) => {
                 tag_eq(current, weak, opaque, Comparison::Strong)
             }
             _ => false,

@@ -169,9 +169,11 @@ impl fmt::Display for Condition {
 pub enum Reason {
     /// `If-Match` listed tags, and none matches the current entity-tag (or there is none).
     Mismatch,
-    /// `If-Match` held nothing but malformed members, such as an unquoted tag. RFC 9110
-    /// §13.1.1 makes such a field false ("otherwise, the condition is false"); it is never read
-    /// as absent.
+    /// `If-Match` held a member that is not an entity-tag (an unquoted tag, a lowercase `w/`,
+    /// a `*` inside a list…), and no valid member matched. RFC 9110 §13.1.1 makes such a
+    /// field false ("otherwise, the condition is false"); it is never read as absent. Reported
+    /// in preference to [`Reason::Mismatch`] because the malformed member is the likelier
+    /// mistake to fix.
     Malformed,
     /// `If-Match` on a resource with no current representation.
     NoCurrentRepresentation,

@@ -1,0 +1,334 @@
+//! `evaluate` allocates nothing, on every path and whatever the headers hold (its rustdoc
+//! promises it): a conditional request must not cost a heap allocation per request.
+//!
+//! `allocation_counter` installs a counting `#[global_allocator]` in this test binary only, and
+//! counts per thread, so tests running concurrently on other threads never pollute a measurement.
+//! (It is a dev-dependency rather than an allocator written here because this crate forbids
+//! `unsafe_code`, and `GlobalAlloc` can only be implemented with `unsafe impl`.) Building the
+//! headers and the resource happens outside the measured closure.
+//!
+//! Run with `--nocapture` to see the counts.
+
+use std::hint::black_box;
+
+use allocation_counter::measure;
+use axum_conditional::list::{Member, Members};
+use axum_conditional::{
+    Conditions, ETag, LastModified, Outcome, Policy, RangeDecision, Resource, evaluate,
+};
+use http::{HeaderMap, HeaderName, HeaderValue, Method, header};
+
+/// `Sun, 21 Oct 2007 23:21:47 GMT`.
+const LM: i64 = 1_193_008_907;
+
+struct Scenario {
+    name: &'static str,
+    method: Method,
+    headers: HeaderMap,
+    resource: Resource,
+    policy: Policy,
+    expect: fn(&Outcome) -> bool,
+}
+
+fn headers(fields: &[(HeaderName, &[u8])]) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    for (name, value) in fields {
+        headers.append(
+            name.clone(),
+            HeaderValue::from_bytes(value).expect("valid field value"),
+        );
+    }
+    headers
+}
+
+/// 25 tags that never match the current one, alternating strong and weak, on one line.
+fn tag_line(first: usize) -> Vec<u8> {
+    let tags: Vec<String> = (first..first + 25)
+        .map(|i| {
+            if i % 2 == 0 {
+                format!("\"other-{i}\"")
+            } else {
+                format!("W/\"other-{i}\"")
+            }
+        })
+        .collect();
+    tags.join(", ").into_bytes()
+}
+
+/// 50 tags over two field lines; the 50th is `last`.
+fn fifty_tags(last: &str) -> [Vec<u8>; 2] {
+    let mut second = tag_line(25);
+    second.extend_from_slice(b", ");
+    second.extend_from_slice(last.as_bytes());
+    [tag_line(0), second]
+}
+
+fn current() -> Resource {
+    Resource::new(
+        Some(ETag::strong("current").expect("valid")),
+        Some(LastModified::from_unix_seconds(LM)),
+    )
+}
+
+fn scenarios() -> Vec<Scenario> {
+    let [inm_a, inm_b] = fifty_tags("\"still-other\"");
+    let [hit_a, hit_b] = fifty_tags("W/\"current\"");
+    let [im_hit_a, im_hit_b] = fifty_tags("\"current\"");
+    let malformed: &[u8] =
+        b"v1, w/\"x\", \"spaced tag\", \"caf\xc3\xa9, \"a\x80\xff\", *, \"unterminated";
+    vec![
+        Scenario {
+            name: "proceed: 50 If-None-Match misses, If-Range strong match honours Range",
+            method: Method::GET,
+            headers: headers(&[
+                (header::IF_NONE_MATCH, &inm_a),
+                (header::IF_NONE_MATCH, &inm_b),
+                (header::IF_MODIFIED_SINCE, b"Sun, 21 Oct 2007 23:21:47 GMT"),
+                (header::RANGE, b"bytes=0-99"),
+                (header::IF_RANGE, b"\"current\""),
+            ]),
+            resource: current(),
+            policy: Policy::new(),
+            expect: |outcome| {
+                *outcome
+                    == Outcome::Proceed {
+                        range: RangeDecision::Honour,
+                    }
+            },
+        },
+        Scenario {
+            name: "proceed: If-Match matches its 50th tag, If-Unmodified-Since ignored",
+            method: Method::PUT,
+            headers: headers(&[
+                (header::IF_MATCH, &im_hit_a),
+                (header::IF_MATCH, &im_hit_b),
+                (
+                    header::IF_UNMODIFIED_SINCE,
+                    b"Thu, 01 Jan 1970 00:00:00 GMT",
+                ),
+            ]),
+            resource: current(),
+            policy: Policy::new().require_precondition(true),
+            expect: |outcome| matches!(outcome, Outcome::Proceed { .. }),
+        },
+        Scenario {
+            name: "proceed: invalid and repeated dates ignored, If-Range date on weak LM",
+            method: Method::GET,
+            headers: headers(&[
+                (header::IF_MODIFIED_SINCE, b"Sun, 21 Oct 2007 23:21:47 GMT"),
+                (header::IF_MODIFIED_SINCE, b"Sun, 21 Oct 2007 23:21:47 GMT"),
+                (header::IF_UNMODIFIED_SINCE, b"\x80\xfe garbage \xff"),
+                (header::RANGE, b"bytes=0-99"),
+                (header::IF_RANGE, b"Sun, 21 Oct 2007 23:21:47 GMT"),
+            ]),
+            resource: current(),
+            policy: Policy::new(),
+            expect: |outcome| {
+                *outcome
+                    == Outcome::Proceed {
+                        range: RangeDecision::Ignore,
+                    }
+            },
+        },
+        Scenario {
+            name: "304: If-None-Match matches its 50th tag weakly",
+            method: Method::GET,
+            headers: headers(&[
+                (header::IF_NONE_MATCH, &hit_a),
+                (header::IF_NONE_MATCH, &hit_b),
+            ]),
+            resource: current(),
+            policy: Policy::new(),
+            expect: |outcome| *outcome == Outcome::NotModified,
+        },
+        Scenario {
+            name: "304: If-Modified-Since in RFC 850 form",
+            method: Method::HEAD,
+            headers: headers(&[(header::IF_MODIFIED_SINCE, b"Sunday, 21-Oct-07 23:21:47 GMT")]),
+            resource: current(),
+            policy: Policy::new(),
+            expect: |outcome| *outcome == Outcome::NotModified,
+        },
+        Scenario {
+            name: "412: 50 If-Match misses plus malformed members",
+            method: Method::PUT,
+            headers: headers(&[
+                (header::IF_MATCH, &inm_a),
+                (header::IF_MATCH, &inm_b),
+                (header::IF_MATCH, malformed),
+            ]),
+            resource: current(),
+            policy: Policy::new(),
+            expect: |outcome| matches!(outcome, Outcome::PreconditionFailed(_)),
+        },
+        Scenario {
+            name: "412: If-Match entirely malformed",
+            method: Method::PATCH,
+            headers: headers(&[(header::IF_MATCH, malformed)]),
+            resource: current(),
+            policy: Policy::new().weak_if_match(true),
+            expect: |outcome| matches!(outcome, Outcome::PreconditionFailed(_)),
+        },
+        Scenario {
+            name: "412: If-Unmodified-Since in asctime form, earlier than LM",
+            method: Method::DELETE,
+            headers: headers(&[(header::IF_UNMODIFIED_SINCE, b"Sun Oct 21 23:21:46 2007")]),
+            resource: current(),
+            policy: Policy::new(),
+            expect: |outcome| matches!(outcome, Outcome::PreconditionFailed(_)),
+        },
+        Scenario {
+            name: "412: If-None-Match * on POST",
+            method: Method::POST,
+            headers: headers(&[(header::IF_NONE_MATCH, b" * ")]),
+            resource: current(),
+            policy: Policy::new(),
+            expect: |outcome| matches!(outcome, Outcome::PreconditionFailed(_)),
+        },
+        Scenario {
+            name: "428: only an ignored If-Modified-Since and an invalid If-Unmodified-Since",
+            method: Method::PUT,
+            headers: headers(&[
+                (header::IF_MODIFIED_SINCE, b"Sun, 21 Oct 2007 23:21:47 GMT"),
+                (
+                    header::IF_UNMODIFIED_SINCE,
+                    b"sun, 21 oct 2007 23:21:47 gmt",
+                ),
+            ]),
+            resource: current(),
+            policy: Policy::new().require_precondition(true),
+            expect: |outcome| matches!(outcome, Outcome::PreconditionRequired(_)),
+        },
+        Scenario {
+            name: "428: create without If-None-Match",
+            method: Method::PUT,
+            headers: HeaderMap::new(),
+            resource: Resource::missing(),
+            policy: Policy::new().require_precondition(true),
+            expect: |outcome| matches!(outcome, Outcome::PreconditionRequired(_)),
+        },
+        Scenario {
+            name: "deferred: 50 If-Match tags on a GET of a missing resource",
+            method: Method::GET,
+            headers: headers(&[(header::IF_MATCH, &im_hit_a), (header::IF_MATCH, &im_hit_b)]),
+            resource: Resource::missing(),
+            policy: Policy::new(),
+            expect: |outcome| matches!(outcome, Outcome::Deferred(_)),
+        },
+    ]
+}
+
+#[test]
+fn counter_sees_allocations_on_this_thread() {
+    // Without this, a broken counter would make every zero below pass vacuously.
+    let info = measure(|| {
+        black_box(Box::new(black_box(7_u64)));
+        black_box(String::from("allocated"));
+    });
+    assert!(
+        info.count_total >= 2,
+        "the counting allocator is not active: {info:?}"
+    );
+}
+
+#[test]
+fn evaluate_allocates_nothing_on_any_path() {
+    let mut failures = Vec::new();
+    for scenario in scenarios() {
+        let mut outcome = None;
+        let info = measure(|| {
+            outcome = Some(black_box(evaluate(
+                black_box(&scenario.method),
+                black_box(&scenario.headers),
+                black_box(&scenario.resource),
+                black_box(scenario.policy),
+            )));
+        });
+        let outcome = outcome.expect("evaluate ran");
+        println!(
+            "evaluate, {}: {} allocations ({outcome:?})",
+            scenario.name, info.count_total
+        );
+        assert!(
+            (scenario.expect)(&outcome),
+            "{}: unexpected {outcome:?}",
+            scenario.name
+        );
+        if info.count_total != 0 {
+            failures.push(format!(
+                "{}: {} allocations",
+                scenario.name, info.count_total
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "evaluate allocated:\n{}",
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn conditions_evaluate_allocates_nothing_on_any_path() {
+    // Building `Conditions` clones the field values (outside the measurement); evaluating the
+    // kept fields must be as free as `evaluate` itself.
+    let mut failures = Vec::new();
+    for scenario in scenarios() {
+        let conditions = Conditions::new(&scenario.method, &scenario.headers);
+        let mut outcome = None;
+        let info = measure(|| {
+            outcome = Some(black_box(
+                black_box(&conditions).evaluate(black_box(&scenario.resource), scenario.policy),
+            ));
+        });
+        let outcome = outcome.expect("evaluate ran");
+        println!(
+            "Conditions, {}: {} allocations",
+            scenario.name, info.count_total
+        );
+        assert!(
+            (scenario.expect)(&outcome),
+            "{}: unexpected {outcome:?}",
+            scenario.name
+        );
+        if info.count_total != 0 {
+            failures.push(format!(
+                "{}: {} allocations",
+                scenario.name, info.count_total
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "Conditions::evaluate allocated:\n{}",
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn iterating_list_members_allocates_nothing() {
+    let [line, _] = fifty_tags("\"last\"");
+    let mut line = line;
+    line.extend_from_slice(b", v1, w/\"x\", \"spaced tag\", *, ,, \"a,b\", \"unterminated");
+    let (mut tags, mut stars, mut invalid) = (0, 0, 0);
+    let info = measure(|| {
+        for member in Members::new(black_box(&line)) {
+            match black_box(member) {
+                Member::Tag { .. } => tags += 1,
+                Member::Star => stars += 1,
+                Member::Invalid(_) => invalid += 1,
+            }
+        }
+    });
+    println!(
+        "Members over {} bytes: {} allocations",
+        line.len(),
+        info.count_total
+    );
+    assert_eq!(
+        (tags, stars, invalid),
+        (26, 1, 4),
+        "the iteration really ran"
+    );
+    assert_eq!(info.count_total, 0, "{info:?}");
+}

@@ -69,7 +69,8 @@ impl Conditions {
     }
 
     /// Whether the request carries any of `If-Match`, `If-None-Match`, `If-Modified-Since`,
-    /// `If-Unmodified-Since`.
+    /// `If-Unmodified-Since`: the preconditions that can stop a request. `If-Range` only
+    /// decides whether a `Range` is honoured, so it does not count here.
     pub fn is_conditional(&self) -> bool {
         [
             Field::IfMatch,
@@ -81,8 +82,9 @@ impl Conditions {
         .any(|field| self.lines(field).next().is_some())
     }
 
-    /// The members of `If-Match`, across all its field lines. After a successful evaluation a
-    /// write handler can read here which tag the client based its change on.
+    /// The members of `If-Match`, across all its field lines, as the client sent them. A list
+    /// may hold several tags; to learn which one matched, use `Evaluation::matched_etag` of
+    /// `#[conditional(bind = …)]`, or compare each with the current tag.
     pub fn if_match(&self) -> impl Iterator<Item = Member<'_>> {
         self.lines(Field::IfMatch).flat_map(Members::new)
     }

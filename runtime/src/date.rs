@@ -237,36 +237,43 @@ fn parse_rfc850_date(bytes: &[u8], now_unix_secs: i64) -> Option<Fields> {
     else {
         return None;
     };
-    Some(Fields {
+    let fields = Fields {
         weekday,
-        year: expand_two_digit_year(two_digits(y0, y1)?, now_unix_secs),
+        year: two_digits(y0, y1)?,
         month: month_number([m0, m1, m2])?,
         day: two_digits(d0, d1)?,
         hour: two_digits(h0, h1)?,
         minute: two_digits(n0, n1)?,
         second: two_digits(s0, s1)?,
-    })
+    };
+    Some(expand_two_digit_year(fields, now_unix_secs))
 }
 
 /// RFC 9110 §5.6.7: a two-digit year that "appears to be more than 50 years
 /// in the future" means the most recent past year with those last two digits.
 ///
-/// The year is taken in `now`'s century, and moved back a century only if it
-/// is then more than 50 calendar years after `now`'s year: with `now` in 2026,
-/// `76` is 2076 and `77` is 1977. A year is never moved *forward* into the next
-/// century (with `now` in 2080, `05` is 2005), which the RFC does not ask for.
-fn expand_two_digit_year(two_digit_year: i64, now_unix_secs: i64) -> i64 {
+/// The year is taken in `now`'s century, and moved back a century only if the
+/// whole date is then more than 50 years after `now` (compared as instants, not
+/// as years: in November 2026, `31-Dec-76` is 1976 but `01-Jan-76` is 2076). A
+/// year is never moved *forward* into the next century (with `now` in 2080, `05`
+/// is 2005), which the RFC does not ask for.
+fn expand_two_digit_year(fields: Fields, now_unix_secs: i64) -> Fields {
     // Clamping keeps the calendar arithmetic in range for any clock value; a
     // clock outside years 0000..=9999 is broken anyway.
     let now = now_unix_secs.clamp(MIN_UNIX_SECS, MAX_UNIX_SECS);
-    let (now_year, _, _) = civil_from_days(now.div_euclid(SECS_PER_DAY));
-    let year = now_year - now_year % 100 + two_digit_year;
+    let (now_year, now_month, now_day) = civil_from_days(now.div_euclid(SECS_PER_DAY));
+    let now_second_of_day = now.rem_euclid(SECS_PER_DAY);
+    let year = now_year - now_year % 100 + fields.year;
+    let second_of_day = fields.hour * 3_600 + fields.minute * 60 + fields.second;
+    let date = (year, fields.month, fields.day, second_of_day);
+    let fifty_years_on = (now_year + 50, now_month, now_day, now_second_of_day);
     // May produce a negative year in the first century; validation rejects it.
-    if year - now_year > 50 {
+    let year = if date > fifty_years_on {
         year - 100
     } else {
         year
-    }
+    };
+    Fields { year, ..fields }
 }
 
 /// `Sun Nov  6 08:49:37 1994` (RFC 9110 §5.6.7 asctime-date, obsolete).
@@ -305,7 +312,7 @@ fn parse_asctime_date(bytes: &[u8]) -> Option<Fields> {
 /// The clock is read only to interpret two-digit RFC 850 years; see
 /// [`parse_http_date_at`] for the rules. The caller trims optional whitespace.
 pub(crate) fn parse_http_date(bytes: &[u8]) -> Option<i64> {
-    parse_http_date_at(bytes, now_unix_secs())
+    parse_http_date_with(bytes, now_unix_secs)
 }
 
 /// [`parse_http_date`] with an explicit "now", so it is a pure function.
@@ -315,11 +322,17 @@ pub(crate) fn parse_http_date(bytes: &[u8]) -> Option<i64> {
 /// match the date and the day must exist in its month. A leap second
 /// (`23:59:60`) is accepted and yields the same value as the following
 /// `00:00:00`, so the result may exceed 9999-12-31T23:59:59Z by one second.
+#[cfg(test)]
 pub(crate) fn parse_http_date_at(bytes: &[u8], now_unix_secs: i64) -> Option<i64> {
+    parse_http_date_with(bytes, || now_unix_secs)
+}
+
+/// Reads the clock only for the obsolete RFC 850 format, the one that needs it.
+fn parse_http_date_with(bytes: &[u8], now_unix_secs: impl FnOnce() -> i64) -> Option<i64> {
     // Lengths are disjoint (29, 30..=33, 24), so at most one parser matches;
     // the most common format goes first.
     parse_imf_fixdate(bytes)
-        .or_else(|| parse_rfc850_date(bytes, now_unix_secs))
+        .or_else(|| parse_rfc850_date(bytes, now_unix_secs()))
         .or_else(|| parse_asctime_date(bytes))?
         .to_unix_secs()
 }
@@ -659,7 +672,7 @@ impl FromStr for LastModified {
 /// let err: InvalidHttpDate = "2024-01-01T00:00:00Z".parse::<LastModified>().unwrap_err();
 /// assert!(err.to_string().starts_with("not a valid HTTP-date"));
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub struct InvalidHttpDate;
 
@@ -776,10 +789,18 @@ mod tests {
             ),
             // 1970-01-01 was a Thursday, but 70 means 2070 here.
             ("Thursday, 01-Jan-70 00:00:00 GMT", NOW_2026, None),
+            // Now is 2026-06-15: 2076-11-06 is more than 50 years on, so 76 is 1976 here...
             (
-                "Friday, 06-Nov-76 08:49:37 GMT",
+                "Saturday, 06-Nov-76 08:49:37 GMT",
                 NOW_2026,
-                Some(3_371_878_177),
+                Some(216_118_177),
+            ),
+            ("Friday, 06-Nov-76 08:49:37 GMT", NOW_2026, None),
+            // ...but 2076-06-01 is not.
+            (
+                "Monday, 01-Jun-76 00:00:00 GMT",
+                NOW_2026,
+                Some(3_358_195_200),
             ),
             (
                 "Sunday, 06-Nov-77 08:49:37 GMT",
@@ -841,11 +862,46 @@ mod tests {
             (99, i64::MAX, 9999),
         ] {
             assert_eq!(
-                expand_two_digit_year(yy, now_year_secs),
+                year_on(yy, 1, 1, now_year_secs),
                 expected,
                 "{yy} at {now_year_secs}"
             );
         }
+    }
+
+    /// The year a two-digit RFC 850 year on `month`/`day` at midnight means at `now`.
+    fn year_on(yy: i64, month: i64, day: i64, now: i64) -> i64 {
+        let fields = Fields {
+            weekday: 0,
+            year: yy,
+            month,
+            day,
+            hour: 0,
+            minute: 0,
+            second: 0,
+        };
+        expand_two_digit_year(fields, now).year
+    }
+
+    #[test]
+    fn rfc850_fifty_year_rule_compares_instants_not_years() {
+        // 2026-11-22T00:00:00Z.
+        let now = days_from_civil(2026, 11, 22) * SECS_PER_DAY;
+        assert_eq!(
+            year_on(76, 11, 22, now),
+            2076,
+            "exactly 50 years on is not more"
+        );
+        assert_eq!(
+            year_on(76, 11, 23, now),
+            1976,
+            "a day more than 50 years on"
+        );
+        assert_eq!(year_on(76, 12, 31, now), 1976);
+        assert_eq!(year_on(76, 1, 1, now), 2076);
+        // 31 Dec 1976 was a Friday: read as 2076 (a Thursday) it would wrongly pass.
+        assert!(parse_http_date_at(b"Thursday, 31-Dec-76 23:59:59 GMT", now).is_none());
+        assert!(parse_http_date_at(b"Friday, 31-Dec-76 23:59:59 GMT", now).is_some());
     }
 
     #[test]
@@ -934,7 +990,7 @@ mod tests {
     fn rfc850_year_before_0000_is_rejected() {
         // With "now" in year 0026, "77" means year -23, which no HTTP-date has.
         let now_year_26 = days_from_civil(26, 7, 1) * SECS_PER_DAY;
-        assert_eq!(expand_two_digit_year(77, now_year_26), -23);
+        assert_eq!(year_on(77, 1, 1, now_year_26), -23);
         for weekday in LONG_DAY_NAMES {
             let mut input = weekday.to_vec();
             input.extend_from_slice(b", 01-Jan-77 00:00:00 GMT");
@@ -1196,7 +1252,7 @@ mod tests {
         fn two_digit_year_expansion(two_digit_year in 0_i64..100, now in any::<i64>()) {
             let clamped = now.clamp(MIN_UNIX_SECS, MAX_UNIX_SECS);
             let (now_year, _, _) = civil_from_days(clamped.div_euclid(SECS_PER_DAY));
-            let year = expand_two_digit_year(two_digit_year, now);
+            let year = year_on(two_digit_year, 1, 1, now);
             prop_assert_eq!(year.rem_euclid(100), two_digit_year);
             prop_assert!(year - now_year <= 50);
             let century = now_year - now_year % 100;
@@ -1204,10 +1260,10 @@ mod tests {
             prop_assert!(year < century + 100);
         }
 
-        /// Any date from 49 years before `now`'s year up to 50 after, but not
+        /// Any date from 49 years before `now`'s year up to 49 after, but not
         /// past the end of `now`'s century, round-trips through a two-digit year.
         #[test]
-        fn rfc850_round_trip(now in 1_000_i64..=9_899, offset in -49_i64..=50, day in 0_i64..365, sod in 0_i64..SECS_PER_DAY) {
+        fn rfc850_round_trip(now in 1_000_i64..=9_899, offset in -49_i64..50, day in 0_i64..365, sod in 0_i64..SECS_PER_DAY) {
             let target = (now + offset).min(now - now % 100 + 99);
             let now_secs = days_from_civil(now, 7, 1) * SECS_PER_DAY;
             let secs = days_from_civil(target, 1, 1) * SECS_PER_DAY + day * SECS_PER_DAY + sod;

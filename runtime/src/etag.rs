@@ -23,6 +23,10 @@ use http::HeaderValue;
 /// assert!(!v7.strong_eq(&parsed));
 /// # Ok::<(), axum_conditional::InvalidETag>(())
 /// ```
+///
+/// `==` is identity of the whole tag (`W/"1" == W/"1"`), for use in maps and tests; the RFC's
+/// comparisons are [`ETag::strong_eq`] (under which `W/"1"` matches nothing) and
+/// [`ETag::weak_eq`].
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct ETag {
     /// The whole tag as sent: `W/"opaque"` or `"opaque"`.
@@ -36,24 +40,7 @@ impl ETag {
     /// A version that changes on every write of the resource is the cheapest sound validator:
     /// the tag can be computed without loading or rendering the representation.
     pub fn from_version(version: u64) -> Self {
-        let mut buf = [0u8; 22];
-        buf[0] = b'"';
-        let mut digits = [0u8; 20];
-        let mut n = version;
-        let mut len = 0;
-        loop {
-            digits[len] = b'0' + (n % 10) as u8;
-            len += 1;
-            n /= 10;
-            if n == 0 {
-                break;
-            }
-        }
-        for (slot, digit) in buf[1..=len].iter_mut().zip(digits[..len].iter().rev()) {
-            *slot = *digit;
-        }
-        buf[len + 1] = b'"';
-        Self::from_checked(&buf[..len + 2], false)
+        Self::from_checked(format!("\"{version}\"").into_bytes(), false)
     }
 
     /// A strong tag for the content bytes of a representation: the 64-bit FNV-1a hash of the
@@ -81,7 +68,7 @@ impl ETag {
         for (i, slot) in buf[1..17].iter_mut().enumerate() {
             *slot = HEX[((hash >> (60 - 4 * i)) & 0xf) as usize];
         }
-        Self::from_checked(&buf, false)
+        Self::from_checked(buf.to_vec(), false)
     }
 
     /// A strong tag whose opaque part is `opaque` (without quotes): `strong("v7")` gives `"v7"`.
@@ -115,7 +102,7 @@ impl ETag {
     pub fn parse(bytes: &[u8]) -> Result<Self, InvalidETag> {
         let (weak, _) = parse_entity_tag(bytes)
             .map_err(|(position, problem)| InvalidETag::new(bytes, position, problem))?;
-        Ok(Self::from_checked(bytes, weak))
+        Ok(Self::from_checked(bytes.to_vec(), weak))
     }
 
     fn from_opaque(opaque: &[u8], weak: bool) -> Result<Self, InvalidETag> {
@@ -127,20 +114,21 @@ impl ETag {
         whole.extend_from_slice(prefix);
         whole.extend_from_slice(opaque);
         whole.push(b'"');
-        Ok(Self::from_checked(&whole, weak))
+        Ok(Self::from_checked(whole, weak))
     }
 
     /// `bytes` is a whole, already validated entity-tag.
-    fn from_checked(bytes: &[u8], weak: bool) -> Self {
+    fn from_checked(bytes: Vec<u8>, weak: bool) -> Self {
         // Every byte of a valid entity-tag is visible ASCII or obs-text, which is exactly what a
         // header value allows besides SP and HTAB, so this conversion cannot fail.
-        let value = HeaderValue::from_bytes(bytes)
+        let value = HeaderValue::try_from(bytes)
             .expect("a validated entity-tag is always a valid header value");
         Self { value, weak }
     }
 
     /// The version number of a tag made by [`ETag::from_version`]: `Some(7)` for `"7"`; `None`
-    /// for a weak tag or an opaque part that is not a decimal `u64`.
+    /// for a weak tag or an opaque part that is not a decimal `u64` as `from_version` writes
+    /// it (no sign, no leading zero), so that `from_version(v).version() == Some(v)` and back.
     ///
     /// A write handler uses it to make its write atomic with the version the client sent:
     /// `UPDATE … WHERE id = ? AND version = ?`.
@@ -149,11 +137,13 @@ impl ETag {
     /// use axum_conditional::ETag;
     /// assert_eq!(ETag::from_version(7).version(), Some(7));
     /// assert_eq!(ETag::strong("v7")?.version(), None);
+    /// assert_eq!(ETag::strong("007")?.version(), None);
     /// # Ok::<(), axum_conditional::InvalidETag>(())
     /// ```
     pub fn version(&self) -> Option<u64> {
         let opaque = self.opaque();
-        if self.weak || opaque.is_empty() || !opaque.iter().all(u8::is_ascii_digit) {
+        let canonical = opaque == b"0" || opaque.first().is_some_and(|&b| b != b'0');
+        if self.weak || !canonical || !opaque.iter().all(u8::is_ascii_digit) {
             return None;
         }
         opaque.iter().try_fold(0u64, |n, &digit| {
@@ -179,6 +169,7 @@ impl ETag {
     ///
     /// A layer that changes the bytes of a representation (compression, for one) must weaken
     /// strong tags, or `If-Match` and `If-Range` would vouch for bytes that were never sent.
+    #[must_use]
     pub fn into_weak(self) -> Self {
         if self.weak {
             return self;
@@ -186,7 +177,7 @@ impl ETag {
         let mut whole = Vec::with_capacity(self.value.len() + 2);
         whole.extend_from_slice(b"W/");
         whole.extend_from_slice(self.value.as_bytes());
-        Self::from_checked(&whole, true)
+        Self::from_checked(whole, true)
     }
 
     /// Strong comparison (RFC 9110 §8.8.3.2): both tags are strong and their opaque parts are
@@ -199,6 +190,12 @@ impl ETag {
     /// or not either tag is weak. This is what `If-None-Match` uses.
     pub fn weak_eq(&self, other: &ETag) -> bool {
         tag_eq(self, other.weak, other.opaque(), Comparison::Weak)
+    }
+
+    /// The whole tag as a `str`, exactly as sent (`"v7"`, `W/"v7"`), or `None` when its
+    /// opaque part has obs-text bytes that are not UTF-8.
+    pub fn to_str(&self) -> Option<&str> {
+        std::str::from_utf8(self.value.as_bytes()).ok()
     }
 
     /// The tag as a header value, as sent in `ETag`.
@@ -275,6 +272,15 @@ impl FromStr for ETag {
     /// Parses a whole entity-tag: `"v7"` or `W/"v7"`. See [`ETag::parse`].
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Self::parse(s.as_bytes())
+    }
+}
+
+impl TryFrom<&HeaderValue> for ETag {
+    type Error = InvalidETag;
+
+    /// Reads an `ETag` header value, as a client or a proxy would.
+    fn try_from(value: &HeaderValue) -> Result<Self, Self::Error> {
+        Self::parse(value.as_bytes())
     }
 }
 

@@ -6,7 +6,7 @@ use crate::etag::is_etagc;
 /// One member of an `If-Match` or `If-None-Match` field line.
 ///
 /// Empty members (`, ,`) are not yielded: RFC 9110 §5.6.1.2 asks recipients to tolerate them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Member<'a> {
     /// `*`. Only meaningful as the whole field value (RFC 9110 §13.1.1); inside a list it is
     /// invalid syntax, and the evaluator documents what it does with it.
@@ -54,6 +54,8 @@ impl<'a> Members<'a> {
         Self { rest: line }
     }
 }
+
+impl std::iter::FusedIterator for Members<'_> {}
 
 impl<'a> Iterator for Members<'a> {
     type Item = Member<'a>;

@@ -7,7 +7,7 @@ use http::header;
 
 /// The evaluator's decision for one request (RFC 9110 §13.2.2).
 #[must_use = "an outcome other than `Proceed` must be answered in place of the handler"]
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Outcome {
     /// Every precondition passed or was ignored: perform the method.
@@ -15,13 +15,14 @@ pub enum Outcome {
         /// Whether a `Range` header may be honoured (RFC 9110 §13.1.5, step 5 of §13.2.2).
         range: RangeDecision,
     },
-    /// The resource has no current representation, the method is safe (`GET`/`HEAD`), and
-    /// `If-Match` failed.
+    /// The resource has no current representation, the method is `GET`, `HEAD` or `DELETE`
+    /// (none of which can create it), and a condition failed.
     ///
     /// RFC 9110 §13.2.1 says preconditions are ignored when the response without them would
     /// not be 2xx, which for a missing resource is normally a 404. So: run the handler, keep a
-    /// non-2xx response, and replace a 2xx one with the 412 for this failure. A safe method has
-    /// no side effect, so running the handler first changes nothing.
+    /// non-2xx response, and replace a 2xx one with the 412 for this failure (see
+    /// [`Outcome::settle`]). With nothing to read or delete, running the handler first
+    /// changes nothing.
     Deferred(Failure),
     /// 304 Not Modified: `If-None-Match` or `If-Modified-Since` found the client's copy current
     /// on a `GET` or `HEAD` (RFC 9110 §13.1.2–3).
@@ -39,10 +40,32 @@ impl Outcome {
     pub fn runs_handler(&self) -> bool {
         matches!(self, Outcome::Proceed { .. } | Outcome::Deferred(_))
     }
+
+    /// After the handler ran, the failure to answer instead of its response: `Some` only for
+    /// [`Outcome::Deferred`] when the handler's status is 2xx.
+    ///
+    /// ```
+    /// use axum_conditional::{evaluate, Outcome, Policy, Resource};
+    /// use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+    ///
+    /// let mut headers = HeaderMap::new();
+    /// headers.insert(header::IF_MATCH, HeaderValue::from_static("*"));
+    /// let outcome = evaluate(&Method::GET, &headers, &Resource::missing(), Policy::new());
+    ///
+    /// assert!(outcome.runs_handler());
+    /// assert_eq!(outcome.settle(StatusCode::NOT_FOUND), None);
+    /// assert!(outcome.settle(StatusCode::OK).is_some());
+    /// ```
+    pub fn settle(&self, status: http::StatusCode) -> Option<Failure> {
+        match self {
+            Outcome::Deferred(failure) if status.is_success() => Some(*failure),
+            _ => None,
+        }
+    }
 }
 
 /// Whether a `Range` request may be served partially (RFC 9110 §13.1.5, §14.2).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum RangeDecision {
     /// No `Range` to consider: none was sent, or the method is not `GET` (the only method for
@@ -105,8 +128,8 @@ impl fmt::Display for Failure {
                  (for a create-only request, the resource already exists)"
             }
             (_, Reason::Mismatch) => {
-                "does not list the current entity-tag (If-Match uses strong comparison: \
-                 a weak tag never matches); fetch the resource again to get its ETag"
+                "lists no entity-tag that matches the resource's current one; read the \
+                 resource again and retry with its current validators"
             }
             (_, Reason::Malformed) => {
                 "is malformed: entity-tags are quoted, as in \"v7\" or W/\"v7\", or the value is *"
@@ -206,14 +229,41 @@ impl Reason {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Requirement {
     exists: bool,
+    has_etag: bool,
     has_last_modified: bool,
 }
 
 impl Requirement {
-    pub(crate) const fn new(exists: bool, has_last_modified: bool) -> Self {
+    pub(crate) const fn new(exists: bool, has_etag: bool, has_last_modified: bool) -> Self {
         Self {
             exists,
+            has_etag,
             has_last_modified,
+        }
+    }
+
+    /// A sentence telling the client how to resubmit, as RFC 6585 §3 asks, fitted to the
+    /// validators the resource has.
+    pub fn advice(&self) -> &'static str {
+        match (self.exists, self.has_etag, self.has_last_modified) {
+            (false, _, _) => {
+                "This request must be conditional: send If-None-Match: * to create the \
+                 resource only if it does not exist yet."
+            }
+            (true, true, _) => {
+                "This request must be conditional, so that it cannot overwrite a change it \
+                 has not seen: send If-Match with the entity-tag from the ETag header of a GET \
+                 of this resource."
+            }
+            (true, false, true) => {
+                "This request must be conditional, so that it cannot overwrite a change it \
+                 has not seen: send If-Unmodified-Since with the Last-Modified date of a GET \
+                 of this resource."
+            }
+            (true, false, false) => {
+                "This request must be conditional: send If-Match: * to change the resource \
+                 only if it exists."
+            }
         }
     }
 

@@ -6,11 +6,15 @@
 /// and refusals show the current validators.
 ///
 /// ```
-/// use axum_conditional::Policy;
+/// use axum_conditional::{evaluate, ETag, Outcome, Policy, Resource};
+/// use http::{HeaderMap, Method};
 ///
-/// // A write route of a JSON API whose clients echo weak version tags.
-/// const WRITES: Policy = Policy::new().require_precondition(true).weak_if_match(true);
-/// assert!(WRITES.requires_precondition());
+/// // A write route that refuses writes which do not say which version they change.
+/// const WRITES: Policy = Policy::new().require_precondition(true);
+///
+/// let resource = Resource::new(Some(ETag::from_version(1)), None);
+/// let outcome = evaluate(&Method::PUT, &HeaderMap::new(), &resource, WRITES);
+/// assert!(matches!(outcome, Outcome::PreconditionRequired(_)));
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Policy {
@@ -36,17 +40,20 @@ impl Policy {
     /// An `If-Modified-Since` does not count (it is ignored on unsafe methods), nor does an
     /// invalid `If-Unmodified-Since` or one sent for a resource without a modification date.
     /// A condition that is present but false still gets 412, not 428.
+    #[must_use = "builders return the new policy"]
     pub const fn require_precondition(mut self, yes: bool) -> Self {
         self.require_precondition = yes;
         self
     }
 
     /// Compare `If-Match` tags with weak comparison instead of the strong comparison RFC 9110
-    /// §13.1.1 prescribes.
+    /// §13.1.1 prescribes ("MUST use the strong comparison function"): turning this on departs
+    /// from the RFC, on purpose.
     ///
     /// For APIs whose clients echo weak version tags (FHIR, OData) and whose versions change on
     /// every semantic change. Leave it off when a weak tag may cover several different byte
     /// sequences that a client could overwrite unknowingly.
+    #[must_use = "builders return the new policy"]
     pub const fn weak_if_match(mut self, yes: bool) -> Self {
         self.weak_if_match = yes;
         self
@@ -55,6 +62,7 @@ impl Policy {
     /// Whether 412 responses carry the current `ETag` and `Last-Modified` (headers and body
     /// members) so the client can re-read and re-apply its change. On by default; turn it off
     /// for resources whose existence or version is not for every client to know.
+    #[must_use = "builders return the new policy"]
     pub const fn expose_validators(mut self, yes: bool) -> Self {
         self.expose_validators = yes;
         self

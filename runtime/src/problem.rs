@@ -3,17 +3,27 @@
 //!
 //! # Problem types
 //!
-//! Refusals carry an `application/problem+json` body (RFC 9457) whose `type` is one of these
-//! stable URIs, so clients can branch on it:
+//! Refusals carry an `application/problem+json` body (RFC 9457) whose `type` is one of the
+//! stable URIs below, so that clients can branch on it. Every body also has `title`, `status`
+//! and a `detail` sentence for people.
 //!
-//! - `…/problem/index.html#precondition-failed` (412): members `condition` (the header that
-//!   failed, such as `"If-Match"`), `reason` (see [`Reason::as_str`](crate::Reason::as_str)) and,
-//!   unless [`Policy::expose_validators`](crate::Policy::expose_validators) is off, `etag` and
-//!   `last_modified`: the resource's current validators, to re-read and re-apply the change.
-//! - `…/problem/index.html#precondition-required` (428): member `accepted`, the headers that
-//!   would make the request acceptable.
+//! ## precondition-failed
 //!
-//! The prefix `…` is `https://docs.rs/axum-conditional/latest/axum_conditional`.
+//! `https://docs.rs/axum-conditional/latest/axum_conditional/problem/index.html#precondition-failed`,
+//! status 412. Members:
+//!
+//! - `condition`: the header whose condition was false, such as `"If-Match"`;
+//! - `reason`: why, one of the names of [`Reason::as_str`](crate::Reason::as_str);
+//! - `etag` and `last_modified`: the resource's current validators, so the client can re-read
+//!   and re-apply its change, unless [`Policy::expose_validators`](crate::Policy::expose_validators)
+//!   is off. `etag` is left out when the tag is not UTF-8 (the `ETag` header still carries
+//!   its exact bytes).
+//!
+//! ## precondition-required
+//!
+//! `https://docs.rs/axum-conditional/latest/axum_conditional/problem/index.html#precondition-required`,
+//! status 428. Member `accepted`: the headers that would make the request acceptable, most
+//! useful first.
 
 use std::fmt::Write as _;
 
@@ -22,8 +32,14 @@ use http::{HeaderMap, HeaderValue, Response, StatusCode, header};
 use crate::outcome::{Failure, Outcome, Requirement};
 use crate::{ETag, LastModified, Policy, Resource};
 
-const TYPE_BASE: &str =
-    "https://docs.rs/axum-conditional/latest/axum_conditional/problem/index.html";
+macro_rules! problem_type {
+    ($anchor:literal) => {
+        concat!(
+            "https://docs.rs/axum-conditional/latest/axum_conditional/problem/index.html#",
+            $anchor
+        )
+    };
+}
 
 /// The headers a 304 must repeat from the 200 it stands for (RFC 9110 §15.4.5): `Cache-Control`,
 /// `Vary`, `Expires` and `Content-Location`.
@@ -39,7 +55,12 @@ const TYPE_BASE: &str =
 /// let cache = CacheHeaders::new()
 ///     .cache_control(HeaderValue::from_static("private, max-age=0, must-revalidate"))
 ///     .vary(HeaderValue::from_static("accept-encoding"));
-/// # let _ = cache;
+///
+/// let mut headers = http::HeaderMap::new();
+/// headers.insert("vary", HeaderValue::from_static("accept"));
+/// cache.fill_missing(&mut headers);
+/// assert_eq!(headers["cache-control"], "private, max-age=0, must-revalidate");
+/// assert_eq!(headers["vary"], "accept", "the handler's own value is kept");
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct CacheHeaders {
@@ -61,24 +82,28 @@ impl CacheHeaders {
     }
 
     /// Sets `Cache-Control`.
+    #[must_use]
     pub fn cache_control(mut self, value: HeaderValue) -> Self {
         self.cache_control = Some(value);
         self
     }
 
     /// Sets `Vary`.
+    #[must_use]
     pub fn vary(mut self, value: HeaderValue) -> Self {
         self.vary = Some(value);
         self
     }
 
     /// Sets `Expires`.
+    #[must_use]
     pub fn expires(mut self, value: HeaderValue) -> Self {
         self.expires = Some(value);
         self
     }
 
     /// Sets `Content-Location`.
+    #[must_use]
     pub fn content_location(mut self, value: HeaderValue) -> Self {
         self.content_location = Some(value);
         self
@@ -127,6 +152,7 @@ impl NotModified {
     }
 
     /// Repeats these headers of the 200.
+    #[must_use]
     pub fn with_cache_headers(mut self, cache: CacheHeaders) -> Self {
         self.cache = cache;
         self
@@ -187,6 +213,7 @@ impl PreconditionFailed {
 
     /// Shows `resource`'s current validators, in the `ETag` and `Last-Modified` headers and in
     /// the body, so the client can re-read and re-apply its change.
+    #[must_use]
     pub fn with_current(mut self, resource: &Resource) -> Self {
         self.etag = resource.etag().cloned();
         self.last_modified = resource.last_modified();
@@ -200,27 +227,18 @@ impl PreconditionFailed {
 
     /// The `application/problem+json` body.
     pub fn body(&self) -> String {
-        let mut body = String::with_capacity(512);
-        body.push('{');
-        member(
-            &mut body,
-            "type",
-            &format!("{TYPE_BASE}#precondition-failed"),
+        let mut body = problem(
+            problem_type!("precondition-failed"),
+            StatusCode::PRECONDITION_FAILED,
+            &self.failure.to_string(),
         );
-        body.push(',');
-        member(&mut body, "title", "Precondition Failed");
-        body.push_str(",\"status\":412,");
-        member(&mut body, "detail", &self.failure.to_string());
-        body.push(',');
         member(&mut body, "condition", self.failure.condition().as_str());
-        body.push(',');
         member(&mut body, "reason", self.failure.reason().as_str());
-        if let Some(etag) = &self.etag {
-            body.push(',');
+        // `Display` cannot show non-UTF-8 bytes exactly; a client must not copy a lossy tag.
+        if let Some(etag) = self.etag.as_ref().filter(|etag| etag.to_str().is_some()) {
             member(&mut body, "etag", &etag.to_string());
         }
         if let Some(date) = self.last_modified {
-            body.push(',');
             member(&mut body, "last_modified", &date.to_string());
         }
         body.push('}');
@@ -263,26 +281,11 @@ impl PreconditionRequired {
 
     /// The `application/problem+json` body.
     pub fn body(&self) -> String {
-        use crate::Condition;
-        let detail = if self.requirement.accepts(Condition::IfMatch) {
-            "This request must be conditional, so that it cannot overwrite a change it has \
-             not seen: send If-Match with the entity-tag from the ETag header of a GET of this \
-             resource."
-        } else {
-            "This request must be conditional: send If-None-Match: * to create the resource \
-             only if it does not exist yet."
-        };
-        let mut body = String::with_capacity(512);
-        body.push('{');
-        member(
-            &mut body,
-            "type",
-            &format!("{TYPE_BASE}#precondition-required"),
+        let mut body = problem(
+            problem_type!("precondition-required"),
+            StatusCode::PRECONDITION_REQUIRED,
+            self.requirement.advice(),
         );
-        body.push(',');
-        member(&mut body, "title", "Precondition Required");
-        body.push_str(",\"status\":428,");
-        member(&mut body, "detail", detail);
         body.push_str(",\"accepted\":[");
         for (i, condition) in self.requirement.accepted().enumerate() {
             if i > 0 {
@@ -391,7 +394,27 @@ fn problem_json() -> HeaderValue {
     HeaderValue::from_static("application/problem+json")
 }
 
+/// The opening of a problem details object, up to and including `detail`; the caller adds its
+/// members and the closing brace.
+fn problem(kind: &str, status: StatusCode, detail: &str) -> String {
+    let mut body = String::with_capacity(512);
+    body.push('{');
+    string(&mut body, "type");
+    body.push(':');
+    string(&mut body, kind);
+    member(
+        &mut body,
+        "title",
+        status.canonical_reason().unwrap_or_default(),
+    );
+    let _ = write!(body, ",\"status\":{}", status.as_u16());
+    member(&mut body, "detail", detail);
+    body
+}
+
+/// Writes `,"name":"value"`.
 fn member(out: &mut String, name: &str, value: &str) {
+    out.push(',');
     string(out, name);
     out.push(':');
     string(out, value);

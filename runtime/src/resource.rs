@@ -64,6 +64,7 @@ impl Resource {
     /// Only `If-Range` cares (§13.1.5): a date there is honoured only when it is strong. By
     /// default a `Last-Modified` date is weak, so an `If-Range` date never enables a partial
     /// response and the full representation is sent, which is always safe.
+    #[must_use]
     pub fn with_strong_last_modified(mut self) -> Self {
         self.strong_last_modified = true;
         self

@@ -440,10 +440,9 @@ fn model(request: &Request, state: &State, policy: Policy) -> Verdict {
     if matches!(*method, Method::CONNECT | Method::OPTIONS | Method::TRACE) {
         return Verdict::Proceed(RangeDecision::NotRequested);
     }
-    // §13.2.1: the response without conditions would be 404, so they are ignored.
-    if *method == Method::DELETE && !state.exists {
-        return Verdict::Proceed(RangeDecision::NotRequested);
-    }
+    // §13.2.1: for GET, HEAD and DELETE of a missing resource the response without conditions
+    // is the handler's (404): a failure is deferred to its status, and 428 does not apply.
+    let handlers_answer = !state.exists && (get_or_head || *method == Method::DELETE);
 
     // If-Unmodified-Since is evaluated only without If-Match, as one valid date, for a resource
     // with a modification date (§13.1.4).
@@ -453,10 +452,16 @@ fn model(request: &Request, state: &State, policy: Policy) -> Verdict {
     };
 
     // RFC 6585 §3, with the policy's definition of "conditional".
+    // An If-None-Match counts only with a valid member: an empty or garbage one protects nothing.
+    let if_none_match_counts = request
+        .if_none_match
+        .as_ref()
+        .is_some_and(|lines| all_members(lines).iter().any(|m| *m != ModelMember::Invalid));
     if policy.requires_precondition()
         && !get_or_head
+        && !handlers_answer
         && request.if_match.is_none()
-        && request.if_none_match.is_none()
+        && !if_none_match_counts
         && ius.is_none()
     {
         let mut accepted = Vec::new();
@@ -495,7 +500,7 @@ fn model(request: &Request, state: &State, policy: Policy) -> Verdict {
             .map(|_| Condition::IfUnmodifiedSince)
     };
     if let Some(condition) = failed {
-        return if get_or_head && !state.exists {
+        return if handlers_answer {
             Verdict::Deferred(condition)
         } else {
             Verdict::Failed(condition)

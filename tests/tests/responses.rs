@@ -646,7 +646,11 @@ mod any_validator {
             prop_assert_eq!(response.status(), StatusCode::PRECONDITION_FAILED);
             prop_assert_eq!(response.headers()[header::ETAG].as_bytes(), tag.as_header_value().as_bytes());
             let body = problem(&response);
-            prop_assert_eq!(&body["etag"], &Value::from(tag.to_string()));
+            // A tag that is not UTF-8 cannot be shown exactly in JSON, so it is left out.
+            match tag.to_str() {
+                Some(exact) => prop_assert_eq!(&body["etag"], &Value::from(exact)),
+                None => proptest::prop_assert!(body.get("etag").is_none()),
+            }
             let date = LastModified::from_unix_seconds(secs).to_string();
             prop_assert_eq!(&body["last_modified"], &Value::from(date));
         }

@@ -3,8 +3,312 @@
 
 use proc_macro::TokenStream;
 
-/// Placeholder until the attribute lands: returns the item unchanged.
+mod args;
+mod expand;
+mod handler;
+mod scan;
+mod validate;
+
+// One pipeline: parse (`args`, `handler`) → validate (`validate`, with `scan`) → expand
+// (`expand`). On any mistake the macro emits the errors *and* the function as written, so the
+// user sees the real error and not a cascade about a missing handler.
+
+/// Answers RFC 9110 conditional requests for an async axum handler: `ETag` and
+/// `Last-Modified` on its responses, 304 Not Modified, and lost-update protection with 412
+/// Precondition Failed and 428 Precondition Required, decided *before* the handler body runs
+/// and before the request body is read.
+///
+/// ```rust,ignore
+/// use axum::Json;
+/// use axum::extract::{Path, State};
+/// use axum_conditional::{ETag, conditional};
+///
+/// #[conditional(etag = ETag::from_version(store.version(id).await?))]
+/// async fn get_doc(State(store): State<Store>, Path(id): Path<u64>) -> Result<Json<Doc>, ApiError> {
+///     Ok(Json(store.load(id).await?))
+/// }
+///
+/// #[conditional(etag = store.etag(id).await?, last_modified = store.modified(id).await?, require = true)]
+/// async fn put_doc(State(store): State<Store>, Path(id): Path<u64>, Json(doc): Json<Doc>)
+///     -> Result<(ETag, Json<Doc>), ApiError>
+/// {
+///     let doc = store.save(id, doc).await?;
+///     Ok((ETag::from_version(doc.version), Json(doc)))
+/// }
+/// ```
+///
+/// A `GET` whose `If-None-Match` lists the current tag gets a 304 without `load` running; a `PUT`
+/// whose `If-Match` is stale gets a 412 without its JSON being read; a `PUT` with no
+/// precondition at all gets a 428.
+///
+/// The examples on this page cannot be compiled here (this crate does not depend on the runtime);
+/// each has a compiled twin in the `tests/ui/pass` directory of the repository.
+///
+/// # Arguments
+///
+/// At least one of `etag` and `last_modified` is required; the rest are optional.
+///
+/// | argument | value | meaning |
+/// |---|---|---|
+/// | `etag = EXPR` | `ETag` or `Option<ETag>` | the current entity-tag |
+/// | `last_modified = EXPR` | `SystemTime`, `HttpDate`, `LastModified`, or an `Option` of one | the current modification date (whole seconds) |
+/// | `require = true` | `true` or `false` | an unsafe method without a usable precondition gets 428 |
+/// | `weak_if_match = true` | `true` or `false` | `If-Match` uses weak comparison instead of strong |
+/// | `cache_control = "…"` | a string literal | `Cache-Control` of 304s and 2xx `GET`/`HEAD` responses |
+/// | `vary = "…"` | a string literal | `Vary` of 304s and 2xx `GET`/`HEAD` responses |
+/// | `state = Type` | a type | the state the deferred body extractor needs (see below) |
+/// | `bind = name` | an identifier | makes `name: &Evaluation` available in the body |
+///
+/// The validator expressions may use any binding of the handler's arguments (except the body's,
+/// which is not read yet), `.await`, and `?`. They run in the order written.
+///
+/// - **`None` means "does not exist".** When every validator given is `None`, the resource has
+///   no current representation. This is what makes `If-Match: *` fail and a create-only
+///   `If-None-Match: *` pass (see [Missing resources](#missing-resources)).
+/// - **`?` works as in the body.** The error converts into the handler's error type (by `From`,
+///   as `?` always does) and is answered through it, exactly as a `?` in the body would be; the
+///   handler body does not run. The handler must then return a `Result` (it may be
+///   `Result<impl IntoResponse, E>`).
+/// - **`require = true`** applies RFC 6585 §3 to unsafe methods (anything but `GET`, `HEAD`,
+///   `OPTIONS` and `TRACE`): a request that carries none of `If-Match`, `If-None-Match` or an
+///   `If-Unmodified-Since` that would be evaluated gets 428, with a problem body telling the
+///   client what to send. `If-Modified-Since` does not count.
+/// - **`weak_if_match = true`** lets `W/"7"` in `If-Match` match `"7"` (or `W/"7"`), for APIs
+///   whose clients echo weak tags. RFC 9110 §13.1.1 prescribes strong comparison, the default.
+/// - **`cache_control` and `vary`** are checked at compile time (visible ASCII, spaces and
+///   tabs). A 304 is answered before the body runs, so it can only carry what is declared here,
+///   and RFC 9110 §15.4.5 wants it to repeat the 200's `Cache-Control` and `Vary`.
+///
+/// # What the rewritten handler does
+///
+/// 1. All extractors but the last run as usual, so routing, authentication, path and query
+///    rejections answer first (RFC 9110 §13.2.1: preconditions come after the normal request
+///    checks).
+/// 2. The validator expressions run.
+/// 3. The preconditions are evaluated (RFC 9110 §13.2.2, `axum_conditional::evaluate`), and
+///    the runtime answers in place of the handler when it must:
+///    - **304 Not Modified**: a `GET` or `HEAD` whose `If-None-Match` (or, without it,
+///      `If-Modified-Since`) finds the client's copy current. It carries the `ETag` (or
+///      `Last-Modified` when there is no tag) and the declared `cache_control` and `vary`.
+///    - **412 Precondition Failed**: `If-Match` or `If-Unmodified-Since` failed, or
+///      `If-None-Match` matched on a method other than `GET`/`HEAD`. It carries an RFC 9457
+///      problem body naming the condition and the reason, and the current `ETag` and
+///      `Last-Modified` so the client can re-read and retry.
+///    - **428 Precondition Required**: with `require = true`, see above.
+/// 4. Only then does the last argument, the one that reads the body (`Json`, `Bytes`,
+///    `String`, `Form`, …), run. A `PUT` with a stale `If-Match` gets its 412 without its body
+///    being read or parsed. When a validator uses a binding of the last argument (a
+///    `{name}` inside a format string counts), or the last argument is known to read only the
+///    request head (`Path`, `Query`, `State`, `HeaderMap`, …), it runs with the others instead.
+/// 5. The body runs. To a 2xx response to `GET` or `HEAD`, the macro adds `ETag` and
+///    `Last-Modified` (unless the handler set them) and the declared `cache_control` and `vary`
+///    (unless the handler set them). To other methods it adds nothing: validators loaded before
+///    a change must not describe its result (RFC 9110 §9.3.4), so a write handler returns the
+///    new ones itself, for instance as `(ETag, Json<Doc>)`. Non-2xx responses are left alone.
+///
+/// # Missing resources
+///
+/// RFC 9110 §13.2.1 says preconditions do not apply when the response without them would not
+/// be 2xx, typically a 404. The runtime's rules, when every validator is `None`:
+///
+/// - `GET` or `HEAD` with a failing `If-Match` (or `If-Unmodified-Since`): the handler runs. Its
+///   non-2xx answer (the 404) is kept; a 2xx answer is replaced by the 412. A safe method has no
+///   side effect, so running it first changes nothing.
+/// - `DELETE`: the conditions are ignored and the handler runs (it answers 404, or 2xx for
+///   "already deleted").
+/// - Other unsafe methods are evaluated: `PUT` with `If-Match: *` or `If-Match: "v1"` gets 412
+///   (there is nothing to match), and `PUT` with `If-None-Match: *` proceeds, to create the
+///   resource.
+///
+/// # Atomic writes: `bind`
+///
+/// The check runs before the write, so another client can still write in between. With
+/// `bind = ev`, the body gets `ev: &Evaluation`: the resource as loaded (`ev.resource()`), the
+/// tag `If-Match` matched (`ev.matched_etag()`), and the `Range` decision (`ev.range()`). Make
+/// the write conditional on that version and answer the same 412 when no row changed:
+///
+/// ```rust,ignore
+/// use axum_conditional::problem::PreconditionFailed;
+/// use axum_conditional::{ETag, Failure, Resource, conditional};
+///
+/// #[conditional(etag = db.version(id).await?.map(ETag::from_version), require = true, bind = ev)]
+/// async fn put_doc(State(db): State<Db>, Path(id): Path<u64>, Json(body): Json<String>)
+///     -> Result<Response, DbError>
+/// {
+///     // UPDATE docs SET body = ?, version = version + 1 WHERE id = ? AND version = ?
+///     let expected = ev.matched_etag().and_then(ETag::version);
+///     if db.update(id, expected, body).await? == 0 {
+///         let now = Resource::new(db.version(id).await?.map(ETag::from_version), None);
+///         return Ok(PreconditionFailed::new(Failure::changed_during_request())
+///             .with_current(&now)
+///             .into_response());
+///     }
+///     let version = db.version(id).await?.unwrap_or_default();
+///     Ok((ETag::from_version(version), "stored").into_response())
+/// }
+/// ```
+///
+/// # The body extractor and `state`
+///
+/// The deferred extractor runs with the state `()`, which every built-in body extractor accepts
+/// whatever the router's state is. An extractor that needs the application state (a
+/// `FromRequest<AppState>` impl) needs `state = AppState`; any type the router's state converts
+/// to by `FromRef` works, and the macro adds a hidden argument for it.
+///
+/// # With `#[axum::debug_handler]`
+///
+/// Both orders work. Put `#[axum::debug_handler]` first to have it check the function as
+/// written; after `#[conditional]`, it checks the rewritten function (then, if the handler has a
+/// `State<S>` argument and `state = T` with a different `T`, give it `state = …` as well).
+///
+/// # The rewritten signature
+///
+/// Routing does not notice, but a unit test that calls the handler directly does: the last
+/// argument (when it is deferred, or else an added one) is the whole request,
+/// `axum::extract::Request`, and the return type `R` becomes `Conditional<R>`, whose
+/// `into_inner()` gives `Ok(R)` when the body ran and `Err(response)` with the 304, 412, 428 or
+/// rejection otherwise:
+///
+/// ```rust,ignore
+/// let request = Request::builder().uri("/docs/7").header("if-none-match", r#""7""#).body(Body::empty())?;
+/// let answer = get_doc(State(store), Path(7), request).await.into_inner();
+/// assert_eq!(answer.unwrap_err().status(), 304);
+/// ```
+///
+/// Attributes, visibility, argument patterns, generics, inner attributes, `return` and `?` in
+/// the body are kept as written. Handlers take at most 16 arguments, counting the one added for
+/// the request (and for `state`).
+///
+/// # Errors
+///
+/// Mistakes are reported at once, at the tokens that are wrong, and the function is otherwise
+/// kept as written. For example:
+///
+/// ```text
+/// error: unknown argument `etags` (did you mean `etag`?); the arguments are `etag`, `last_modified`, …
+///  --> src/main.rs:3:15
+///   |
+/// 3 | #[conditional(etags = ETag::from_version(1))]
+///   |               ^^^^^
+///
+/// error[E0277]: `etag = …` needs an `ETag` or an `Option<ETag>`, not `u64`
+///  --> src/main.rs:4:22
+///   |
+/// 4 | #[conditional(etag = version)]
+///   |                      ^^^^^^^ this expression has type `u64`
+///   |
+///   = note: build the tag with `ETag::from_version(n)`, `ETag::from_content(&bytes)`, `ETag::strong(s)?` or `s.parse::<ETag>()?`; …
+///   = note: if this is a future, did you forget `.await`?
+///
+/// error[E0277]: `?` in a `#[conditional]` validator needs the handler to return a `Result`, and this one returns `String`
+///  --> src/main.rs:8:39
+///   |
+/// 8 | #[conditional(etag = load_etag().await?)]
+///   |                                       ^ `?` used here
+///
+/// error: validators run before the request body is read, so they cannot use `doc`, which the `Json` body extractor binds; …
+///  --> src/main.rs:5:41
+///   |
+/// 5 | #[conditional(etag = ETag::from_version(doc))]
+///   |                                         ^^^
+///
+/// error[E0277]: `#[conditional]` cannot extract `NeedsState` with the state `()`
+///   --> src/main.rs:19:25
+///    |
+/// 19 | async fn handler(_body: NeedsState) -> &'static str {
+///    |                         ^^^^^^^^^^ this argument is extracted after the preconditions, with state `()`
+///    |
+///    = note: if this extractor needs your application state, name its type in the attribute: `#[conditional(state = AppState, …)]`
+/// ```
+///
+/// Also reported: a function that is not `async`, an item that is not a function, a `self`
+/// argument, no validator, a duplicate key, a key without a value or with the wrong kind of
+/// value, a `last_modified` of the wrong type, and more arguments than axum accepts.
+///
+/// # Debugging
+///
+/// With the environment variable `AXUM_CONDITIONAL_DEBUG=1` set when the crate is compiled, the
+/// macro prints each expansion to standard error (touch the file to make cargo recompile it).
 #[proc_macro_attribute]
-pub fn conditional(_args: TokenStream, item: TokenStream) -> TokenStream {
-    item
+pub fn conditional(args: TokenStream, item: TokenStream) -> TokenStream {
+    let output = rewrite(args.into(), item.into());
+    if std::env::var_os("AXUM_CONDITIONAL_DEBUG").is_some_and(|v| !v.is_empty() && v != "0") {
+        eprintln!("{output}");
+    }
+    output.into()
+}
+
+fn rewrite(
+    args: proc_macro2::TokenStream,
+    item: proc_macro2::TokenStream,
+) -> proc_macro2::TokenStream {
+    let args = args::parse(args);
+    let function = match syn::parse2::<syn::Item>(item.clone()) {
+        Ok(syn::Item::Fn(function)) => function,
+        Ok(other) => {
+            let mut error = syn::Error::new_spanned(
+                item_keyword(&other),
+                "`#[conditional]` goes on an `async fn` axum handler, not on this item",
+            );
+            if let Err(more) = args {
+                error.combine(more);
+            }
+            return with_original(error, item);
+        }
+        // The item does not parse: give it back as written and let the compiler report its
+        // syntax error, plus any mistake in the arguments.
+        Err(_) => {
+            return match args {
+                Err(error) => with_original(error, item),
+                Ok(_) => item,
+            };
+        }
+    };
+    let handler = handler::Handler::new(function);
+    match validate::validate(args, handler) {
+        Ok(plan) => expand::expand(plan),
+        Err(error) => with_original(error, item),
+    }
+}
+
+fn with_original(error: syn::Error, item: proc_macro2::TokenStream) -> proc_macro2::TokenStream {
+    let mut output = error.to_compile_error();
+    output.extend(item);
+    output
+}
+
+/// The tokens to point at when the item is not a function: its keyword and name.
+fn item_keyword(item: &syn::Item) -> proc_macro2::TokenStream {
+    use quote::quote;
+    match item {
+        syn::Item::Struct(s) => {
+            let (token, ident) = (&s.struct_token, &s.ident);
+            quote!(#token #ident)
+        }
+        syn::Item::Enum(e) => {
+            let (token, ident) = (&e.enum_token, &e.ident);
+            quote!(#token #ident)
+        }
+        syn::Item::Impl(i) => {
+            let token = &i.impl_token;
+            quote!(#token)
+        }
+        syn::Item::Const(c) => {
+            let (token, ident) = (&c.const_token, &c.ident);
+            quote!(#token #ident)
+        }
+        syn::Item::Static(s) => {
+            let (token, ident) = (&s.static_token, &s.ident);
+            quote!(#token #ident)
+        }
+        syn::Item::Mod(m) => {
+            let (token, ident) = (&m.mod_token, &m.ident);
+            quote!(#token #ident)
+        }
+        syn::Item::Trait(t) => {
+            let (token, ident) = (&t.trait_token, &t.ident);
+            quote!(#token #ident)
+        }
+        other => quote::ToTokens::to_token_stream(other),
+    }
 }

@@ -52,7 +52,7 @@ pub use outcome::{Condition, Failure, Outcome, RangeDecision, Reason, Requiremen
 pub use policy::Policy;
 pub use resource::Resource;
 #[cfg(feature = "axum")]
-pub use respond::Conditional;
+pub use respond::{Conditional, Evaluation};
 
 /// Rewrites an async axum handler to answer conditional requests before its body runs; see the
 /// [crate documentation](crate).

@@ -1,5 +1,440 @@
-//! The response wrapper of handlers rewritten by `#[conditional]`.
+//! What a handler rewritten by `#[conditional]` sees and returns: the [`Evaluation`] its body
+//! can bind, and the [`Conditional`] response wrapper.
 
-/// Placeholder until the attribute lands.
-#[derive(Debug)]
-pub struct Conditional<R>(pub R);
+use std::fmt;
+
+use axum_core::response::{IntoResponse, Response};
+use http::{HeaderMap, Method, header};
+
+use crate::list::{Member, Members};
+use crate::problem::{Answer, CacheHeaders, precondition_failed};
+use crate::{ETag, Outcome, Policy, RangeDecision, Resource};
+
+/// The result of the precondition check of a request that goes on to the handler: the
+/// resource's validators as they were loaded, and what the evaluator decided.
+///
+/// `#[conditional(…, bind = ev)]` makes `ev: &Evaluation` available in the handler body. A
+/// write handler uses it to make its write atomic with the version the client based its change
+/// on, and answers the same 412 as the early check when the row changed in between:
+///
+/// ```
+/// use axum::extract::Path;
+/// use axum::response::{IntoResponse, Response};
+/// use axum_conditional::problem::PreconditionFailed;
+/// use axum_conditional::{ETag, Failure, Resource, conditional};
+///
+/// # struct Db;
+/// # impl Db {
+/// #     async fn version(&self, _id: u64) -> Option<u64> { Some(7) }
+/// #     async fn update(&self, _id: u64, _version: Option<u64>, _doc: &str) -> u64 { 0 }
+/// # }
+/// # static DB: Db = Db;
+/// #[conditional(etag = DB.version(id).await.map(ETag::from_version), require = true, bind = ev)]
+/// async fn put_doc(Path(id): Path<u64>, doc: String) -> Response {
+///     // `UPDATE documents SET body = ?, version = version + 1 WHERE id = ? AND version = ?`
+///     let expected = ev.matched_etag().and_then(ETag::version);
+///     let changed = DB.update(id, expected, &doc).await;
+///     if changed == 0 {
+///         // Someone else wrote between the check and the write: same answer as the check.
+///         let now = Resource::new(DB.version(id).await.map(ETag::from_version), None);
+///         return PreconditionFailed::new(Failure::changed_during_request())
+///             .with_current(&now)
+///             .into_response();
+///     }
+///     // Fresh validators describe the new state (RFC 9110 §9.3.4).
+///     let version = DB.version(id).await.unwrap_or_default();
+///     (ETag::from_version(version), "stored").into_response()
+/// }
+/// # let _: axum::routing::MethodRouter = axum::routing::put(put_doc);
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Evaluation {
+    resource: Resource,
+    outcome: Outcome,
+    if_match_by_tag: bool,
+    get_or_head: bool,
+}
+
+impl Evaluation {
+    /// The resource as the validator expressions loaded it, before the handler ran.
+    pub fn resource(&self) -> &Resource {
+        &self.resource
+    }
+
+    /// What the evaluator decided: [`Outcome::Proceed`], or [`Outcome::Deferred`] for a
+    /// `GET`/`HEAD` of a missing resource whose `If-Match` failed (a 2xx response from the
+    /// handler is then replaced by the 412).
+    pub fn outcome(&self) -> Outcome {
+        self.outcome
+    }
+
+    /// Whether a `Range` request may be served partially (RFC 9110 §13.1.5).
+    pub fn range(&self) -> RangeDecision {
+        match self.outcome {
+            Outcome::Proceed { range } => range,
+            _ => RangeDecision::NotRequested,
+        }
+    }
+
+    /// The current entity-tag when `If-Match` passed because it listed that tag; `None` when
+    /// the request had no `If-Match`, when it passed as `*`, or when it failed.
+    ///
+    /// This is the version the client based its change on; `ETag::version` turns a tag made by
+    /// `ETag::from_version` back into the number for `UPDATE … WHERE version = ?`.
+    pub fn matched_etag(&self) -> Option<&ETag> {
+        if self.if_match_by_tag && matches!(self.outcome, Outcome::Proceed { .. }) {
+            self.resource.etag()
+        } else {
+            None
+        }
+    }
+
+    /// Evaluates the request against `resource`; `Err` holds the 304, 412 or 428 to answer in
+    /// place of the handler.
+    #[allow(
+        clippy::result_large_err,
+        reason = "a `Response` is passed by value everywhere in axum; boxing it would allocate"
+    )]
+    pub(crate) fn new(
+        method: &Method,
+        headers: &HeaderMap,
+        resource: Resource,
+        route: &Route,
+    ) -> Result<Self, Response> {
+        let outcome = crate::evaluate(method, headers, &resource, route.policy);
+        // The cache headers are only built for an answer that needs them.
+        if !outcome.runs_handler()
+            && let Some(answer) =
+                Answer::for_outcome(outcome, &resource, route.policy, &route.cache())
+        {
+            return Err(answer.into_response());
+        }
+        // `If-Match` passed (or was absent): it passed by a tag unless it was `*` alone
+        // (RFC 9110 §13.1.1); a `*` inside a list never passes.
+        let mut members = headers
+            .get_all(header::IF_MATCH)
+            .into_iter()
+            .flat_map(|line| Members::new(line.as_bytes()));
+        let if_match_by_tag = match (members.next(), members.next()) {
+            (None, _) | (Some(Member::Star), None) => false,
+            (Some(_), _) => true,
+        };
+        Ok(Self {
+            resource,
+            outcome,
+            if_match_by_tag,
+            get_or_head: matches!(*method, Method::GET | Method::HEAD),
+        })
+    }
+
+    /// Step 5 of the rewritten handler, on the handler's response.
+    fn finish(self, mut response: Response, route: &Route) -> Response {
+        if !response.status().is_success() {
+            // Non-2xx responses are the handler's own (404, 400, …): preconditions do not
+            // apply to them (RFC 9110 §13.2.1) and its validators would describe nothing.
+            return response;
+        }
+        if let Outcome::Deferred(failure) = self.outcome {
+            // A safe method on a missing resource with a failed If-Match, and the handler
+            // answered 2xx after all: the precondition applies (see `Outcome::Deferred`).
+            return precondition_failed(failure, &self.resource, route.policy).into_response();
+        }
+        if !self.get_or_head {
+            // RFC 9110 §9.3.4: validators loaded before a change must not describe its result;
+            // the handler returns fresh ones itself.
+            return response;
+        }
+        let headers = response.headers_mut();
+        if let Some(etag) = self.resource.etag() {
+            headers.entry(header::ETAG).or_insert_with(|| etag.into());
+        }
+        if let Some(date) = self.resource.last_modified() {
+            headers
+                .entry(header::LAST_MODIFIED)
+                .or_insert_with(|| date.into());
+        }
+        route.cache().fill_missing(headers);
+        response
+    }
+}
+
+/// The per-route configuration `#[conditional]` declares: its policy and the cache headers of
+/// 304s and 2xx `GET`/`HEAD` responses.
+#[doc(hidden)]
+#[derive(Clone, Copy, Debug)]
+pub struct Route {
+    policy: Policy,
+    cache_control: Option<&'static str>,
+    vary: Option<&'static str>,
+}
+
+impl Route {
+    /// A route configuration. Panics (at compile time, in a `const` block) on a header value
+    /// that is not visible ASCII, spaces and tabs; the macro rejects those first.
+    pub const fn new(
+        require: bool,
+        weak_if_match: bool,
+        cache_control: Option<&'static str>,
+        vary: Option<&'static str>,
+    ) -> Self {
+        if let Some(value) = cache_control {
+            assert!(is_header_value(value), "invalid `cache_control` value");
+        }
+        if let Some(value) = vary {
+            assert!(is_header_value(value), "invalid `vary` value");
+        }
+        Self {
+            policy: Policy::new()
+                .require_precondition(require)
+                .weak_if_match(weak_if_match),
+            cache_control,
+            vary,
+        }
+    }
+
+    fn cache(&self) -> CacheHeaders {
+        // `from_static` borrows the bytes: no allocation, and cloning them into a 304 is free.
+        let mut cache = CacheHeaders::new();
+        if let Some(value) = self.cache_control {
+            cache = cache.cache_control(http::HeaderValue::from_static(value));
+        }
+        if let Some(value) = self.vary {
+            cache = cache.vary(http::HeaderValue::from_static(value));
+        }
+        cache
+    }
+}
+
+/// What `HeaderValue::from_static` accepts: visible ASCII, space and tab.
+const fn is_header_value(value: &str) -> bool {
+    let bytes = value.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if !(b == b'\t' || (b >= 0x20 && b < 0x7f)) {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// The return type of a handler rewritten by `#[conditional]`: either the answer the runtime
+/// gave in place of the handler (304, 412, 428, or the rejection of an extractor or validator),
+/// or the handler's own output `R`, finished as the attribute documents.
+///
+/// Its [`IntoResponse`] adds, to a 2xx response to `GET` or `HEAD`, the `ETag` and
+/// `Last-Modified` the validators loaded (unless the handler set them) and the declared
+/// `cache_control` and `vary`. Responses to other methods are left alone (RFC 9110 §9.3.4), and
+/// so are non-2xx responses.
+///
+/// A unit test that calls a rewritten handler directly gets a `Conditional`; use
+/// [`Conditional::into_inner`] to look at the handler's output.
+#[must_use = "a `Conditional` does nothing until it is turned into a response"]
+pub struct Conditional<R> {
+    inner: Inner<R>,
+}
+
+enum Inner<R> {
+    Answered(Response),
+    Ran {
+        output: R,
+        evaluation: Evaluation,
+        route: Route,
+    },
+}
+
+impl<R> Conditional<R> {
+    pub(crate) fn answered(response: Response) -> Self {
+        Self {
+            inner: Inner::Answered(response),
+        }
+    }
+
+    pub(crate) fn ran(output: R, evaluation: Evaluation, route: Route) -> Self {
+        Self {
+            inner: Inner::Ran {
+                output,
+                evaluation,
+                route,
+            },
+        }
+    }
+
+    /// The handler's output, or (`Err`) the response given in place of the handler when it did
+    /// not run: a 304, 412 or 428, or the rejection of an extractor or a validator.
+    ///
+    /// # Errors
+    ///
+    /// The response that answered the request before the handler body ran.
+    #[allow(
+        clippy::result_large_err,
+        reason = "a `Response` is passed by value everywhere in axum; boxing it would allocate"
+    )]
+    pub fn into_inner(self) -> Result<R, Response> {
+        match self.inner {
+            Inner::Answered(response) => Err(response),
+            Inner::Ran { output, .. } => Ok(output),
+        }
+    }
+}
+
+impl<R: IntoResponse> IntoResponse for Conditional<R> {
+    fn into_response(self) -> Response {
+        match self.inner {
+            Inner::Answered(response) => response,
+            Inner::Ran {
+                output,
+                evaluation,
+                route,
+            } => evaluation.finish(output.into_response(), &route),
+        }
+    }
+}
+
+impl<R: fmt::Debug> fmt::Debug for Conditional<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.inner {
+            Inner::Answered(response) => f
+                .debug_tuple("Conditional::Answered")
+                .field(&response.status())
+                .finish(),
+            Inner::Ran {
+                output, evaluation, ..
+            } => f
+                .debug_struct("Conditional::Ran")
+                .field("output", output)
+                .field("evaluation", evaluation)
+                .finish(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use http::{HeaderValue, StatusCode};
+
+    use super::*;
+    use crate::LastModified;
+
+    const ROUTE: Route = Route::new(false, false, Some("max-age=60"), Some("accept"));
+
+    fn request(method: Method, if_match: Option<&'static str>) -> (Method, HeaderMap) {
+        let mut headers = HeaderMap::new();
+        if let Some(value) = if_match {
+            headers.insert(header::IF_MATCH, HeaderValue::from_static(value));
+        }
+        (method, headers)
+    }
+
+    fn v(n: u64) -> Resource {
+        Resource::new(
+            Some(ETag::from_version(n)),
+            Some(LastModified::from_unix_seconds(0)),
+        )
+    }
+
+    fn evaluation(
+        method: Method,
+        if_match: Option<&'static str>,
+        resource: Resource,
+    ) -> Evaluation {
+        let (method, headers) = request(method, if_match);
+        match Evaluation::new(&method, &headers, resource, &ROUTE) {
+            Ok(evaluation) => evaluation,
+            Err(response) => panic!("expected to proceed, got {}", response.status()),
+        }
+    }
+
+    #[test]
+    fn matched_etag_is_the_current_tag_when_if_match_listed_it() {
+        let ev = evaluation(Method::PUT, Some(r#""6", "7""#), v(7));
+        assert_eq!(ev.matched_etag(), Some(&ETag::from_version(7)));
+    }
+
+    #[test]
+    fn matched_etag_is_none_for_if_match_star_and_without_if_match() {
+        assert_eq!(
+            evaluation(Method::PUT, Some("*"), v(7)).matched_etag(),
+            None
+        );
+        assert_eq!(evaluation(Method::PUT, None, v(7)).matched_etag(), None);
+    }
+
+    #[test]
+    fn failed_if_match_answers_412_before_the_handler() {
+        let (method, headers) = request(Method::PUT, Some(r#""6""#));
+        let answer = Evaluation::new(&method, &headers, v(7), &ROUTE).map(|_| ());
+        let status = answer.err().map(|response| response.status());
+        assert_eq!(status, Some(StatusCode::PRECONDITION_FAILED));
+    }
+
+    #[test]
+    fn get_2xx_gets_validators_and_cache_headers() {
+        let ev = evaluation(Method::GET, None, v(7));
+        let response = Conditional::ran("body", ev, ROUTE).into_response();
+        assert_eq!(response.headers()["etag"], r#""7""#);
+        assert_eq!(
+            response.headers()["last-modified"],
+            "Thu, 01 Jan 1970 00:00:00 GMT"
+        );
+        assert_eq!(response.headers()["cache-control"], "max-age=60");
+        assert_eq!(response.headers()["vary"], "accept");
+    }
+
+    #[test]
+    fn handler_validators_and_cache_headers_win() {
+        let ev = evaluation(Method::GET, None, v(7));
+        let output = (
+            ETag::from_version(8),
+            [(header::CACHE_CONTROL, "no-store")],
+            "body",
+        );
+        let response = Conditional::ran(output, ev, ROUTE).into_response();
+        assert_eq!(response.headers()["etag"], r#""8""#);
+        assert_eq!(response.headers()["cache-control"], "no-store");
+    }
+
+    #[test]
+    fn put_2xx_gets_no_stale_validators_nor_cache_headers() {
+        let ev = evaluation(Method::PUT, Some(r#""7""#), v(7));
+        let response = Conditional::ran("stored", ev, ROUTE).into_response();
+        assert!(response.headers().get("etag").is_none());
+        assert!(response.headers().get("last-modified").is_none());
+        assert!(response.headers().get("cache-control").is_none());
+    }
+
+    #[test]
+    fn non_2xx_get_is_left_alone() {
+        let ev = evaluation(Method::GET, None, v(7));
+        let response = Conditional::ran(StatusCode::NOT_FOUND, ev, ROUTE).into_response();
+        assert_eq!(response.status(), StatusCode::NOT_FOUND);
+        assert!(response.headers().get("etag").is_none());
+    }
+
+    #[test]
+    fn deferred_failure_keeps_a_404_and_replaces_a_200_with_412() {
+        let ev = evaluation(Method::GET, Some(r#""7""#), Resource::missing());
+        assert!(matches!(ev.outcome(), Outcome::Deferred(_)));
+        let kept = Conditional::ran(StatusCode::NOT_FOUND, ev.clone(), ROUTE).into_response();
+        assert_eq!(kept.status(), StatusCode::NOT_FOUND);
+        let replaced = Conditional::ran("found after all", ev, ROUTE).into_response();
+        assert_eq!(replaced.status(), StatusCode::PRECONDITION_FAILED);
+    }
+
+    #[test]
+    fn into_inner_gives_the_output_or_the_early_answer() {
+        let ev = evaluation(Method::GET, None, v(1));
+        assert_eq!(Conditional::ran(5, ev, ROUTE).into_inner().ok(), Some(5));
+        let early = Conditional::<u8>::answered(StatusCode::NOT_MODIFIED.into_response());
+        let status = early.into_inner().err().map(|response| response.status());
+        assert_eq!(status, Some(StatusCode::NOT_MODIFIED));
+    }
+
+    #[test]
+    fn header_value_check_matches_from_static() {
+        assert!(is_header_value("private, max-age=0\t"));
+        assert!(!is_header_value("a\nb"));
+        assert!(!is_header_value("é"));
+    }
+}

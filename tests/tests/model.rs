@@ -453,10 +453,11 @@ fn model(request: &Request, state: &State, policy: Policy) -> Verdict {
 
     // RFC 6585 §3, with the policy's definition of "conditional".
     // An If-None-Match counts only with a valid member: an empty or garbage one protects nothing.
-    let if_none_match_counts = request
-        .if_none_match
-        .as_ref()
-        .is_some_and(|lines| all_members(lines).iter().any(|m| *m != ModelMember::Invalid));
+    let if_none_match_counts = request.if_none_match.as_ref().is_some_and(|lines| {
+        all_members(lines)
+            .iter()
+            .any(|m| *m != ModelMember::Invalid)
+    });
     if policy.requires_precondition()
         && !get_or_head
         && !handlers_answer

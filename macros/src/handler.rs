@@ -1,0 +1,240 @@
+//! The model of the annotated function: its parts as written, its typed arguments with the
+//! names they bind, and its return type.
+
+use syn::visit_mut::{self, VisitMut};
+use syn::{
+    AttrStyle, Attribute, FnArg, GenericArgument, Ident, ItemFn, PatType, PathArguments, Receiver,
+    ReturnType, Signature, Stmt, Type, Visibility, parse_quote,
+};
+
+use crate::scan;
+
+/// An `fn` item taken apart.
+pub(crate) struct Handler {
+    /// `#[…]` before the function, re-emitted as written (`#[axum::debug_handler]` among them).
+    pub(crate) outer_attrs: Vec<Attribute>,
+    /// `#![…]` at the top of the body, re-emitted at the top of the new body.
+    pub(crate) inner_attrs: Vec<Attribute>,
+    pub(crate) vis: Visibility,
+    pub(crate) sig: Signature,
+    pub(crate) stmts: Vec<Stmt>,
+    /// A `self` argument: not allowed, reported by validation.
+    pub(crate) receiver: Option<Receiver>,
+    /// The typed arguments, in order.
+    pub(crate) params: Vec<Param>,
+}
+
+/// One typed argument, `pattern: Type`.
+pub(crate) struct Param {
+    pub(crate) arg: PatType,
+    /// The names the pattern binds.
+    pub(crate) bindings: Vec<Ident>,
+}
+
+/// What an extractor is known to do with the request, judged by its type's name. A hint only:
+/// the type system stays the source of truth.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum ExtractorKind {
+    /// Reads the request body (`Json`, `Form`, `Bytes`, …): the one to run after the
+    /// preconditions.
+    Body(String),
+    /// Reads only the request head (`Path`, `Query`, `State`, …): runs first like the others.
+    Head,
+    /// Unknown: treated as the body extractor when it is last.
+    Unknown,
+}
+
+/// The last path segments of axum's, axum-extra's and common crates' body extractors (the
+/// list `#[axum::debug_handler]` uses, plus a few).
+const BODY: &[&str] = &[
+    "Json",
+    "Form",
+    "Bytes",
+    "String",
+    "Request",
+    "Multipart",
+    "RawForm",
+    "RawBody",
+    "Body",
+    "Protobuf",
+    "JsonLines",
+    "Cbor",
+    "MsgPack",
+    "Xml",
+];
+
+/// Extractors that only read the request head.
+const HEAD: &[&str] = &[
+    "State",
+    "Path",
+    "Query",
+    "RawQuery",
+    "RawPathParams",
+    "HeaderMap",
+    "Method",
+    "Uri",
+    "Version",
+    "Extension",
+    "MatchedPath",
+    "NestedPath",
+    "OriginalUri",
+    "ConnectInfo",
+    "TypedHeader",
+    "Host",
+    "Scheme",
+    "Conditions",
+    "CookieJar",
+    "SignedCookieJar",
+    "PrivateCookieJar",
+];
+
+impl Handler {
+    pub(crate) fn new(item: ItemFn) -> Self {
+        let ItemFn {
+            attrs,
+            vis,
+            sig,
+            block,
+            ..
+        } = item;
+        let (inner_attrs, outer_attrs) = attrs
+            .into_iter()
+            .partition(|attr| matches!(attr.style, AttrStyle::Inner(_)));
+        let mut receiver = None;
+        let mut params = Vec::new();
+        for input in &sig.inputs {
+            match input {
+                FnArg::Receiver(r) => receiver = Some(r.clone()),
+                FnArg::Typed(arg) => params.push(Param {
+                    bindings: scan::bindings(&arg.pat),
+                    arg: arg.clone(),
+                }),
+            }
+        }
+        Handler {
+            outer_attrs,
+            inner_attrs,
+            vis,
+            sig,
+            stmts: block.stmts,
+            receiver,
+            params,
+        }
+    }
+
+    /// The return type as written; `()` when there is none.
+    pub(crate) fn output(&self) -> Type {
+        match &self.sig.output {
+            ReturnType::Default => parse_quote!(()),
+            ReturnType::Type(_, ty) => (**ty).clone(),
+        }
+    }
+
+    /// Whether the return type is `impl Trait` at its top, so that no error type can be read
+    /// from it.
+    pub(crate) fn returns_opaque(&self) -> bool {
+        let mut ty = match &self.sig.output {
+            ReturnType::Default => return false,
+            ReturnType::Type(_, ty) => &**ty,
+        };
+        while let Type::Paren(inner) = ty {
+            ty = &inner.elem;
+        }
+        matches!(ty, Type::ImplTrait(_))
+    }
+
+    /// The return type with every `impl Trait` replaced by `_`, for a `let` in the body
+    /// (where `impl Trait` is not allowed), as `tracing-attributes` does.
+    pub(crate) fn erased_output(&self) -> Type {
+        self.output_with_opaque_as(parse_quote!(_))
+    }
+
+    /// The return type with every `impl Trait` replaced by `()`: enough to read the error type
+    /// of a `Result` off it, in dead code that nothing else constrains.
+    pub(crate) fn error_carrier(&self) -> Type {
+        self.output_with_opaque_as(parse_quote!(()))
+    }
+
+    fn output_with_opaque_as(&self, replacement: Type) -> Type {
+        struct Eraser(Type);
+        impl VisitMut for Eraser {
+            fn visit_type_mut(&mut self, ty: &mut Type) {
+                if let Type::ImplTrait(_) = ty {
+                    *ty = self.0.clone();
+                } else {
+                    visit_mut::visit_type_mut(self, ty);
+                }
+            }
+        }
+        let mut ty = self.output();
+        Eraser(replacement).visit_type_mut(&mut ty);
+        ty
+    }
+}
+
+impl Param {
+    pub(crate) fn kind(&self) -> ExtractorKind {
+        let Some(name) = last_segment(&self.arg.ty) else {
+            return ExtractorKind::Unknown;
+        };
+        if BODY.contains(&name.as_str()) {
+            ExtractorKind::Body(name)
+        } else if HEAD.contains(&name.as_str()) {
+            ExtractorKind::Head
+        } else {
+            ExtractorKind::Unknown
+        }
+    }
+}
+
+/// The name of an extractor type: `Json` for `axum::Json<T>`, looking through `Option<…>` and
+/// `Result<…>` (which wrap an extractor without changing what it reads).
+fn last_segment(ty: &Type) -> Option<String> {
+    let mut ty = ty;
+    loop {
+        match ty {
+            Type::Paren(inner) => ty = &inner.elem,
+            Type::Path(path) if path.qself.is_none() => {
+                let segment = path.path.segments.last()?;
+                let name = segment.ident.to_string();
+                if name == "Option" || name == "Result" {
+                    if let PathArguments::AngleBracketed(args) = &segment.arguments
+                        && let Some(GenericArgument::Type(inner)) = args.args.first()
+                    {
+                        ty = inner;
+                        continue;
+                    }
+                    return None;
+                }
+                return Some(name);
+            }
+            _ => return None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kind(ty: &str) -> ExtractorKind {
+        let ty: Type = syn::parse_str(ty).unwrap_or_else(|e| panic!("{e}"));
+        let arg: PatType = parse_quote!(x: #ty);
+        Param {
+            bindings: Vec::new(),
+            arg,
+        }
+        .kind()
+    }
+
+    #[test]
+    fn extractor_kinds_by_name() {
+        assert_eq!(kind("axum::Json<Doc>"), ExtractorKind::Body("Json".into()));
+        assert_eq!(
+            kind("Option<Json<Doc>>"),
+            ExtractorKind::Body("Json".into())
+        );
+        assert_eq!(kind("Path<u64>"), ExtractorKind::Head);
+        assert_eq!(kind("MyExtractor"), ExtractorKind::Unknown);
+    }
+}

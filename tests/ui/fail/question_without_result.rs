@@ -1,0 +1,13 @@
+use axum::http::StatusCode;
+use axum_conditional::{ETag, conditional};
+
+async fn load_etag() -> Result<ETag, StatusCode> {
+    Ok(ETag::from_version(1))
+}
+
+#[conditional(etag = load_etag().await?)]
+async fn handler() -> String {
+    "no Result".to_owned()
+}
+
+fn main() {}

@@ -1,1 +1,3 @@
-//! Runnable examples of axum-conditional live in `examples/`.
+//! Runnable examples of axum-conditional, and the pieces their tests start in-process.
+
+pub mod documents;

@@ -1,0 +1,59 @@
+//! The API's error responses: RFC 9457 problem details, like the library's own refusals.
+
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum_conditional::problem::PreconditionFailed;
+use serde_json::json;
+
+use super::store::StoreError;
+
+/// Everything a handler of the documents API can answer besides success.
+#[derive(Debug)]
+pub enum ApiError {
+    /// No document with that id.
+    NotFound,
+    /// A conditional write lost a race after its early check passed.
+    PreconditionFailed(PreconditionFailed),
+    /// The database failed; details go to the log, not to the client.
+    Store(StoreError),
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        ApiError::Store(e)
+    }
+}
+
+impl From<PreconditionFailed> for ApiError {
+    fn from(refusal: PreconditionFailed) -> Self {
+        ApiError::PreconditionFailed(refusal)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, detail) = match self {
+            ApiError::NotFound => (StatusCode::NOT_FOUND, "There is no document with this id."),
+            ApiError::PreconditionFailed(refusal) => return refusal.into_response(),
+            ApiError::Store(e) => {
+                tracing::error!(error = %e, "store failed");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "The document store failed; try again.",
+                )
+            }
+        };
+        let body = json!({
+            "type": "about:blank",
+            "title": status.canonical_reason().unwrap_or_default(),
+            "status": status.as_u16(),
+            "detail": detail,
+        });
+        (
+            status,
+            [(header::CONTENT_TYPE, "application/problem+json")],
+            body.to_string(),
+        )
+            .into_response()
+    }
+}

@@ -1,0 +1,173 @@
+//! The HTTP API. Every route is `#[conditional]`: reads revalidate with a 304 that costs one
+//! indexed lookup, and writes must say which version they change (428 otherwise) and are
+//! refused with 412, before their body is parsed, when that version is stale.
+
+use std::time::SystemTime;
+
+use axum::Json;
+use axum::extract::{FromRef, FromRequestParts, Path, State};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum_conditional::problem::PreconditionFailed;
+use axum_conditional::{Condition, ETag, Failure, LastModified, Reason, Resource, conditional};
+use serde_json::Value;
+
+use super::error::ApiError;
+use super::merge_patch;
+use super::store::{Document, Meta, Store, Write};
+
+/// The document named by the request path, and its validators as stored now: one indexed
+/// query, made before any precondition is evaluated.
+pub struct Target {
+    id: i64,
+    meta: Option<Meta>,
+}
+
+impl<S> FromRequestParts<S> for Target
+where
+    Store: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Response> {
+        let Path(id) = Path::<i64>::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let meta = Store::from_ref(state)
+            .meta(id)
+            .await
+            .map_err(|e| ApiError::from(e).into_response())?;
+        Ok(Target { id, meta })
+    }
+}
+
+impl Target {
+    fn etag(&self) -> Option<ETag> {
+        self.meta.map(|meta| ETag::from_version(meta.version))
+    }
+
+    fn last_modified(&self) -> Option<SystemTime> {
+        self.meta.map(|meta| meta.updated_at)
+    }
+
+    /// The 412 for a write whose version check passed but whose atomic write changed nothing:
+    /// another writer got there first. It shows the validators as they are now.
+    async fn lost_race(&self, store: &Store) -> ApiError {
+        let now = store.meta(self.id).await.ok().flatten();
+        let resource = Resource::from_validators(
+            now.map(|meta| ETag::from_version(meta.version)),
+            now.map(|meta| LastModified::from_system_time(meta.updated_at)),
+        );
+        PreconditionFailed::new(Failure::changed_during_request())
+            .with_current(&resource)
+            .into()
+    }
+}
+
+/// The validators of a document as just written or read, as response headers.
+fn validators(meta: Meta) -> (ETag, LastModified) {
+    (
+        ETag::from_version(meta.version),
+        LastModified::from_system_time(meta.updated_at),
+    )
+}
+
+/// `GET`/`HEAD /documents/{id}`.
+#[conditional(
+    etag = target.etag(),
+    last_modified = target.last_modified(),
+    cache_control = "no-cache"
+)]
+pub async fn read(State(store): State<Store>, target: Target) -> Result<Response, ApiError> {
+    let Document { body, meta, .. } = store.get(target.id).await?.ok_or(ApiError::NotFound)?;
+    // The validators of what is actually sent: a write may have landed since the check.
+    Ok((validators(meta), Json(body)).into_response())
+}
+
+/// `PUT /documents/{id}`: create with `If-None-Match: *`, replace with `If-Match`.
+#[conditional(etag = target.etag(), last_modified = target.last_modified(), require = true)]
+pub async fn replace(
+    State(store): State<Store>,
+    target: Target,
+    Json(body): Json<Value>,
+) -> Result<Response, ApiError> {
+    let Some(meta) = target.meta else {
+        // Preconditions passed on a missing document: this is a create-only request.
+        return match store.create(target.id, body).await? {
+            Write::Applied(doc) => {
+                Ok((StatusCode::CREATED, validators(doc.meta), Json(doc.body)).into_response())
+            }
+            Write::Conflict => {
+                let failure = Failure::new(Condition::IfNoneMatch, Reason::Matched);
+                Err(PreconditionFailed::new(failure).into())
+            }
+        };
+    };
+    match store.replace(target.id, meta.version, body).await? {
+        Write::Applied(doc) => Ok((validators(doc.meta), Json(doc.body)).into_response()),
+        Write::Conflict => Err(target.lost_race(&store).await),
+    }
+}
+
+/// `PATCH /documents/{id}` with a JSON merge patch (RFC 7396).
+#[conditional(etag = target.etag(), last_modified = target.last_modified(), require = true)]
+pub async fn patch(
+    State(store): State<Store>,
+    target: Target,
+    Json(patch): Json<Value>,
+) -> Result<Response, ApiError> {
+    let meta = target.meta.ok_or(ApiError::NotFound)?;
+    let change = move |body: &mut Value| merge_patch::apply(body, &patch);
+    match store.update(target.id, meta.version, change).await? {
+        Write::Applied(doc) => Ok((validators(doc.meta), Json(doc.body)).into_response()),
+        Write::Conflict => Err(target.lost_race(&store).await),
+    }
+}
+
+/// `DELETE /documents/{id}`.
+#[conditional(etag = target.etag(), last_modified = target.last_modified(), require = true)]
+pub async fn delete(State(store): State<Store>, target: Target) -> Result<StatusCode, ApiError> {
+    let meta = target.meta.ok_or(ApiError::NotFound)?;
+    if store.delete(target.id, meta.version).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(target.lost_race(&store).await)
+    }
+}
+
+/// The collection's tag is weak: its responses are compressed, so the bytes differ by
+/// `Accept-Encoding` while the content is the same.
+fn collection_etag(meta: Meta) -> ETag {
+    ETag::from_version(meta.version).into_weak()
+}
+
+/// `GET`/`HEAD /documents`: every document; the validator changes on insert, update and delete.
+#[conditional(etag = collection_etag(store.collection_meta().await?), cache_control = "no-cache")]
+pub async fn list(State(store): State<Store>) -> Result<Response, ApiError> {
+    let (meta, documents) = store.list().await?;
+    let body: Vec<Value> = documents
+        .into_iter()
+        .map(|doc| serde_json::json!({ "id": doc.id, "version": doc.meta.version, "body": doc.body }))
+        .collect();
+    Ok((collection_etag(meta), Json(body)).into_response())
+}
+
+/// `POST /documents`: creates a document with a new id; 201 with `Location` and `ETag`.
+#[conditional(etag = collection_etag(store.collection_meta().await?))]
+pub async fn create(
+    State(store): State<Store>,
+    Json(body): Json<Value>,
+) -> Result<Response, ApiError> {
+    let doc = store.insert(body).await?;
+    let location = format!("/documents/{}", doc.id);
+    let headers = [(header::LOCATION, location)];
+    Ok((
+        StatusCode::CREATED,
+        headers,
+        validators(doc.meta),
+        Json(doc.body),
+    )
+        .into_response())
+}

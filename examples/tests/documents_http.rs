@@ -1,0 +1,418 @@
+//! End-to-end: the `documents` service on an ephemeral loopback port with a temporary SQLite
+//! file, driven over real HTTP.
+
+#![allow(clippy::unwrap_used, reason = "a test fails loudly on any setup error")]
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use axum_conditional_examples::documents::{app, store::Store};
+use reqwest::{Client, Method, Response, StatusCode, header};
+use serde_json::{Value, json};
+
+/// A running server on its own database file, removed on drop.
+struct Server {
+    addr: SocketAddr,
+    db: PathBuf,
+    client: Client,
+}
+
+impl Server {
+    async fn start() -> Server {
+        let db = std::env::temp_dir().join(format!(
+            "documents-test-{}-{}.db",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos()
+        ));
+        let store = Store::open(&db).unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app(store)).await.unwrap() });
+        Server {
+            addr,
+            db,
+            client: Client::new(),
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<&Value>,
+    ) -> Response {
+        let mut request = self.client.request(method, self.url(path));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        request.send().await.unwrap()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", self.db.display()));
+        }
+    }
+}
+
+fn etag(response: &Response) -> String {
+    response.headers()[header::ETAG]
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn the_readme_walkthrough_holds_over_real_http() {
+    let server = Server::start().await;
+
+    // POST creates: 201 with Location and ETag.
+    let created = server
+        .send(
+            Method::POST,
+            "/documents",
+            &[],
+            Some(&json!({"title": "draft"})),
+        )
+        .await;
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let location = created.headers()[header::LOCATION]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(location, "/documents/1");
+    let v1 = etag(&created);
+    assert_eq!(v1, r#""1""#);
+
+    // GET: 200 with the ETag, Last-Modified and the declared Cache-Control.
+    let read = server.send(Method::GET, &location, &[], None).await;
+    assert_eq!(read.status(), StatusCode::OK);
+    assert_eq!(etag(&read), v1);
+    assert!(read.headers().contains_key(header::LAST_MODIFIED));
+    assert_eq!(read.headers()[header::CACHE_CONTROL], "no-cache");
+    assert_eq!(
+        read.json::<Value>().await.unwrap(),
+        json!({"title": "draft"})
+    );
+
+    // GET with If-None-Match: 304, no body, ETag and Cache-Control kept.
+    let revalidated = server
+        .send(Method::GET, &location, &[("if-none-match", &v1)], None)
+        .await;
+    assert_eq!(revalidated.status(), StatusCode::NOT_MODIFIED);
+    assert_eq!(etag(&revalidated), v1);
+    assert_eq!(revalidated.headers()[header::CACHE_CONTROL], "no-cache");
+    assert!(revalidated.bytes().await.unwrap().is_empty());
+
+    // PUT without If-Match: 428 with a problem body, not stored.
+    let unconditional = server
+        .send(Method::PUT, &location, &[], Some(&json!({"title": "x"})))
+        .await;
+    assert_eq!(unconditional.status(), StatusCode::PRECONDITION_REQUIRED);
+    assert_eq!(unconditional.headers()[header::CACHE_CONTROL], "no-store");
+    let problem: Value = unconditional.json().await.unwrap();
+    assert_eq!(problem["status"], 428);
+    assert_eq!(problem["accepted"][0], "If-Match");
+
+    // PUT with the current ETag: 200 with the new ETag.
+    let headers = [("if-match", v1.as_str())];
+    let replaced = server
+        .send(
+            Method::PUT,
+            &location,
+            &headers,
+            Some(&json!({"title": "final"})),
+        )
+        .await;
+    assert_eq!(replaced.status(), StatusCode::OK);
+    let v2 = etag(&replaced);
+    assert_eq!(v2, r#""2""#);
+
+    // PUT with the stale ETag: 412 with the current validators, nothing changed.
+    let stale = server
+        .send(
+            Method::PUT,
+            &location,
+            &headers,
+            Some(&json!({"title": "lost"})),
+        )
+        .await;
+    assert_eq!(stale.status(), StatusCode::PRECONDITION_FAILED);
+    assert_eq!(etag(&stale), v2);
+    assert_eq!(
+        stale.headers()[header::CONTENT_TYPE],
+        "application/problem+json"
+    );
+    let problem: Value = stale.json().await.unwrap();
+    assert_eq!(problem["condition"], "If-Match");
+    assert_eq!(problem["reason"], "mismatch");
+    assert_eq!(problem["etag"], v2);
+    let read = server.send(Method::GET, &location, &[], None).await;
+    assert_eq!(
+        read.json::<Value>().await.unwrap(),
+        json!({"title": "final"})
+    );
+
+    // A stale PUT whose body is not even JSON still gets 412: the body was never parsed.
+    let garbage = server
+        .client
+        .put(server.url(&location))
+        .header("if-match", &v1)
+        .header("content-type", "application/json")
+        .body("{ not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(garbage.status(), StatusCode::PRECONDITION_FAILED);
+
+    // Create-only PUT: 201, then 412 for the same request.
+    let create_only = [("if-none-match", "*")];
+    let first = server
+        .send(
+            Method::PUT,
+            "/documents/42",
+            &create_only,
+            Some(&json!({"n": 1})),
+        )
+        .await;
+    assert_eq!(first.status(), StatusCode::CREATED);
+    assert_eq!(etag(&first), r#""1""#);
+    let second = server
+        .send(
+            Method::PUT,
+            "/documents/42",
+            &create_only,
+            Some(&json!({"n": 2})),
+        )
+        .await;
+    assert_eq!(second.status(), StatusCode::PRECONDITION_FAILED);
+    assert_eq!(
+        second.json::<Value>().await.unwrap()["condition"],
+        "If-None-Match"
+    );
+}
+
+#[tokio::test]
+async fn patch_merges_and_delete_needs_the_current_version() {
+    let server = Server::start().await;
+    let created = server
+        .send(
+            Method::POST,
+            "/documents",
+            &[],
+            Some(&json!({"a": 1, "b": {"c": 2}})),
+        )
+        .await;
+    let v1 = etag(&created);
+
+    let patched = server
+        .client
+        .patch(server.url("/documents/1"))
+        .header("if-match", &v1)
+        .header("content-type", "application/merge-patch+json")
+        .body(r#"{"a": null, "b": {"d": 3}}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(patched.status(), StatusCode::OK);
+    let v2 = etag(&patched);
+    assert_eq!(
+        patched.json::<Value>().await.unwrap(),
+        json!({"b": {"c": 2, "d": 3}})
+    );
+
+    let stale_delete = server
+        .send(Method::DELETE, "/documents/1", &[("if-match", &v1)], None)
+        .await;
+    assert_eq!(stale_delete.status(), StatusCode::PRECONDITION_FAILED);
+    let delete = server
+        .send(Method::DELETE, "/documents/1", &[("if-match", &v2)], None)
+        .await;
+    assert_eq!(delete.status(), StatusCode::NO_CONTENT);
+    let gone = server.send(Method::GET, "/documents/1", &[], None).await;
+    assert_eq!(gone.status(), StatusCode::NOT_FOUND);
+    // A missing document answers 404 to a conditional GET, not 412 (RFC 9110 §13.2.1).
+    let gone = server
+        .send(Method::GET, "/documents/1", &[("if-match", &v2)], None)
+        .await;
+    assert_eq!(gone.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn the_collection_validator_changes_on_insert_update_and_delete() {
+    let server = Server::start().await;
+    let mut seen = vec![etag(
+        &server.send(Method::GET, "/documents", &[], None).await,
+    )];
+    let created = server
+        .send(Method::POST, "/documents", &[], Some(&json!({})))
+        .await;
+    let v1 = etag(&created);
+    seen.push(etag(
+        &server.send(Method::GET, "/documents", &[], None).await,
+    ));
+    let replaced = server
+        .send(
+            Method::PUT,
+            "/documents/1",
+            &[("if-match", &v1)],
+            Some(&json!({"x": 1})),
+        )
+        .await;
+    let v2 = etag(&replaced);
+    seen.push(etag(
+        &server.send(Method::GET, "/documents", &[], None).await,
+    ));
+    server
+        .send(Method::DELETE, "/documents/1", &[("if-match", &v2)], None)
+        .await;
+    let last = server.send(Method::GET, "/documents", &[], None).await;
+    seen.push(etag(&last));
+    let mut distinct = seen.clone();
+    distinct.dedup();
+    assert_eq!(distinct.len(), 4, "collection tags {seen:?}");
+    // And it revalidates.
+    let current = seen.last().unwrap();
+    let revalidated = server
+        .send(
+            Method::GET,
+            "/documents",
+            &[("if-none-match", current)],
+            None,
+        )
+        .await;
+    assert_eq!(revalidated.status(), StatusCode::NOT_MODIFIED);
+}
+
+#[tokio::test]
+async fn cors_and_compression_keep_304_and_412_correct() {
+    let server = Server::start().await;
+    let created = server
+        .send(Method::POST, "/documents", &[], Some(&json!({"k": "v"})))
+        .await;
+    let v1 = etag(&created);
+    let origin = ("origin", "https://app.example");
+
+    let revalidated = server
+        .send(
+            Method::GET,
+            "/documents/1",
+            &[origin, ("if-none-match", &v1)],
+            None,
+        )
+        .await;
+    assert_eq!(revalidated.status(), StatusCode::NOT_MODIFIED);
+    assert_eq!(revalidated.headers()["access-control-allow-origin"], "*");
+    let exposed = revalidated.headers()["access-control-expose-headers"]
+        .to_str()
+        .unwrap()
+        .to_lowercase();
+    assert!(
+        exposed.contains("etag") && exposed.contains("last-modified"),
+        "{exposed}"
+    );
+
+    let refused = server
+        .send(
+            Method::PUT,
+            "/documents/1",
+            &[origin, ("if-match", r#""0""#)],
+            Some(&json!({})),
+        )
+        .await;
+    assert_eq!(refused.status(), StatusCode::PRECONDITION_FAILED);
+    assert_eq!(refused.headers()["access-control-allow-origin"], "*");
+    assert_eq!(etag(&refused), v1);
+
+    // Preflight allows the conditional headers.
+    let preflight = server
+        .send(
+            Method::OPTIONS,
+            "/documents/1",
+            &[
+                origin,
+                ("access-control-request-method", "PUT"),
+                ("access-control-request-headers", "if-match"),
+            ],
+            None,
+        )
+        .await;
+    assert!(preflight.status().is_success());
+    let allowed = preflight.headers()["access-control-allow-headers"]
+        .to_str()
+        .unwrap()
+        .to_lowercase();
+    assert!(allowed.contains("if-match"), "{allowed}");
+
+    // The compressed listing carries a weak tag, and revalidates to a 304 without a body.
+    let gzip = ("accept-encoding", "gzip");
+    let listing = server.send(Method::GET, "/documents", &[gzip], None).await;
+    assert_eq!(listing.headers()[header::CONTENT_ENCODING], "gzip");
+    let tag = etag(&listing);
+    assert!(tag.starts_with("W/"), "{tag}");
+    let revalidated = server
+        .send(
+            Method::GET,
+            "/documents",
+            &[gzip, ("if-none-match", &tag)],
+            None,
+        )
+        .await;
+    assert_eq!(revalidated.status(), StatusCode::NOT_MODIFIED);
+    assert!(!revalidated.headers().contains_key(header::CONTENT_ENCODING));
+
+    // Single documents are not compressed: their strong tag describes the bytes sent.
+    let single = server
+        .send(Method::GET, "/documents/1", &[gzip], None)
+        .await;
+    assert!(!single.headers().contains_key(header::CONTENT_ENCODING));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_concurrent_writes_with_the_same_etag_give_one_success_and_one_412() {
+    let server = Server::start().await;
+    for round in 0..20 {
+        let created = server
+            .send(
+                Method::POST,
+                "/documents",
+                &[],
+                Some(&json!({"round": round})),
+            )
+            .await;
+        let path = created.headers()[header::LOCATION]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        let tag = etag(&created);
+        let put = |n: i32| {
+            let headers = [("if-match", tag.as_str())];
+            let body = json!({"writer": n});
+            let path = path.clone();
+            let server = &server;
+            async move {
+                server
+                    .send(Method::PUT, &path, &headers, Some(&body))
+                    .await
+                    .status()
+            }
+        };
+        let (a, b) = tokio::join!(put(1), put(2));
+        let mut statuses = [a.as_u16(), b.as_u16()];
+        statuses.sort();
+        assert_eq!(statuses, [200, 412], "round {round}");
+    }
+}

@@ -111,11 +111,10 @@ mod validate;
 /// RFC 9110 §13.2.1 says preconditions do not apply when the response without them would not
 /// be 2xx, typically a 404. The runtime's rules, when every validator is `None`:
 ///
-/// - `GET` or `HEAD` with a failing `If-Match` (or `If-Unmodified-Since`): the handler runs. Its
-///   non-2xx answer (the 404) is kept; a 2xx answer is replaced by the 412. A safe method has no
-///   side effect, so running it first changes nothing.
-/// - `DELETE`: the conditions are ignored and the handler runs (it answers 404, or 2xx for
-///   "already deleted").
+/// - `GET`, `HEAD` or `DELETE` with a failing `If-Match`: the handler runs. Its non-2xx
+///   answer (the 404) is kept; a 2xx answer is replaced by the 412. With nothing to read or
+///   delete, running it first changes nothing. `require = true` does not apply to a `DELETE` of
+///   a missing resource: its answer is the handler's 404.
 /// - Other unsafe methods are evaluated: `PUT` with `If-Match: *` or `If-Match: "v1"` gets 412
 ///   (there is nothing to match), and `PUT` with `If-None-Match: *` proceeds, to create the
 ///   resource.

@@ -8,11 +8,12 @@ use syn::parse::{ParseStream, Parser};
 use syn::{Expr, ExprLit, Ident, Lit, LitBool, LitStr, Token, Type};
 
 /// The keys the attribute accepts, in the order the documentation lists them.
-const KEYS: [&str; 8] = [
+const KEYS: [&str; 9] = [
     "etag",
     "last_modified",
     "require",
     "weak_if_match",
+    "expose_validators",
     "cache_control",
     "vary",
     "state",
@@ -39,6 +40,7 @@ pub(crate) struct Args {
     pub(crate) validators: Vec<Validator>,
     pub(crate) require: Option<LitBool>,
     pub(crate) weak_if_match: Option<LitBool>,
+    pub(crate) expose_validators: Option<LitBool>,
     pub(crate) cache_control: Option<LitStr>,
     pub(crate) vary: Option<LitStr>,
     pub(crate) state: Option<Type>,
@@ -111,17 +113,17 @@ pub(crate) fn parse(tokens: TokenStream) -> Result<Args, syn::Error> {
                 let expr: Expr = value.parse()?;
                 args.validators.push(Validator { kind, expr });
             }
-            "require" | "weak_if_match" => {
+            "require" | "weak_if_match" | "expose_validators" => {
                 let expr: Expr = value.parse()?;
                 match expr {
                     Expr::Lit(ExprLit {
                         lit: Lit::Bool(flag),
                         ..
                     }) => {
-                        let slot = if known == "require" {
-                            &mut args.require
-                        } else {
-                            &mut args.weak_if_match
+                        let slot = match known {
+                            "require" => &mut args.require,
+                            "weak_if_match" => &mut args.weak_if_match,
+                            _ => &mut args.expose_validators,
                         };
                         *slot = Some(flag);
                     }
@@ -238,7 +240,8 @@ pub(crate) fn parse(tokens: TokenStream) -> Result<Args, syn::Error> {
 }
 
 const KEYS_SENTENCE: &str = "the arguments are `etag`, `last_modified`, `require`, \
-                             `weak_if_match`, `cache_control`, `vary`, `state` and `bind`";
+                             `weak_if_match`, `expose_validators`, `cache_control`, `vary`, \
+                             `state` and `bind`";
 
 fn push(errors: &mut Option<syn::Error>, error: syn::Error) {
     match errors {
@@ -276,6 +279,7 @@ fn example(key: &str) -> &'static str {
         "last_modified" => "last_modified = modified_at",
         "require" => "require = true",
         "weak_if_match" => "weak_if_match = true",
+        "expose_validators" => "expose_validators = false",
         "cache_control" => "cache_control = \"private, max-age=0, must-revalidate\"",
         "vary" => "vary = \"accept, accept-encoding\"",
         "state" => "state = AppState",

@@ -5,7 +5,7 @@
 //! ```text
 //! async fn f(a: A, request: Request) -> Conditional<R> {
 //!     let etag = etag(E);              // with `?`: in an async block whose error type is R's
-//!     let route = const { Route::new(require, weak_if_match, cache_control, vary) };
+//!     let route = const { Route::new(require, weak_if_match, expose, cache_control, vary) };
 //!     let evaluation = match evaluate(&request, resource(etag, None), &route) {
 //!         Ok(evaluation) => evaluation,
 //!         Err(response) => return answered(response),   // 304, 412, 428
@@ -134,6 +134,8 @@ pub(crate) fn expand(plan: Plan) -> TokenStream {
     let flag = |flag: &Option<syn::LitBool>| flag.as_ref().is_some_and(|f| f.value);
     let require = flag(&args.require);
     let weak_if_match = flag(&args.weak_if_match);
+    // Validators are shown on 412s unless the route says otherwise.
+    let expose_validators = args.expose_validators.as_ref().is_none_or(|f| f.value);
     let text = |text: &Option<syn::LitStr>| match text {
         Some(text) => quote!(::core::option::Option::Some(#text)),
         None => quote!(::core::option::Option::None),
@@ -189,6 +191,7 @@ pub(crate) fn expand(plan: Plan) -> TokenStream {
                 ::axum_conditional::__private::Route::new(
                     #require,
                     #weak_if_match,
+                    #expose_validators,
                     #cache_control,
                     #vary,
                 )

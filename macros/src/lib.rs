@@ -54,6 +54,7 @@ mod validate;
 /// | `last_modified = EXPR` | `SystemTime`, `HttpDate`, `LastModified`, or an `Option` of one | the current modification date (whole seconds) |
 /// | `require = true` | `true` or `false` | an unsafe method without a usable precondition gets 428 |
 /// | `weak_if_match = true` | `true` or `false` | `If-Match` uses weak comparison instead of strong |
+/// | `expose_validators = false` | `true` or `false` | 412s do not show the current `ETag` and `Last-Modified` (shown by default) |
 /// | `cache_control = "…"` | a string literal | `Cache-Control` of 304s and 2xx `GET`/`HEAD` responses |
 /// | `vary = "…"` | a string literal | `Vary` of 304s and 2xx `GET`/`HEAD` responses |
 /// | `state = Type` | a type | the state the deferred body extractor needs (see below) |
@@ -75,6 +76,10 @@ mod validate;
 ///   client what to send. `If-Modified-Since` does not count.
 /// - **`weak_if_match = true`** lets `W/"7"` in `If-Match` match `"7"` (or `W/"7"`), for APIs
 ///   whose clients echo weak tags. RFC 9110 §13.1.1 prescribes strong comparison, the default.
+/// - **`expose_validators = false`** keeps a 412 from telling the client the current `ETag`
+///   and `Last-Modified` (in headers and body), for resources whose version is not every
+///   client's business. Put authorization in an extractor before the validators: it answers
+///   401/403 before any precondition is looked at.
 /// - **`cache_control` and `vary`** are checked at compile time (visible ASCII, spaces and
 ///   tabs). A 304 is answered before the body runs, so it can only carry what is declared here,
 ///   and RFC 9110 §15.4.5 wants it to repeat the 200's `Cache-Control` and `Vary`.

@@ -174,6 +174,7 @@ impl Route {
     pub const fn new(
         require: bool,
         weak_if_match: bool,
+        expose_validators: bool,
         cache_control: Option<&'static str>,
         vary: Option<&'static str>,
     ) -> Self {
@@ -186,7 +187,8 @@ impl Route {
         Self {
             policy: Policy::new()
                 .require_precondition(require)
-                .weak_if_match(weak_if_match),
+                .weak_if_match(weak_if_match)
+                .expose_validators(expose_validators),
             cache_control,
             vary,
         }
@@ -317,7 +319,7 @@ mod tests {
     use super::*;
     use crate::LastModified;
 
-    const ROUTE: Route = Route::new(false, false, Some("max-age=60"), Some("accept"));
+    const ROUTE: Route = Route::new(false, false, true, Some("max-age=60"), Some("accept"));
 
     fn request(method: Method, if_match: Option<&'static str>) -> (Method, HeaderMap) {
         let mut headers = HeaderMap::new();

@@ -225,7 +225,23 @@ fn app(store: Store) -> Router {
         .route("/audited/{id}", axum::routing::put(put_audited))
         .route("/found-after-all", get(found_after_all))
         .route("/dates", get(dates))
+        .route("/private/{id}", axum::routing::put(put_private))
         .with_state(store)
+}
+
+/// A resource whose version is nobody's business: its 412s show no validators.
+#[conditional(
+    etag = store.version(id).await?.map(ETag::from_version),
+    last_modified = LastModified::from_unix_seconds(784_111_777),
+    expose_validators = false
+)]
+async fn put_private(
+    State(store): State<Store>,
+    Path(id): Path<u64>,
+    body: String,
+) -> Result<String, ApiError> {
+    let _ = store;
+    Ok(body)
 }
 
 #[conditional(etag = store.version(id).await?.map(ETag::from_version), weak_if_match = true)]
@@ -812,4 +828,29 @@ async fn rewritten_handler_takes_the_request_last_and_returns_conditional() {
         .unwrap_or_else(|e| panic!("{e}"));
     let output = opaque(Path(9), request).await;
     assert_eq!(output.into_response().status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn expose_validators_false_keeps_the_current_validators_out_of_a_412() {
+    let reply = send(
+        &store(),
+        "PUT",
+        "/private/1",
+        &[("if-match", r#""6""#)],
+        "x",
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::PRECONDITION_FAILED);
+    assert_eq!(reply.header("etag"), None);
+    assert_eq!(reply.header("last-modified"), None);
+    let problem: serde_json::Value = serde_json::from_str(&reply.body).unwrap();
+    assert_eq!(problem["condition"], "If-Match");
+    assert!(
+        problem.get("etag").is_none() && problem.get("last_modified").is_none(),
+        "{problem}"
+    );
+    // The same request on a route that exposes them shows both.
+    let reply = send(&store(), "PUT", "/weak/1", &[("if-match", r#""6""#)], "x").await;
+    assert_eq!(reply.status, StatusCode::PRECONDITION_FAILED);
+    assert_eq!(reply.header("etag"), Some(r#""7""#));
 }

@@ -1,11 +1,60 @@
 //! RFC 9110 conditional requests for axum: `ETag`s, 304 Not Modified, and lost-update
-//! protection with 412 Precondition Failed and 428 Precondition Required.
+//! protection with 412 Precondition Failed and 428 Precondition Required, decided before the
+//! handler's body runs and before the request body is read.
 //!
-//! The heart of the crate is [`evaluate`], a pure function of the request method, the request
-//! headers and the resource's current state ([`Resource`]) that returns an [`Outcome`] by the
-//! rules of RFC 9110 §13.2.2. The [`problem`] module turns outcomes into responses. With the
-//! default `axum` feature, [`Conditions`] is an extractor and [`ETag`] and [`LastModified`]
-//! are response parts.
+//! # With the attribute
+//!
+//! [`conditional`] rewrites an async axum handler. Its arguments load the resource's
+//! validators, using the handler's extracted arguments, `.await` and `?`; the rewritten handler
+//! then evaluates `If-Match`, `If-None-Match`, `If-Modified-Since`, `If-Unmodified-Since` and
+//! `If-Range`, and answers 304, 412 or 428 itself when it must:
+//!
+//! ```
+//! use axum::extract::{Path, State};
+//! use axum::routing::get;
+//! use axum::{Json, Router};
+//! use axum_conditional::{ETag, conditional};
+//! use serde_json::{Value, json};
+//! use tower::ServiceExt as _;
+//!
+//! #[derive(Clone)]
+//! struct Store;
+//! impl Store {
+//!     async fn version(&self, _id: u64) -> Option<u64> { Some(7) }
+//!     async fn load(&self, id: u64) -> Value { json!({ "id": id }) }
+//! }
+//!
+//! // A 304 for a current `If-None-Match`, without `load` running.
+//! #[conditional(etag = store.version(id).await.map(ETag::from_version), cache_control = "no-cache")]
+//! async fn get_doc(State(store): State<Store>, Path(id): Path<u64>) -> Json<Value> {
+//!     Json(store.load(id).await)
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
+//! let app = Router::new().route("/docs/{id}", get(get_doc)).with_state(Store);
+//! let request = http::Request::get("/docs/1")
+//!     .header("if-none-match", r#""7""#)
+//!     .body(axum::body::Body::empty())
+//!     .unwrap();
+//! let response = app.oneshot(request).await.unwrap();
+//! assert_eq!(response.status(), 304);
+//! assert_eq!(response.headers()["etag"], r#""7""#);
+//! assert_eq!(response.headers()["cache-control"], "no-cache");
+//! # }
+//! ```
+//!
+//! The attribute's reference (every argument, the missing-resource rules, atomic writes with
+//! `bind`, the compile errors) is on [`conditional`].
+//!
+//! # Without it
+//!
+//! The decisions are ordinary functions, usable from a hand-written handler, a tower layer or
+//! any server on the `http` crate. [`evaluate`] is a pure function of the request method, the
+//! request headers and the resource's current state ([`Resource`]) that returns an
+//! [`Outcome`] by the rules of RFC 9110 §13.2.2; it allocates nothing and never panics. The
+//! [`problem`] module turns outcomes into responses. With the default `axum` feature,
+//! [`Conditions`] is an extractor and [`ETag`] and [`LastModified`] are response parts.
 //!
 //! ```
 //! use axum_conditional::problem::{Answer, CacheHeaders};
@@ -25,6 +74,11 @@
 //! assert_eq!(response.status(), 412);
 //! assert_eq!(response.headers()["etag"], r#""7""#);
 //! ```
+//!
+//! # Features
+//!
+//! - `axum` (default): the attribute, the extractor, and `IntoResponse`/`IntoResponseParts`
+//!   impls, on `axum-core`. Without it the crate depends on `http` and `httpdate` only.
 
 #[cfg(feature = "axum")]
 mod axum;

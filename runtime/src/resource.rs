@@ -85,6 +85,11 @@ impl Resource {
         self.last_modified
     }
 
+    /// Takes the validators out, to put them in a response without cloning.
+    pub fn into_validators(self) -> (Option<ETag>, Option<LastModified>) {
+        (self.etag, self.last_modified)
+    }
+
     /// Whether the modification date was declared strong.
     pub fn has_strong_last_modified(&self) -> bool {
         self.strong_last_modified

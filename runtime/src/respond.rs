@@ -145,10 +145,12 @@ impl Evaluation {
             return response;
         }
         let headers = response.headers_mut();
-        if let Some(etag) = self.resource.etag() {
+        // Moved, not cloned: the evaluation ends here.
+        let (etag, last_modified) = self.resource.into_validators();
+        if let Some(etag) = etag {
             headers.entry(header::ETAG).or_insert_with(|| etag.into());
         }
-        if let Some(date) = self.resource.last_modified() {
+        if let Some(date) = last_modified {
             headers
                 .entry(header::LAST_MODIFIED)
                 .or_insert_with(|| date.into());

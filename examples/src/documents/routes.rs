@@ -55,12 +55,17 @@ impl Target {
     /// The 412 for a write whose version check passed but whose atomic write changed nothing:
     /// another writer got there first. It shows the validators as they are now.
     async fn lost_race(&self, store: &Store) -> ApiError {
+        self.refused(store, Failure::changed_during_request()).await
+    }
+
+    /// The 412 for `failure`, with the validators as they are now, like the early check's.
+    async fn refused(&self, store: &Store, failure: Failure) -> ApiError {
         let now = store.meta(self.id).await.ok().flatten();
         let resource = Resource::from_validators(
             now.map(|meta| ETag::from_version(meta.version)),
             now.map(|meta| LastModified::from_system_time(meta.updated_at)),
         );
-        PreconditionFailed::new(Failure::changed_during_request())
+        PreconditionFailed::new(failure)
             .with_current(&resource)
             .into()
     }
@@ -100,8 +105,10 @@ pub async fn replace(
                 Ok((StatusCode::CREATED, validators(doc.meta), Json(doc.body)).into_response())
             }
             Write::Conflict => {
+                // Another create-only write got there first: the same 412 as the early check
+                // gives once the document exists, with its validators.
                 let failure = Failure::new(Condition::IfNoneMatch, Reason::Matched);
-                Err(PreconditionFailed::new(failure).into())
+                Err(target.refused(&store, failure).await)
             }
         };
     };

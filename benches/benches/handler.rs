@@ -1,2 +1,115 @@
-//! Placeholder: being written.
-fn main() {}
+//! Item 2 of `BENCHMARKS.md`: the same handler serving a 64 KiB JSON document, (a) plain axum,
+//! (b) with `#[conditional]`, (c) plain axum behind a body-hashing `ETag` middleware (FNV-1a
+//! and XXH3), on the 200 path and the 304 path, each request sent through a real `Router` with
+//! `tower::ServiceExt::oneshot` and its body read to the end.
+//!
+//! `cargo bench -p axum-conditional-benches --bench handler -- --warm-up-time 1 --measurement-time 3`
+//!
+//! After criterion's lines it prints the allocations per request and a table of medians and
+//! ratios, all from this run.
+
+use std::cell::RefCell;
+use std::hint::black_box;
+use std::time::Instant;
+
+use axum_conditional_benches::report::{self, Counting};
+use axum_conditional_benches::scenario::{self, Scenario};
+use criterion::Criterion;
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+const GROUP: &str = "handler";
+
+fn main() {
+    let runtime = scenario::runtime();
+    let scenarios = runtime.block_on(scenario::handler_scenarios());
+    let mut criterion = Criterion::default().configure_from_args();
+    let ran = RefCell::new(Vec::new());
+    let mut allocations = Vec::new();
+    {
+        let mut group = criterion.benchmark_group(GROUP);
+        for scenario in &scenarios {
+            // Once to warm up (lazy statics, first-use allocations), once to count.
+            runtime.block_on(scenario.run());
+            let (count, _) = report::allocations(|| runtime.block_on(scenario.run()));
+            allocations.push((scenario.name.clone(), count));
+            group.bench_function(scenario.name.as_str(), |b| {
+                ran.borrow_mut().push(scenario.name.clone());
+                b.iter_custom(|iters| {
+                    runtime.block_on(async {
+                        let start = Instant::now();
+                        for _ in 0..iters {
+                            black_box(scenario.run().await);
+                        }
+                        start.elapsed()
+                    })
+                })
+            });
+        }
+        group.finish();
+    }
+    criterion.final_summary();
+    summary(&scenarios, &allocations, &ran.borrow());
+}
+
+/// The table of BENCHMARKS.md's item 2, for the scenarios that ran.
+fn summary(scenarios: &[Scenario], allocations: &[(String, usize)], ran: &[String]) {
+    let median = |name: &str| {
+        ran.iter()
+            .any(|r| r == name)
+            .then(|| report::median(GROUP, name))
+            .flatten()
+    };
+    println!("\n{GROUP}: median per request (95% CI), heap allocations per request");
+    for scenario in scenarios {
+        let allocs = allocations
+            .iter()
+            .find(|(name, _)| *name == scenario.name)
+            .map_or(0, |(_, count)| *count);
+        if let Some(m) = median(&scenario.name) {
+            println!(
+                "  {:<26} {:>12}  [{} .. {}]  {:>4} allocations  → {}",
+                scenario.name,
+                report::human(m.point),
+                report::human(m.lower),
+                report::human(m.upper),
+                allocs,
+                scenario.expected_status().as_u16(),
+            );
+        }
+    }
+    println!("\n{GROUP}: ratios of medians (same run)");
+    let ratio = |label: &str, numerator: &str, denominator: &str| {
+        if let (Some(n), Some(d)) = (median(numerator), median(denominator)) {
+            println!(
+                "  {label:<58} {:>7.3}   ({numerator} / {denominator})",
+                n.point / d.point
+            );
+        }
+    };
+    ratio(
+        "200: (b) conditional / (a) plain   [goal ≤ 1.05]",
+        "200/conditional",
+        "200/plain",
+    );
+    for hash in ["fnv1a", "xxh3"] {
+        ratio(
+            &format!("200: (c) body-hash-{hash} / (b) conditional"),
+            &format!("200/body-hash-{hash}"),
+            "200/conditional",
+        );
+    }
+    for hash in ["fnv1a", "xxh3"] {
+        ratio(
+            &format!("304: (c) body-hash-{hash} / (b) conditional   [goal ≥ 5]"),
+            &format!("304/body-hash-{hash}"),
+            "304/conditional",
+        );
+    }
+    ratio(
+        "revalidation: (a) plain, answers 200 / (b) conditional, 304",
+        "304/plain",
+        "304/conditional",
+    );
+}

@@ -416,3 +416,42 @@ async fn two_concurrent_writes_with_the_same_etag_give_one_success_and_one_412()
         assert_eq!(statuses, [200, 412], "round {round}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_write_with_a_large_unread_body_still_gets_its_412() {
+    let server = Server::start().await;
+    let created = server
+        .send(Method::POST, "/documents", &[], Some(&json!({"n": 0})))
+        .await;
+    let stale = etag(&created);
+    let updated = server
+        .send(
+            Method::PUT,
+            "/documents/1",
+            &[("if-match", &stale)],
+            Some(&json!({"n": 1})),
+        )
+        .await;
+    assert_eq!(updated.status(), StatusCode::OK);
+    // The body is never parsed; without swallowing it after the 412, the server would close the
+    // connection with unread bytes and the resulting reset could destroy the 412.
+    let big = format!("{{\"pad\":\"{}\"}}", "x".repeat(512 * 1024));
+    for attempt in 0..40 {
+        let response = server
+            .client
+            .put(server.url("/documents/1"))
+            .header("if-match", &stale)
+            .header("content-type", "application/json")
+            .body(big.clone())
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("attempt {attempt}: the 412 was lost: {e:?}"));
+        assert_eq!(
+            response.status(),
+            StatusCode::PRECONDITION_FAILED,
+            "attempt {attempt}"
+        );
+        let problem: Value = response.json().await.unwrap();
+        assert_eq!(problem["reason"], "mismatch");
+    }
+}

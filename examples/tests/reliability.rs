@@ -794,16 +794,45 @@ fn parse_raw(bytes: &[u8]) -> Raw {
     let head = std::str::from_utf8(&bytes[..end]).unwrap();
     let mut lines = head.split("\r\n");
     let status = lines.next().unwrap()[9..12].parse().unwrap();
-    let headers = lines
+    let headers: Vec<(String, Vec<u8>)> = lines
         .map(|line| {
             let (name, value) = line.split_once(": ").unwrap();
             (name.to_ascii_lowercase(), value.as_bytes().to_vec())
         })
         .collect();
+    let raw_body = &bytes[end + 4..];
+    // Refusals of requests with a body are sent chunked (see `axum_conditional::LINGER_LIMIT`).
+    let chunked = headers
+        .iter()
+        .any(|(name, value)| name == "transfer-encoding" && value.as_slice() == b"chunked");
+    let body = if chunked {
+        dechunk(raw_body)
+    } else {
+        raw_body.to_vec()
+    };
     Raw {
         status,
         headers,
-        body: bytes[end + 4..].to_vec(),
+        body,
+    }
+}
+
+/// The payload of a chunked body (RFC 9112 §7.1), without extensions or trailers.
+fn dechunk(mut bytes: &[u8]) -> Vec<u8> {
+    let mut body = Vec::new();
+    loop {
+        let line_end = bytes
+            .windows(2)
+            .position(|w| w == b"\r\n")
+            .expect("a chunk size line");
+        let size = std::str::from_utf8(&bytes[..line_end]).unwrap();
+        let size = usize::from_str_radix(size.split(';').next().unwrap().trim(), 16).unwrap();
+        bytes = &bytes[line_end + 2..];
+        if size == 0 {
+            return body;
+        }
+        body.extend_from_slice(&bytes[..size]);
+        bytes = &bytes[size + 2..];
     }
 }
 

@@ -116,7 +116,7 @@ pub(crate) fn expand(plan: Plan) -> TokenStream {
                         {
                             ::core::result::Result::Ok(#value) => #value,
                             ::core::result::Result::Err(#error) => {
-                                return ::axum_conditional::__private::failed(#error);
+                                return ::axum_conditional::__private::failed(#request, #error);
                             }
                         };
                     }
@@ -203,7 +203,7 @@ pub(crate) fn expand(plan: Plan) -> TokenStream {
             ) {
                 ::core::result::Result::Ok(#value) => #value,
                 ::core::result::Result::Err(#error) => {
-                    return ::axum_conditional::__private::answered(#error);
+                    return ::axum_conditional::__private::refused(#request, #error);
                 }
             };
             #extract

@@ -154,9 +154,17 @@ pub fn answered<R>(response: Response) -> Conditional<R> {
     Conditional::answered(response)
 }
 
-/// The answer to a validator's error: the handler's error type, as a response.
-pub fn failed<R, E: IntoResponse>(error: E) -> Conditional<R> {
-    Conditional::answered(error.into_response())
+/// The 304, 412 or 428 given in place of the handler, before the request body was read: the
+/// body is swallowed after the answer, so that the answer is not lost to a connection reset
+/// (see `crate::linger`).
+pub fn refused<R>(request: Request, response: Response) -> Conditional<R> {
+    Conditional::answered(crate::linger::refusal(request, response))
+}
+
+/// The answer to a validator's error: the handler's error type, as a response. Like a
+/// refusal, it is answered before the request body was read, so the body is swallowed after it.
+pub fn failed<R, E: IntoResponse>(request: Request, error: E) -> Conditional<R> {
+    Conditional::answered(crate::linger::refusal(request, error.into_response()))
 }
 
 /// The handler ran and returned `output`.

@@ -86,6 +86,8 @@ mod conditions;
 mod date;
 mod etag;
 mod evaluate;
+#[cfg(feature = "axum")]
+mod linger;
 pub mod list;
 mod outcome;
 mod policy;
@@ -102,6 +104,8 @@ pub use conditions::Conditions;
 pub use date::{InvalidHttpDate, LastModified};
 pub use etag::{ETag, InvalidETag};
 pub use evaluate::evaluate;
+#[cfg(feature = "axum")]
+pub use linger::LINGER_LIMIT;
 pub use outcome::{Condition, Failure, Outcome, RangeDecision, Reason, Requirement};
 pub use policy::Policy;
 pub use resource::Resource;

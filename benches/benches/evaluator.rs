@@ -1,39 +1,21 @@
 //! The evaluator against the same RFC 9110 evaluation written on the `headers` crate's typed
 //! headers, with heap allocations counted per call.
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum_conditional::{ETag, LastModified, Policy, Resource, evaluate};
+use axum_conditional_benches::report::{self, Counting};
 use criterion::{Criterion, criterion_group, criterion_main};
 use headers::HeaderMapExt;
 use http::{HeaderMap, HeaderValue, Method, header};
 
-/// Counts allocations so each case can print how many one evaluation makes.
-struct Counting;
-
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
-
-// SAFETY: delegates every call to the system allocator unchanged; it only counts.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
 #[global_allocator]
 static GLOBAL: Counting = Counting;
 
+/// How many heap allocations `f` makes.
 fn allocations(f: impl FnOnce()) -> usize {
-    let before = ALLOCATIONS.load(Ordering::Relaxed);
-    f();
-    ALLOCATIONS.load(Ordering::Relaxed) - before
+    report::allocations(f).0
 }
 
 /// RFC 9110 §13.2.2 written with `headers`' typed headers: what a user of that crate would

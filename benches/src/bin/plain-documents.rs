@@ -14,13 +14,13 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 
 use axum::extract::{Path, State};
-use axum::http::{HeaderName, Method, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use axum_conditional_examples::documents::cors;
 use axum_conditional_examples::documents::store::{Store, Write};
 use serde_json::Value;
-use tower_http::cors::{Any, CorsLayer};
 use tower_http::trace::TraceLayer;
 
 #[tokio::main]
@@ -65,29 +65,6 @@ async fn run(addr: SocketAddr) -> Result<(), Box<dyn std::error::Error>> {
         })
         .await?;
     Ok(())
-}
-
-/// The same CORS configuration as the `documents` example.
-fn cors() -> CorsLayer {
-    const REQUEST_HEADERS: [HeaderName; 5] = [
-        header::CONTENT_TYPE,
-        header::IF_MATCH,
-        header::IF_NONE_MATCH,
-        header::IF_MODIFIED_SINCE,
-        header::IF_UNMODIFIED_SINCE,
-    ];
-    CorsLayer::new()
-        .allow_origin(Any)
-        .allow_methods([
-            Method::GET,
-            Method::HEAD,
-            Method::PUT,
-            Method::PATCH,
-            Method::DELETE,
-            Method::POST,
-        ])
-        .allow_headers(REQUEST_HEADERS)
-        .expose_headers([header::ETAG, header::LAST_MODIFIED, header::LOCATION])
 }
 
 fn failed(error: impl std::fmt::Display) -> Response {

@@ -55,7 +55,7 @@ pub fn app(store: Store) -> Router {
 }
 
 /// Browsers may send the conditional headers and read the validators, on every status.
-fn cors() -> CorsLayer {
+pub fn cors() -> CorsLayer {
     const REQUEST_HEADERS: [HeaderName; 5] = [
         header::CONTENT_TYPE,
         header::IF_MATCH,

@@ -284,6 +284,20 @@ async fn the_collection_validator_changes_on_insert_update_and_delete() {
     let mut distinct = seen.clone();
     distinct.dedup();
     assert_eq!(distinct.len(), 4, "collection tags {seen:?}");
+    // Its Last-Modified is the time of the last change and revalidates too.
+    let modified = last.headers()[header::LAST_MODIFIED]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let by_date = server
+        .send(
+            Method::GET,
+            "/documents",
+            &[("if-modified-since", &modified)],
+            None,
+        )
+        .await;
+    assert_eq!(by_date.status(), StatusCode::NOT_MODIFIED);
     // And it revalidates.
     let current = seen.last().unwrap();
     let revalidated = server

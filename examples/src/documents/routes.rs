@@ -71,6 +71,23 @@ impl Target {
     }
 }
 
+/// The collection's validators as stored now, loaded once for both `etag` and `last_modified`.
+pub struct Collection(Meta);
+
+impl<S> FromRequestParts<S> for Collection
+where
+    Store: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = Response;
+
+    async fn from_request_parts(_parts: &mut Parts, state: &S) -> Result<Self, Response> {
+        let meta = Store::from_ref(state).collection_meta().await;
+        meta.map(Collection)
+            .map_err(|e| ApiError::from(e).into_response())
+    }
+}
+
 /// The validators of a document as just written or read, as response headers.
 fn validators(meta: Meta) -> (ETag, LastModified) {
     (
@@ -150,21 +167,36 @@ fn collection_etag(meta: Meta) -> ETag {
     ETag::from_version(meta.version).into_weak()
 }
 
-/// `GET`/`HEAD /documents`: every document; the validator changes on insert, update and delete.
-#[conditional(etag = collection_etag(store.collection_meta().await?), cache_control = "no-cache")]
-pub async fn list(State(store): State<Store>) -> Result<Response, ApiError> {
+/// `GET`/`HEAD /documents`: every document; the validators change on insert, update and
+/// delete.
+#[conditional(
+    etag = collection_etag(collection.0),
+    last_modified = collection.0.updated_at,
+    cache_control = "no-cache"
+)]
+pub async fn list(
+    State(store): State<Store>,
+    collection: Collection,
+) -> Result<Response, ApiError> {
     let (meta, documents) = store.list().await?;
     let body: Vec<Value> = documents
         .into_iter()
         .map(|doc| serde_json::json!({ "id": doc.id, "version": doc.meta.version, "body": doc.body }))
         .collect();
-    Ok((collection_etag(meta), Json(body)).into_response())
+    // The validators of what is actually sent: a write may have landed since the check.
+    let validators = (
+        collection_etag(meta),
+        LastModified::from_system_time(meta.updated_at),
+    );
+    Ok((validators, Json(body)).into_response())
 }
 
-/// `POST /documents`: creates a document with a new id; 201 with `Location` and `ETag`.
-#[conditional(etag = collection_etag(store.collection_meta().await?))]
+/// `POST /documents`: creates a document with a new id; 201 with `Location` and `ETag`. An
+/// `If-Match` with the collection's tag makes it "create only if nothing changed since I listed".
+#[conditional(etag = collection_etag(collection.0), last_modified = collection.0.updated_at)]
 pub async fn create(
     State(store): State<Store>,
+    collection: Collection,
     Json(body): Json<Value>,
 ) -> Result<Response, ApiError> {
     let doc = store.insert(body).await?;

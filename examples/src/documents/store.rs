@@ -96,7 +96,8 @@ const SCHEMA: &str = "
         version INTEGER NOT NULL,
         updated_at_ms INTEGER NOT NULL
     );
-    INSERT OR IGNORE INTO collection (id, version, updated_at_ms) VALUES (1, 1, 0);
+    INSERT OR IGNORE INTO collection (id, version, updated_at_ms)
+        VALUES (1, 1, CAST(strftime('%s', 'now') AS INTEGER) * 1000);
 ";
 
 impl Store {

@@ -8,13 +8,11 @@
 //! After criterion's lines it prints the allocations per request and a table of medians and
 //! ratios, all from this run.
 
-use std::cell::RefCell;
-use std::hint::black_box;
-use std::time::Instant;
+mod common;
 
 use axum_conditional_benches::report::{self, Counting};
 use axum_conditional_benches::scenario::{self, Scenario};
-use criterion::Criterion;
+use common::Measured;
 
 #[global_allocator]
 static GLOBAL: Counting = Counting;
@@ -24,57 +22,27 @@ const GROUP: &str = "handler";
 fn main() {
     let runtime = scenario::runtime();
     let scenarios = runtime.block_on(scenario::handler_scenarios());
-    let mut criterion = Criterion::default().configure_from_args();
-    let ran = RefCell::new(Vec::new());
-    let mut allocations = Vec::new();
-    {
-        let mut group = criterion.benchmark_group(GROUP);
-        for scenario in &scenarios {
-            // Once to warm up (lazy statics, first-use allocations), once to count.
-            runtime.block_on(scenario.run());
-            let (count, _) = report::allocations(|| runtime.block_on(scenario.run()));
-            allocations.push((scenario.name.clone(), count));
-            group.bench_function(scenario.name.as_str(), |b| {
-                ran.borrow_mut().push(scenario.name.clone());
-                b.iter_custom(|iters| {
-                    runtime.block_on(async {
-                        let start = Instant::now();
-                        for _ in 0..iters {
-                            black_box(scenario.run().await);
-                        }
-                        start.elapsed()
-                    })
-                })
-            });
-        }
-        group.finish();
-    }
-    criterion.final_summary();
-    summary(&scenarios, &allocations, &ran.borrow());
+    let measured = common::run(GROUP, &runtime, &scenarios);
+    summary(&scenarios, &measured);
 }
 
 /// The table of BENCHMARKS.md's item 2, for the scenarios that ran.
-fn summary(scenarios: &[Scenario], allocations: &[(String, usize)], ran: &[String]) {
-    let median = |name: &str| {
-        ran.iter()
-            .any(|r| r == name)
-            .then(|| report::median(GROUP, name))
-            .flatten()
-    };
+fn summary(scenarios: &[Scenario], measured: &[(String, Measured)]) {
+    let median = |name: &str| common::find(measured, name).map(|m| m.median);
     println!("\n{GROUP}: median per request (95% CI), heap allocations per request");
     for scenario in scenarios {
-        let allocs = allocations
-            .iter()
-            .find(|(name, _)| *name == scenario.name)
-            .map_or(0, |(_, count)| *count);
-        if let Some(m) = median(&scenario.name) {
+        if let Some(Measured {
+            allocations,
+            median: m,
+        }) = common::find(measured, &scenario.name)
+        {
             println!(
                 "  {:<26} {:>12}  [{} .. {}]  {:>4} allocations  → {}",
                 scenario.name,
                 report::human(m.point),
                 report::human(m.lower),
                 report::human(m.upper),
-                allocs,
+                allocations,
                 scenario.expected_status().as_u16(),
             );
         }

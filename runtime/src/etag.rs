@@ -448,6 +448,17 @@ mod tests {
     }
 
     #[test]
+    fn reads_an_etag_header_value_and_shows_it_as_str_when_utf8() {
+        let tag = ETag::try_from(&HeaderValue::from_static("W/\"v7\"")).unwrap();
+        assert_eq!(tag, ETag::weak("v7").unwrap());
+        assert_eq!(tag.to_str(), Some("W/\"v7\""));
+        assert!(ETag::try_from(&HeaderValue::from_static("v7")).is_err());
+        let latin1 = ETag::strong([b'c', 0xe9]).unwrap();
+        assert_eq!(latin1.to_str(), None);
+        assert_eq!(ETag::try_from(&HeaderValue::from(&latin1)).unwrap(), latin1);
+    }
+
+    #[test]
     fn into_weak_keeps_the_opaque_part() {
         let tag = ETag::from_version(3).into_weak();
         assert!(tag.is_weak());

@@ -138,8 +138,9 @@ mod tests {
 
     #[tokio::test]
     async fn a_request_without_body_or_expecting_continue_is_answered_as_it_is() {
+        // Left as it is, the response keeps its known length; a wrapped one would not.
         let response = refusal(Request::new(Body::empty()), refused());
-        assert!(!response.body().is_end_stream());
+        assert_eq!(response.body().size_hint().exact(), Some(7));
         assert_eq!(collect(response.into_body()).await, b"refused");
 
         let mut request = Request::new(Body::from("never sent"));
@@ -147,9 +148,42 @@ mod tests {
             header::EXPECT,
             http::HeaderValue::from_static("100-continue"),
         );
-        assert_eq!(
-            collect(refusal(request, refused()).into_body()).await,
-            b"refused"
-        );
+        let response = refusal(request, refused());
+        assert_eq!(response.body().size_hint().exact(), Some(7));
+        assert_eq!(collect(response.into_body()).await, b"refused");
+    }
+
+    #[tokio::test]
+    async fn a_304_is_answered_as_it_is_even_for_a_request_with_a_body() {
+        let mut not_modified = refused();
+        *not_modified.status_mut() = StatusCode::NOT_MODIFIED;
+        let response = refusal(Request::new(Body::from("body")), not_modified);
+        assert_eq!(response.body().size_hint().exact(), Some(7));
+    }
+
+    /// A request body that sends `LINGER_LIMIT` bytes and fails the test if read any further.
+    struct LimitThenPanic(Option<Bytes>);
+
+    impl http_body::Body for LimitThenPanic {
+        type Data = Bytes;
+        type Error = std::convert::Infallible;
+
+        fn poll_frame(
+            mut self: Pin<&mut Self>,
+            _cx: &mut Context<'_>,
+        ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+            let data = self.0.take().expect("the body was read past LINGER_LIMIT");
+            Poll::Ready(Some(Ok(Frame::data(data))))
+        }
+    }
+
+    #[tokio::test]
+    async fn swallowing_stops_at_the_limit() {
+        let request = Request::new(Body::new(LimitThenPanic(Some(Bytes::from(vec![
+            b'x';
+            LINGER_LIMIT
+        ])))));
+        let response = refusal(request, refused());
+        assert_eq!(collect(response.into_body()).await, b"refused");
     }
 }

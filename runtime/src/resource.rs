@@ -95,3 +95,27 @@ impl Resource {
         self.strong_last_modified
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn existence_is_separate_from_validators_and_validators_move_out_whole() {
+        let date = LastModified::from_unix_seconds(0);
+        assert!(Resource::new(None, None).exists());
+        assert!(Resource::from_validators(None, Some(date)).exists());
+        let resource = Resource::new(Some(ETag::from_version(3)), Some(date));
+        assert!(!resource.has_strong_last_modified());
+        assert!(
+            resource
+                .clone()
+                .with_strong_last_modified()
+                .has_strong_last_modified()
+        );
+        assert_eq!(
+            resource.into_validators(),
+            (Some(ETag::from_version(3)), Some(date))
+        );
+    }
+}

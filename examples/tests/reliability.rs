@@ -513,14 +513,20 @@ fn random_body() -> impl Strategy<Value = (Option<&'static str>, Vec<u8>)> {
 fn refused_write() -> impl Strategy<Value = RefusedWrite> {
     let write = prop::sample::select(vec!["PUT", "PATCH", "DELETE"]);
     let refusal = prop_oneof![
-        // Stale tags, a list of them included.
+        // Stale tags, a list of them included; the current tag made weak is told apart.
         (write.clone(), prop::collection::vec(stale_tag(), 1..4)).prop_map(|(method, tags)| {
+            let weak_current = format!("W/\"{SEEDED_VERSION}\"");
+            let reason = if tags.contains(&weak_current) {
+                "weak-tag"
+            } else {
+                "mismatch"
+            };
             (
                 "/documents/1",
                 method,
                 vec![("if-match", tags.join(", "))],
                 412,
-                Some("mismatch"),
+                Some(reason),
             )
         }),
         // Malformed, alone or beside stale tags.
@@ -530,6 +536,12 @@ fn refused_write() -> impl Strategy<Value = RefusedWrite> {
             prop::option::of(stale_tag())
         )
             .prop_map(|(method, bad, stale)| {
+                // The current tag made weak is the likelier mistake to fix, so it is named first.
+                let reason = if stale == Some(format!("W/\"{SEEDED_VERSION}\"")) {
+                    "weak-tag"
+                } else {
+                    "malformed"
+                };
                 let value = match stale {
                     Some(stale) => format!("{stale}, {bad}"),
                     None => bad,
@@ -539,14 +551,29 @@ fn refused_write() -> impl Strategy<Value = RefusedWrite> {
                     method,
                     vec![("if-match", value)],
                     412,
-                    Some("malformed"),
+                    Some(reason),
                 )
             }),
-        // A create-only or "not this version" write against the current version.
+        // A create-only write against the existing document: 412 where `*` makes the request
+        // create-only (PUT, PATCH); a DELETE cannot create, so `*` does not satisfy `require`.
+        write.clone().prop_map(|method| {
+            let (status, reason) = match method {
+                "DELETE" => (428, None),
+                _ => (412, Some("matched")),
+            };
+            (
+                "/documents/1",
+                method,
+                vec![("if-none-match", "*".to_owned())],
+                status,
+                reason,
+            )
+        }),
+        // "Not this version", even naming the current one: entity-tags alone never satisfy
+        // `require` (they would let an overwrite of any other version through).
         (
             write.clone(),
             prop::sample::select(vec![
-                "*".to_owned(),
                 format!("\"{SEEDED_VERSION}\""),
                 format!("W/\"{SEEDED_VERSION}\""),
                 format!("\"0\", \"{SEEDED_VERSION}\""),
@@ -557,8 +584,8 @@ fn refused_write() -> impl Strategy<Value = RefusedWrite> {
                     "/documents/1",
                     method,
                     vec![("if-none-match", value)],
-                    412,
-                    Some("matched"),
+                    428,
+                    None,
                 )
             }),
         // Modified since the client's date.
@@ -578,6 +605,8 @@ fn refused_write() -> impl Strategy<Value = RefusedWrite> {
                 vec![],
                 vec![("if-none-match", String::new())],
                 vec![("if-none-match", "garbage".to_owned())],
+                // Entity-tags only: they would let an overwrite of any other version through.
+                vec![("if-none-match", "\"1\"".to_owned())],
                 vec![("if-unmodified-since", "yesterday".to_owned())],
                 vec![(
                     "if-modified-since",
@@ -597,14 +626,15 @@ fn refused_write() -> impl Strategy<Value = RefusedWrite> {
                 reason,
             )
         }),
-        // A DELETE of a document that does not exist is the handler's 404 (RFC 9110 §13.2.1).
+        // A DELETE of a document that does not exist, with a false If-Match: refused before
+        // the handler runs (RFC 9110 §13.1.1), like any unsafe method.
         stale_tag().prop_map(|tag| {
             (
                 "/documents/999",
                 "DELETE",
                 vec![("if-match", tag)],
-                404,
-                None,
+                412,
+                Some("no-current-representation"),
             )
         }),
         // The collection's tag is weak, and If-Match compares strongly.

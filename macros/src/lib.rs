@@ -71,9 +71,11 @@ mod validate;
 ///   handler body does not run. The handler must then return a `Result` (it may be
 ///   `Result<impl IntoResponse, E>`).
 /// - **`require = true`** applies RFC 6585 §3 to unsafe methods (anything but `GET`, `HEAD`,
-///   `OPTIONS` and `TRACE`): a request that carries none of `If-Match`, `If-None-Match` or an
-///   `If-Unmodified-Since` that would be evaluated gets 428, with a problem body telling the
-///   client what to send. `If-Modified-Since` does not count.
+///   `OPTIONS` and `TRACE`): a request gets 428, with a problem body telling the client what to
+///   send, unless it carries `If-Match`, an `If-Unmodified-Since` that would be evaluated, or
+///   (on `PUT` and `PATCH`, which can create their target) an `If-None-Match` holding `*`. An
+///   `If-None-Match` of entity-tags only does not count (it would let an overwrite of any other
+///   version through), nor does `If-Modified-Since`. The rule is `axum_conditional::Requirement`.
 /// - **`weak_if_match = true`** lets `W/"7"` in `If-Match` match `"7"` (or `W/"7"`), for APIs
 ///   whose clients echo weak tags. RFC 9110 §13.1.1 prescribes strong comparison, the default.
 /// - **`expose_validators = false`** keeps a 412 from telling the client the current `ETag`
@@ -116,20 +118,22 @@ mod validate;
 /// RFC 9110 §13.2.1 says preconditions do not apply when the response without them would not
 /// be 2xx, typically a 404. The runtime's rules, when every validator is `None`:
 ///
-/// - `GET`, `HEAD` or `DELETE` with a failing `If-Match`: the handler runs. Its non-2xx
-///   answer (the 404) is kept; a 2xx answer is replaced by the 412. With nothing to read or
-///   delete, running it first changes nothing. `require = true` does not apply to a `DELETE` of
-///   a missing resource: its answer is the handler's 404.
-/// - Other unsafe methods are evaluated: `PUT` with `If-Match: *` or `If-Match: "v1"` gets 412
-///   (there is nothing to match), and `PUT` with `If-None-Match: *` proceeds, to create the
-///   resource.
+/// - `GET` or `HEAD` with a failing `If-Match`: the handler runs. Its non-2xx answer (the
+///   404) is kept; a 2xx answer is replaced by the 412. A read changes nothing, so running it
+///   first is harmless.
+/// - Unsafe methods are evaluated, and a false condition is answered 412 before the handler
+///   runs: `PUT` or `DELETE` with `If-Match: *` or `If-Match: "v1"` gets 412 (there is nothing
+///   to match; RFC 9110 §13.1.1 says the method MUST NOT be performed), and `PUT` with
+///   `If-None-Match: *` proceeds, to create the resource. `require = true` does not apply to a
+///   `DELETE` without conditions of a missing resource: its answer is the handler's 404.
 ///
 /// # Atomic writes: `bind`
 ///
 /// The check runs before the write, so another client can still write in between. With
 /// `bind = ev`, the body gets `ev: &Evaluation`: the resource as loaded (`ev.resource()`), the
-/// tag `If-Match` matched (`ev.matched_etag()`), and the `Range` decision (`ev.range()`). Make
-/// the write conditional on that version and answer the same 412 when no row changed:
+/// tag the preconditions were checked against (`ev.checked_etag()`, whichever condition
+/// passed), and the `Range` decision (`ev.range()`). Make the write conditional on that version
+/// (a create on `None`) and answer the same 412 when no row changed:
 ///
 /// ```rust,ignore
 /// use axum_conditional::problem::PreconditionFailed;
@@ -140,7 +144,7 @@ mod validate;
 ///     -> Result<Response, DbError>
 /// {
 ///     // UPDATE docs SET body = ?, version = version + 1 WHERE id = ? AND version = ?
-///     let expected = ev.matched_etag().and_then(ETag::version);
+///     let expected = ev.checked_etag().and_then(ETag::version);
 ///     if db.update(id, expected, body).await? == 0 {
 ///         let now = Resource::new(db.version(id).await?.map(ETag::from_version), None);
 ///         return Ok(PreconditionFailed::new(Failure::changed_during_request())

@@ -83,8 +83,9 @@ impl Conditions {
     }
 
     /// The members of `If-Match`, across all its field lines, as the client sent them. A list
-    /// may hold several tags; to learn which one matched, use `Evaluation::matched_etag` of
-    /// `#[conditional(bind = …)]`, or compare each with the current tag.
+    /// may hold several tags; compare each with the current tag to learn which one matched. An
+    /// atomic write needs only the tag that was checked: `Evaluation::checked_etag` of
+    /// `#[conditional(bind = …)]`.
     pub fn if_match(&self) -> impl Iterator<Item = Member<'_>> {
         self.lines(Field::IfMatch).flat_map(Members::new)
     }

@@ -5,7 +5,7 @@ use http::{HeaderMap, Method, header};
 use crate::date::parse_http_date;
 use crate::etag::{Comparison, parse_entity_tag, tag_eq};
 use crate::list::{Member, Members, trim_ows};
-use crate::outcome::{Condition, Failure, Outcome, RangeDecision, Reason, Requirement};
+use crate::outcome::{Condition, Failure, Outcome, RangeDecision, Reason, Requirement, Sent};
 use crate::{Policy, Resource};
 
 /// The request fields the evaluator reads.
@@ -119,30 +119,38 @@ impl FieldLines for HeaderMap {
 /// The rules, with the choices RFC 9110 leaves open:
 ///
 /// 1. `CONNECT`, `OPTIONS` and `TRACE` ignore every condition (§13.2.1). `HEAD` is `GET`.
-/// 2. A resource that does not exist cannot be the subject of `GET`, `HEAD` or `DELETE`: their
-///    answer would normally be 404, and §13.2.1 ignores preconditions for a response that
-///    would not be 2xx. So a failed condition there is [`Outcome::Deferred`]: the handler runs,
-///    its non-2xx answer stands, and a 2xx answer is replaced by the 412 (running it changes
-///    nothing, as there is nothing to read or delete). Other methods may create the resource,
-///    so their conditions are evaluated as usual: `If-Match: *` fails, `If-None-Match: *`
-///    passes.
-/// 3. With [`Policy::require_precondition`], an unsafe method gets 428 unless it carries
-///    `If-Match` (even a malformed one, which fails with 412), an `If-None-Match` with at least
-///    one valid member (`*` or an entity-tag; an empty or garbage field protects nothing), or
-///    an `If-Unmodified-Since` that would be evaluated. A `DELETE` of a missing resource is
-///    exempt (rule 2: its answer is the handler's 404).
+/// 2. A resource that does not exist cannot be read: the answer to a `GET` or `HEAD` would
+///    be 404, and §13.2.1 ignores preconditions for a response that would not be 2xx. So a
+///    failed condition there is [`Outcome::Deferred`]: the handler runs, its non-2xx answer
+///    stands, and a 2xx answer is replaced by the 412 (a read changes nothing). Unsafe methods
+///    are never deferred, not even a `DELETE` of a missing resource: the handler could act (an
+///    audit row, a cascade, a resource created since the validators were loaded), and §13.1.1
+///    says the server MUST NOT perform the method when the condition is false, so they get
+///    their 412 before the handler runs. Methods that may create the resource are evaluated as
+///    usual: `If-Match: *` fails, `If-None-Match: *` passes.
+/// 3. With [`Policy::require_precondition`], an unsafe method gets 428 unless it sends a
+///    condition [`Requirement`] accepts, one rule for the gate and for the 428's own list:
+///    `If-Match` (any value; a false one is a 412), an `If-Unmodified-Since` that is evaluated
+///    (rule 5), or, on `PUT` and `PATCH`, an `If-None-Match` holding `*` (create only). An
+///    `If-None-Match` of entity-tags only does not count: it would let an overwrite of any
+///    other version through. A `DELETE` of a missing resource is exempt: its answer is the
+///    handler's 404, and a handler that deletes against the loaded version (`None`) deletes
+///    nothing.
 /// 4. `If-Match` (§13.1.1): `*` alone is true when the resource exists, even without an
 ///    entity-tag. A list is true when a member matches the current tag by strong comparison
 ///    (weak with [`Policy::weak_if_match`]). Anything else is false, including an empty or
 ///    malformed field and a `*` inside a list (invalid syntax, so it is skipped and only valid
-///    tags can pass). False gives 412, or [`Outcome::Deferred`] under rule 2.
+///    tags can pass). False gives 412, or [`Outcome::Deferred`] under rule 2; the reason is
+///    [`Reason::WeakTag`] when the current tag was sent only in its weak form.
 /// 5. Without `If-Match`, `If-Unmodified-Since` (§13.1.4) is evaluated when it is one valid
 ///    HTTP-date and the resource has a modification date; it is false when the resource was
 ///    modified after it.
 /// 6. A passing step 4 or 5 does not end evaluation. `If-None-Match` (§13.1.2) is false when
 ///    the resource exists and the value is `*`, or a member matches the current tag by weak
-///    comparison. A `*` inside a list is read as `*` (the safe side: no overwrite, no stale
-///    200). Invalid members are skipped. False gives 304 on `GET`/`HEAD`, 412 otherwise.
+///    comparison. Invalid members are skipped. A `*` inside a list is invalid too, and each
+///    method gets its safe reading: skipped on `GET` and `HEAD` (the full response, never a
+///    304 for a copy the client may not hold), read as `*` otherwise (no overwrite). False
+///    gives 304 on `GET`/`HEAD`, 412 otherwise.
 /// 7. Without `If-None-Match` (even an empty or malformed one), on `GET`/`HEAD`,
 ///    `If-Modified-Since` (§13.1.3) is evaluated when it is one valid HTTP-date and the
 ///    resource has a modification date; it is false (304) when the resource was not modified
@@ -187,8 +195,8 @@ pub(crate) fn evaluate_fields<F: FieldLines>(
         return proceed;
     }
     let get_or_head = matches!(*method, Method::GET | Method::HEAD);
-    // Rule 2: without preconditions the answer would be the handler's 404.
-    let answer_is_handlers = !resource.exists() && (get_or_head || *method == Method::DELETE);
+    // Rule 2: a read of a missing resource would be answered by the handler's 404.
+    let read_of_missing = !resource.exists() && get_or_head;
     let last_modified = resource.last_modified().map(|date| date.unix_seconds());
     let presence = fields.presence();
     let has_if_match = presence.has(Field::IfMatch);
@@ -202,19 +210,23 @@ pub(crate) fn evaluate_fields<F: FieldLines>(
         _ => None,
     };
 
-    if policy.requires_precondition()
-        && !get_or_head
-        && !answer_is_handlers
-        && !has_if_match
-        && if_unmodified_since.is_none()
-        && !has_valid_member(fields, Field::IfNoneMatch)
-    {
+    // Rule 3: one rule, `Requirement::is_met_by`, for the gate and the 428's own list.
+    let delete_of_missing = !resource.exists() && *method == Method::DELETE;
+    if policy.requires_precondition() && !get_or_head && !delete_of_missing {
         let requirement = Requirement::new(
             resource.exists(),
             resource.etag().is_some(),
             last_modified.is_some(),
+            can_create(method),
         );
-        return Outcome::PreconditionRequired(requirement);
+        let sent = Sent {
+            if_match: has_if_match,
+            if_unmodified_since: if_unmodified_since.is_some(),
+            if_none_match_star: has_if_none_match && has_star(fields, Field::IfNoneMatch),
+        };
+        if !requirement.is_met_by(sent) {
+            return Outcome::PreconditionRequired(requirement);
+        }
     }
 
     // Steps 1 and 2.
@@ -237,7 +249,7 @@ pub(crate) fn evaluate_fields<F: FieldLines>(
     };
     if let Some((condition, reason)) = failure {
         let failure = Failure::new(condition, reason);
-        return if answer_is_handlers {
+        return if read_of_missing {
             Outcome::Deferred(failure)
         } else {
             Outcome::PreconditionFailed(failure)
@@ -246,7 +258,7 @@ pub(crate) fn evaluate_fields<F: FieldLines>(
 
     // Steps 3 and 4.
     if has_if_none_match {
-        if if_none_match_matches(fields, resource) {
+        if if_none_match_matches(fields, resource, get_or_head) {
             return if get_or_head {
                 Outcome::NotModified
             } else {
@@ -286,12 +298,18 @@ fn single_date<F: FieldLines>(fields: &F, field: Field) -> Option<i64> {
     parse_http_date(trim_ows(line))
 }
 
-/// Whether a list field is present with at least one valid member: `*` or an entity-tag.
-fn has_valid_member<F: FieldLines>(fields: &F, field: Field) -> bool {
+/// The methods that can create their target, for which `If-None-Match: *` means "create only":
+/// `PUT` (RFC 9110 §9.3.4) and `PATCH` (RFC 5789 §2).
+fn can_create(method: &Method) -> bool {
+    *method == Method::PUT || *method == Method::PATCH
+}
+
+/// Whether a list field holds a `*` member, alone or (invalidly) inside a list.
+fn has_star<F: FieldLines>(fields: &F, field: Field) -> bool {
     fields
         .lines(field)
         .flat_map(Members::new)
-        .any(|member| !matches!(member, Member::Invalid(_)))
+        .any(|member| member == Member::Star)
 }
 
 /// `If-Match` (RFC 9110 §13.1.1): `Ok` when true, the reason when false.
@@ -303,17 +321,21 @@ fn if_match<F: FieldLines>(
     let mut members = 0usize;
     let mut star = false;
     let mut malformed = false;
+    let mut weak_current = false;
     for member in fields.lines(Field::IfMatch).flat_map(Members::new) {
         members = members.saturating_add(1);
         match member {
             Member::Star => star = true,
             Member::Tag { weak, opaque } => {
-                if resource
-                    .etag()
-                    .is_some_and(|current| tag_eq(current, weak, opaque, comparison))
-                {
+                let Some(current) = resource.etag() else {
+                    continue;
+                };
+                if tag_eq(current, weak, opaque, comparison) {
                     return Ok(());
                 }
+                // The current tag, weakened (by a compressing proxy, typically): say so, as a
+                // retry with the same tag can never pass.
+                weak_current |= weak && tag_eq(current, weak, opaque, Comparison::Weak);
             }
             Member::Invalid(_) => malformed = true,
         }
@@ -322,15 +344,23 @@ fn if_match<F: FieldLines>(
     match (star_alone, resource.exists()) {
         (true, true) => Ok(()),
         (_, false) => Err(Reason::NoCurrentRepresentation),
+        (false, true) if weak_current => Err(Reason::WeakTag),
         (false, true) if malformed || star => Err(Reason::Malformed),
         (false, true) => Err(Reason::Mismatch),
     }
 }
 
 /// Whether `If-None-Match` (RFC 9110 §13.1.2) matches, that is, whether the condition is false.
-fn if_none_match_matches<F: FieldLines>(fields: &F, resource: &Resource) -> bool {
+///
+/// A `*` inside a list is invalid syntax. Each method gets the safe reading of it: for `GET`
+/// and `HEAD` it is skipped (a 304 for a copy the client may not have would serve it stale,
+/// while a needless 200 costs only bytes); for other methods it is read as `*` (the request
+/// fails rather than overwrite).
+fn if_none_match_matches<F: FieldLines>(fields: &F, resource: &Resource, read: bool) -> bool {
     let mut star = false;
+    let mut members = 0usize;
     for member in fields.lines(Field::IfNoneMatch).flat_map(Members::new) {
+        members = members.saturating_add(1);
         match member {
             Member::Star => star = true,
             Member::Tag { weak, opaque } => {
@@ -344,7 +374,8 @@ fn if_none_match_matches<F: FieldLines>(fields: &F, resource: &Resource) -> bool
             Member::Invalid(_) => {}
         }
     }
-    star && resource.exists()
+    let star_counts = star && (members == 1 || !read);
+    star_counts && resource.exists()
 }
 
 /// `If-Range` (RFC 9110 §13.1.5): whether the range may be honoured.
@@ -380,7 +411,7 @@ mod tests {
 
     use crate::{ETag, LastModified};
 
-    fn outcome(method: Method, pairs: &[(&str, &'static str)], resource: &Resource) -> Outcome {
+    fn headers_of(pairs: &[(&str, &'static str)]) -> HeaderMap {
         let mut headers = HeaderMap::new();
         for (name, value) in pairs {
             headers.append(
@@ -388,52 +419,220 @@ mod tests {
                 HeaderValue::from_static(value),
             );
         }
+        headers
+    }
+
+    fn outcome(method: Method, pairs: &[(&str, &'static str)], resource: &Resource) -> Outcome {
         evaluate(
             &method,
-            &headers,
+            &headers_of(pairs),
             resource,
             Policy::new().require_precondition(true),
         )
     }
 
-    #[test]
-    fn an_if_none_match_without_a_valid_member_does_not_satisfy_require() {
-        let doc = Resource::new(Some(ETag::from_version(1)), None);
-        for value in ["", " , ", "garbage", "w/\"1\""] {
-            let result = outcome(Method::PUT, &[("if-none-match", value)], &doc);
-            assert!(
-                matches!(result, Outcome::PreconditionRequired(_)),
-                "{value:?}: {result:?}"
-            );
-        }
-        let result = outcome(Method::PUT, &[("if-none-match", "\"0\"")], &doc);
-        assert!(matches!(result, Outcome::Proceed { .. }), "{result:?}");
-        let result = outcome(Method::PUT, &[("if-none-match", "*")], &doc);
-        assert!(
-            matches!(result, Outcome::PreconditionFailed(_)),
-            "{result:?}"
-        );
+    /// The five resource states of the `require` table, in its column order.
+    fn resource_states() -> [Resource; 5] {
+        let date = Some(LastModified::from_unix_seconds(1_000_000));
+        let tag = Some(ETag::from_version(1));
+        [
+            Resource::new(tag.clone(), date),
+            Resource::new(tag, None),
+            Resource::new(None, date),
+            Resource::new(None, None),
+            Resource::missing(),
+        ]
     }
 
     #[test]
-    fn delete_of_a_missing_resource_defers_to_the_handler_and_is_not_required_to_be_conditional() {
+    fn require_is_met_exactly_by_the_conditions_the_428_lists() {
+        const IUS: &str = "Sun, 01 Jan 2040 00:00:00 GMT";
+        // Per method, one character per resource state (etag and date, etag only, date only,
+        // no validator, missing): `R` is a 428, `.` gets past the gate (to a 412 or the
+        // handler).
+        type Row<'a> = (&'a [(&'a str, &'static str)], [&'a str; 4]);
+        let table: [Row; 12] = [
+            (&[], ["RRRRR", "RRRRR", "RRRRR", "RRRR."]),
+            (
+                &[("if-match", "\"1\"")],
+                [".....", ".....", ".....", "....."],
+            ),
+            (&[("if-match", "*")], [".....", ".....", ".....", "....."]),
+            (
+                &[("if-match", "garbage")],
+                [".....", ".....", ".....", "....."],
+            ),
+            (
+                &[("if-none-match", "*")],
+                [".....", ".....", "RRRRR", "RRRR."],
+            ),
+            (
+                &[("if-none-match", "\"x\"")],
+                ["RRRRR", "RRRRR", "RRRRR", "RRRR."],
+            ),
+            (
+                &[("if-none-match", "\"x\", *")],
+                [".....", ".....", "RRRRR", "RRRR."],
+            ),
+            (
+                &[("if-none-match", "garbage")],
+                ["RRRRR", "RRRRR", "RRRRR", "RRRR."],
+            ),
+            (
+                &[("if-unmodified-since", IUS)],
+                [".R.RR", ".R.RR", ".R.RR", ".R.R."],
+            ),
+            (
+                &[("if-unmodified-since", "yesterday")],
+                ["RRRRR", "RRRRR", "RRRRR", "RRRR."],
+            ),
+            (
+                &[("if-modified-since", IUS)],
+                ["RRRRR", "RRRRR", "RRRRR", "RRRR."],
+            ),
+            (
+                &[("if-unmodified-since", IUS), ("if-none-match", "\"x\"")],
+                [".R.RR", ".R.RR", ".R.RR", ".R.R."],
+            ),
+        ];
+        let methods = [Method::PUT, Method::PATCH, Method::POST, Method::DELETE];
+        for (sent, expected) in table {
+            for (method, row) in methods.iter().zip(expected) {
+                for (resource, want) in resource_states().iter().zip(row.chars()) {
+                    let result = outcome(method.clone(), sent, resource);
+                    let required = matches!(result, Outcome::PreconditionRequired(_));
+                    assert_eq!(
+                        required,
+                        want == 'R',
+                        "{method} {sent:?} on {resource:?}: {result:?}"
+                    );
+                    // The gate and the 428's list are one rule: a 428 lists nothing that was
+                    // sent in a form that is evaluated.
+                    if let Outcome::PreconditionRequired(requirement) = result {
+                        for condition in requirement.accepted() {
+                            let name = condition.as_str().to_ascii_lowercase();
+                            assert!(
+                                !sent.iter().any(|(field, value)| *field == name
+                                    && !["garbage", "yesterday"].contains(value)
+                                    && (condition != Condition::IfNoneMatch
+                                        || value.contains('*'))),
+                                "{method} {sent:?}: the 428 lists {condition}, which was sent"
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_428_lists_what_gets_past_the_gate() {
+        let cases: [(Condition, &'static str); 3] = [
+            (Condition::IfMatch, "\"7\""),
+            (
+                Condition::IfUnmodifiedSince,
+                "Sun, 01 Jan 2040 00:00:00 GMT",
+            ),
+            (Condition::IfNoneMatch, "*"),
+        ];
+        for method in [Method::PUT, Method::PATCH, Method::POST, Method::DELETE] {
+            for resource in resource_states() {
+                let Outcome::PreconditionRequired(requirement) =
+                    outcome(method.clone(), &[], &resource)
+                else {
+                    continue;
+                };
+                for (condition, value) in cases {
+                    let name = condition.as_str().to_ascii_lowercase();
+                    let sent = [(name.as_str(), value)];
+                    let past = !matches!(
+                        outcome(method.clone(), &sent, &resource),
+                        Outcome::PreconditionRequired(_)
+                    );
+                    assert_eq!(
+                        past,
+                        requirement.accepts(condition),
+                        "{method} {condition} on {resource:?}"
+                    );
+                    assert_eq!(past, requirement.accepted().any(|c| c == condition));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_false_precondition_of_an_unsafe_method_is_answered_before_the_handler() {
         let missing = Resource::missing();
-        let result = outcome(Method::DELETE, &[("if-match", "\"1\"")], &missing);
-        assert!(matches!(result, Outcome::Deferred(_)), "{result:?}");
+        for method in [Method::DELETE, Method::PUT, Method::PATCH, Method::POST] {
+            let result = outcome(method.clone(), &[("if-match", "\"1\"")], &missing);
+            assert!(
+                matches!(result, Outcome::PreconditionFailed(_)),
+                "{method}: {result:?}"
+            );
+        }
+        // Reads of a missing resource keep the handler's 404.
+        for method in [Method::GET, Method::HEAD] {
+            let result = outcome(method.clone(), &[("if-match", "\"1\"")], &missing);
+            assert!(
+                matches!(result, Outcome::Deferred(_)),
+                "{method}: {result:?}"
+            );
+        }
+        // A DELETE of a missing resource without a condition is the handler's 404.
         assert!(matches!(
             outcome(Method::DELETE, &[], &missing),
             Outcome::Proceed { .. }
         ));
-        // A PUT may create, so its conditions count and `require` applies.
-        let result = outcome(Method::PUT, &[("if-match", "*")], &missing);
-        assert!(
-            matches!(result, Outcome::PreconditionFailed(_)),
-            "{result:?}"
+    }
+
+    #[test]
+    fn a_star_inside_if_none_match_gets_the_safe_reading_per_method() {
+        let doc = Resource::new(Some(ETag::from_version(1)), None);
+        let in_list = [("if-none-match", "\"x\", *")];
+        let read = |method: Method| evaluate(&method, &headers_of(&in_list), &doc, Policy::new());
+        // A read gets the full response: no 304 for a copy the client may not hold.
+        assert!(matches!(read(Method::GET), Outcome::Proceed { .. }));
+        assert!(matches!(read(Method::HEAD), Outcome::Proceed { .. }));
+        // A write is refused: no overwrite.
+        for method in [Method::PUT, Method::PATCH, Method::DELETE, Method::POST] {
+            let result = read(method.clone());
+            assert_eq!(
+                result,
+                Outcome::PreconditionFailed(Failure::new(Condition::IfNoneMatch, Reason::Matched)),
+                "{method}"
+            );
+        }
+        // `*` alone is `*` for every method.
+        let alone = headers_of(&[("if-none-match", "*")]);
+        let get = evaluate(&Method::GET, &alone, &doc, Policy::new());
+        assert_eq!(get, Outcome::NotModified);
+    }
+
+    #[test]
+    fn the_current_tag_sent_weak_to_a_strong_if_match_says_so() {
+        let doc = Resource::new(Some(ETag::from_version(2)), None);
+        let reason = |value: &'static str, policy: Policy| match evaluate(
+            &Method::PUT,
+            &headers_of(&[("if-match", value)]),
+            &doc,
+            policy,
+        ) {
+            Outcome::PreconditionFailed(failure) => Some(failure.reason()),
+            _ => None,
+        };
+        assert_eq!(reason("W/\"2\"", Policy::new()), Some(Reason::WeakTag));
+        assert_eq!(
+            reason("\"1\", W/\"2\"", Policy::new()),
+            Some(Reason::WeakTag)
         );
-        assert!(matches!(
-            outcome(Method::PUT, &[], &missing),
-            Outcome::PreconditionRequired(_)
-        ));
+        assert_eq!(reason("W/\"1\"", Policy::new()), Some(Reason::Mismatch));
+        assert_eq!(reason("\"1\"", Policy::new()), Some(Reason::Mismatch));
+        assert_eq!(reason("W/\"2\"", Policy::new().weak_if_match(true)), None);
+        let failure = Failure::new(Condition::IfMatch, Reason::WeakTag).to_string();
+        assert!(
+            failure.contains("weak tag never satisfies If-Match"),
+            "{failure}"
+        );
     }
 
     #[test]

@@ -15,14 +15,16 @@ pub enum Outcome {
         /// Whether a `Range` header may be honoured (RFC 9110 §13.1.5, step 5 of §13.2.2).
         range: RangeDecision,
     },
-    /// The resource has no current representation, the method is `GET`, `HEAD` or `DELETE`
-    /// (none of which can create it), and a condition failed.
+    /// The resource has no current representation, the method is `GET` or `HEAD`, and a
+    /// condition failed.
     ///
     /// RFC 9110 §13.2.1 says preconditions are ignored when the response without them would
     /// not be 2xx, which for a missing resource is normally a 404. So: run the handler, keep a
     /// non-2xx response, and replace a 2xx one with the 412 for this failure (see
-    /// [`Outcome::settle`]). With nothing to read or delete, running the handler first
-    /// changes nothing.
+    /// [`Outcome::settle`]). A read changes nothing, so running it first is harmless. An
+    /// unsafe method is never deferred: its handler could act (an audit row, a cascade, a
+    /// resource created in the meantime), and §13.1.1 says the server MUST NOT perform the
+    /// method when the condition is false, so it gets [`Outcome::PreconditionFailed`].
     Deferred(Failure),
     /// 304 Not Modified: `If-None-Match` or `If-Modified-Since` found the client's copy current
     /// on a `GET` or `HEAD` (RFC 9110 §13.1.2–3).
@@ -131,6 +133,12 @@ impl fmt::Display for Failure {
                 "lists no entity-tag that matches the resource's current one; read the \
                  resource again and retry with its current validators"
             }
+            (_, Reason::WeakTag) => {
+                "lists the current entity-tag only as a weak tag (W/\"…\"), and a weak tag never \
+                 satisfies If-Match here: it is compared strongly (RFC 9110 §13.1.1); send the \
+                 strong tag from the ETag header (a proxy that compresses responses may have \
+                 weakened it)"
+            }
             (_, Reason::Malformed) => {
                 "is malformed: entity-tags are quoted, as in \"v7\" or W/\"v7\", or the value is *"
             }
@@ -198,6 +206,11 @@ pub enum Reason {
     /// in preference to [`Reason::Mismatch`] because the malformed member is the likelier
     /// mistake to fix.
     Malformed,
+    /// `If-Match` listed the current entity-tag only in its weak form (`W/"7"` for `"7"`), and
+    /// the route compares strongly, as RFC 9110 §13.1.1 prescribes, so a weak tag never
+    /// satisfies it. Typically a proxy weakened the tag when it compressed the response.
+    /// Retrying with the same tag cannot succeed; see [`Policy::weak_if_match`](crate::Policy::weak_if_match).
+    WeakTag,
     /// `If-Match` on a resource with no current representation.
     NoCurrentRepresentation,
     /// `If-Unmodified-Since` is earlier than the last modification.
@@ -211,12 +224,13 @@ pub enum Reason {
 }
 
 impl Reason {
-    /// A stable, machine-readable name: `"mismatch"`, `"malformed"`,
+    /// A stable, machine-readable name: `"mismatch"`, `"malformed"`, `"weak-tag"`,
     /// `"no-current-representation"`, `"modified"`, `"matched"`, `"changed-during-request"`.
     pub const fn as_str(self) -> &'static str {
         match self {
             Reason::Mismatch => "mismatch",
             Reason::Malformed => "malformed",
+            Reason::WeakTag => "weak-tag",
             Reason::NoCurrentRepresentation => "no-current-representation",
             Reason::Modified => "modified",
             Reason::Matched => "matched",
@@ -225,30 +239,74 @@ impl Reason {
     }
 }
 
-/// What a 428 asks for: the conditions that would make the request acceptable.
+/// What a 428 asks for, and the one rule of what satisfies `require` (RFC 6585 §3).
+///
+/// The evaluator answers 428 exactly when the request sends none of the conditions
+/// [`Requirement::accepted`] lists, so the body of a 428 never disagrees with the gate. A
+/// condition is accepted when it is evaluated and can only let the method through against the
+/// state the client has seen:
+///
+/// - `If-Match` (any value: a false or malformed one is answered 412, never ignored);
+/// - `If-Unmodified-Since`, when the resource has a modification date and the field is one valid
+///   HTTP-date (otherwise RFC 9110 §13.1.4 ignores it, and an ignored condition protects
+///   nothing);
+/// - `If-None-Match` holding `*`, on `PUT` and `PATCH` only, the methods that can create their
+///   target: there it makes the request create-only (412 when any representation exists).
+///
+/// An `If-None-Match` that lists only entity-tags is not accepted: it fails only for the listed
+/// versions, so it lets an overwrite of any other version through.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Requirement {
     exists: bool,
     has_etag: bool,
     has_last_modified: bool,
+    can_create: bool,
+}
+
+/// The conditions a request sent, as far as [`Requirement`] cares.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Sent {
+    /// `If-Match` is present (whatever its value).
+    pub(crate) if_match: bool,
+    /// `If-Unmodified-Since` is present and will be evaluated.
+    pub(crate) if_unmodified_since: bool,
+    /// `If-None-Match` is present and holds `*` (alone or, invalidly, in a list).
+    pub(crate) if_none_match_star: bool,
 }
 
 impl Requirement {
-    pub(crate) const fn new(exists: bool, has_etag: bool, has_last_modified: bool) -> Self {
+    pub(crate) const fn new(
+        exists: bool,
+        has_etag: bool,
+        has_last_modified: bool,
+        can_create: bool,
+    ) -> Self {
         Self {
             exists,
             has_etag,
             has_last_modified,
+            can_create,
         }
+    }
+
+    /// Whether a request that sent `sent` satisfies the requirement.
+    pub(crate) fn is_met_by(&self, sent: Sent) -> bool {
+        (sent.if_match && self.accepts(Condition::IfMatch))
+            || (sent.if_unmodified_since && self.accepts(Condition::IfUnmodifiedSince))
+            || (sent.if_none_match_star && self.accepts(Condition::IfNoneMatch))
     }
 
     /// A sentence telling the client how to resubmit, as RFC 6585 §3 asks, fitted to the
     /// validators the resource has.
     pub fn advice(&self) -> &'static str {
         match (self.exists, self.has_etag, self.has_last_modified) {
-            (false, _, _) => {
+            (false, _, _) if self.can_create => {
                 "This request must be conditional: send If-None-Match: * to create the \
                  resource only if it does not exist yet."
+            }
+            (false, _, _) => {
+                "This request must be conditional, and the resource does not exist: read it \
+                 again, then send If-Match with the entity-tag from its ETag header."
             }
             (true, true, _) => {
                 "This request must be conditional, so that it cannot overwrite a change it \
@@ -267,25 +325,33 @@ impl Requirement {
         }
     }
 
-    /// Whether `condition` would satisfy the requirement: `If-Match` (and `If-Unmodified-Since`
-    /// when the resource has a modification date) for an existing resource, `If-None-Match: *`
-    /// for one to be created.
+    /// Whether sending `condition` satisfies the requirement (see the type's documentation;
+    /// for `If-None-Match`, only its `*` form counts).
     pub fn accepts(&self, condition: Condition) -> bool {
         match condition {
-            Condition::IfMatch => self.exists,
-            Condition::IfUnmodifiedSince => self.exists && self.has_last_modified,
-            Condition::IfNoneMatch => !self.exists,
+            Condition::IfMatch => true,
+            Condition::IfUnmodifiedSince => self.has_last_modified,
+            Condition::IfNoneMatch => self.can_create,
         }
     }
 
-    /// The accepted conditions, most useful first.
+    /// The accepted conditions, the one that can succeed on the resource's current state first.
     pub fn accepted(&self) -> impl Iterator<Item = Condition> + '_ {
-        [
-            Condition::IfMatch,
-            Condition::IfUnmodifiedSince,
-            Condition::IfNoneMatch,
-        ]
-        .into_iter()
-        .filter(|&condition| self.accepts(condition))
+        let order = if self.exists {
+            [
+                Condition::IfMatch,
+                Condition::IfUnmodifiedSince,
+                Condition::IfNoneMatch,
+            ]
+        } else {
+            [
+                Condition::IfNoneMatch,
+                Condition::IfMatch,
+                Condition::IfUnmodifiedSince,
+            ]
+        };
+        order
+            .into_iter()
+            .filter(|&condition| self.accepts(condition))
     }
 }

@@ -34,10 +34,12 @@ impl Policy {
     }
 
     /// Answer 428 Precondition Required (RFC 6585 §3) to an unsafe method (anything but `GET`,
-    /// `HEAD`, `OPTIONS` and `TRACE`) that carries none of `If-Match`, `If-None-Match` or an
-    /// `If-Unmodified-Since` that would be evaluated.
+    /// `HEAD`, `OPTIONS` and `TRACE`) that carries none of the conditions
+    /// [`Requirement`](crate::Requirement) accepts: `If-Match`, an `If-Unmodified-Since` that
+    /// would be evaluated, or, on `PUT` and `PATCH`, an `If-None-Match` holding `*`.
     ///
-    /// An `If-Modified-Since` does not count (it is ignored on unsafe methods), nor does an
+    /// An `If-None-Match` of entity-tags only does not count (it would let an overwrite of any
+    /// other version through), nor does an `If-Modified-Since` (ignored on unsafe methods), an
     /// invalid `If-Unmodified-Since` or one sent for a resource without a modification date.
     /// A condition that is present but false still gets 412, not 428.
     #[must_use = "builders return the new policy"]

@@ -6,7 +6,6 @@ use std::fmt;
 use axum_core::response::{IntoResponse, Response};
 use http::{HeaderMap, Method, header};
 
-use crate::list::{Member, Members};
 use crate::problem::{Answer, CacheHeaders, precondition_failed};
 use crate::{ETag, Outcome, Policy, RangeDecision, Resource};
 
@@ -31,8 +30,9 @@ use crate::{ETag, Outcome, Policy, RangeDecision, Resource};
 /// # static DB: Db = Db;
 /// #[conditional(etag = DB.version(id).await.map(ETag::from_version), require = true, bind = ev)]
 /// async fn put_doc(Path(id): Path<u64>, doc: String) -> Response {
-///     // `UPDATE documents SET body = ?, version = version + 1 WHERE id = ? AND version = ?`
-///     let expected = ev.matched_etag().and_then(ETag::version);
+///     // `UPDATE documents SET body = ?, version = version + 1 WHERE id = ? AND version = ?`,
+///     // against the version the preconditions were checked against, whichever passed.
+///     let expected = ev.checked_etag().and_then(ETag::version);
 ///     let changed = DB.update(id, expected, &doc).await;
 ///     if changed == 0 {
 ///         // Someone else wrote between the check and the write: same answer as the check.
@@ -51,7 +51,6 @@ use crate::{ETag, Outcome, Policy, RangeDecision, Resource};
 pub struct Evaluation {
     resource: Resource,
     outcome: Outcome,
-    if_match_by_tag: bool,
     get_or_head: bool,
 }
 
@@ -76,17 +75,17 @@ impl Evaluation {
         }
     }
 
-    /// The current entity-tag when `If-Match` passed because it listed that tag; `None` when
-    /// the request had no `If-Match`, when it passed as `*`, or when it failed.
+    /// The entity-tag the preconditions were checked against: the one the validators loaded,
+    /// whichever condition passed (`If-Match` by a tag or by `*`, `If-Unmodified-Since`,
+    /// `If-None-Match`) or none was sent. `None` when the resource has no entity-tag, or does
+    /// not exist (a create).
     ///
-    /// This is the version the client based its change on; `ETag::version` turns a tag made by
-    /// `ETag::from_version` back into the number for `UPDATE … WHERE version = ?`.
-    pub fn matched_etag(&self) -> Option<&ETag> {
-        if self.if_match_by_tag && matches!(self.outcome, Outcome::Proceed { .. }) {
-            self.resource.etag()
-        } else {
-            None
-        }
+    /// Make the write conditional on exactly this version (`UPDATE … WHERE version = ?`, or an
+    /// insert that fails if the row exists when it is `None`): that is what makes the check and
+    /// the write one atomic step for every precondition, and for none. `ETag::version` turns a
+    /// tag made by `ETag::from_version` back into the number.
+    pub fn checked_etag(&self) -> Option<&ETag> {
+        self.resource.etag()
     }
 
     /// Evaluates the request against `resource`; `Err` holds the 304, 412 or 428 to answer in
@@ -109,20 +108,9 @@ impl Evaluation {
         {
             return Err(answer.into_response());
         }
-        // `If-Match` passed (or was absent): it passed by a tag unless it was `*` alone
-        // (RFC 9110 §13.1.1); a `*` inside a list never passes.
-        let mut members = headers
-            .get_all(header::IF_MATCH)
-            .into_iter()
-            .flat_map(|line| Members::new(line.as_bytes()));
-        let if_match_by_tag = match (members.next(), members.next()) {
-            (None, _) | (Some(Member::Star), None) => false,
-            (Some(_), _) => true,
-        };
         Ok(Self {
             resource,
             outcome,
-            if_match_by_tag,
             get_or_head: matches!(*method, Method::GET | Method::HEAD),
         })
     }
@@ -351,18 +339,21 @@ mod tests {
     }
 
     #[test]
-    fn matched_etag_is_the_current_tag_when_if_match_listed_it() {
-        let ev = evaluation(Method::PUT, Some(r#""6", "7""#), v(7));
-        assert_eq!(ev.matched_etag(), Some(&ETag::from_version(7)));
-    }
-
-    #[test]
-    fn matched_etag_is_none_for_if_match_star_and_without_if_match() {
-        assert_eq!(
-            evaluation(Method::PUT, Some("*"), v(7)).matched_etag(),
-            None
+    fn checked_etag_is_the_loaded_tag_whichever_condition_passed() {
+        let loaded = Some(&ETag::from_version(7));
+        for if_match in [Some(r#""6", "7""#), Some("*"), None] {
+            let ev = evaluation(Method::PUT, if_match, v(7));
+            assert_eq!(ev.checked_etag(), loaded, "{if_match:?}");
+        }
+        let (method, mut headers) = request(Method::PUT, None);
+        headers.insert(
+            header::IF_UNMODIFIED_SINCE,
+            HeaderValue::from_static("Thu, 01 Jan 1970 00:00:00 GMT"),
         );
-        assert_eq!(evaluation(Method::PUT, None, v(7)).matched_etag(), None);
+        let ev = Evaluation::new(&method, &headers, v(7), &ROUTE).map_err(|r| r.status());
+        assert_eq!(ev.map(|ev| ev.checked_etag().cloned()), Ok(loaded.cloned()));
+        let create = evaluation(Method::PUT, None, Resource::missing());
+        assert_eq!(create.checked_etag(), None);
     }
 
     #[test]

@@ -370,9 +370,10 @@ pub fn model(request: &Request, state: &State, policy: Policy) -> Verdict {
     if matches!(*method, Method::CONNECT | Method::OPTIONS | Method::TRACE) {
         return Verdict::Proceed(RangeDecision::NotRequested);
     }
-    // §13.2.1: for GET, HEAD and DELETE of a missing resource the response without conditions
-    // is the handler's (404): a failure is deferred to its status, and 428 does not apply.
-    let handlers_answer = !state.exists && (get_or_head || *method == Method::DELETE);
+    // §13.2.1: for GET and HEAD of a missing resource the response without conditions is the
+    // handler's (404): a failure is deferred to its status. Unsafe methods are never deferred
+    // (§13.1.1: a false condition means the method is not performed).
+    let handlers_answer = !state.exists && get_or_head;
 
     // If-Unmodified-Since is evaluated only without If-Match, as one valid date, for a resource
     // with a modification date (§13.1.4).
@@ -381,27 +382,31 @@ pub fn model(request: &Request, state: &State, policy: Policy) -> Verdict {
         _ => None,
     };
 
-    // RFC 6585 §3, with the policy's definition of "conditional".
-    // An If-None-Match counts only with a valid member: an empty or garbage one protects nothing.
-    let if_none_match_counts = request.if_none_match.as_ref().is_some_and(|lines| {
-        all_members(lines)
-            .iter()
-            .any(|m| *m != ModelMember::Invalid)
-    });
+    // RFC 6585 §3. A request is conditional enough when it sends If-Match (any value), an
+    // If-Unmodified-Since that is evaluated, or (on PUT and PATCH, which can create their
+    // target) an If-None-Match holding `*`. A DELETE of a missing resource is the handler's 404.
+    let can_create = *method == Method::PUT || *method == Method::PATCH;
+    let star_sent = request
+        .if_none_match
+        .as_ref()
+        .is_some_and(|lines| all_members(lines).contains(&ModelMember::Star));
+    let delete_of_missing = !state.exists && *method == Method::DELETE;
     if policy.requires_precondition()
         && !get_or_head
-        && !handlers_answer
+        && !delete_of_missing
         && request.if_match.is_none()
-        && !if_none_match_counts
         && ius.is_none()
+        && !(can_create && star_sent)
     {
         let mut accepted = Vec::new();
-        if state.exists {
-            accepted.push(Condition::IfMatch);
-            if state.last_modified.is_some() {
-                accepted.push(Condition::IfUnmodifiedSince);
-            }
-        } else {
+        if !state.exists && can_create {
+            accepted.push(Condition::IfNoneMatch);
+        }
+        accepted.push(Condition::IfMatch);
+        if state.last_modified.is_some() {
+            accepted.push(Condition::IfUnmodifiedSince);
+        }
+        if state.exists && can_create {
             accepted.push(Condition::IfNoneMatch);
         }
         return Verdict::Required(accepted);
@@ -443,8 +448,11 @@ pub fn model(request: &Request, state: &State, policy: Policy) -> Verdict {
     // Step 3: If-None-Match. Step 4: otherwise If-Modified-Since, on GET and HEAD.
     if let Some(lines) = &request.if_none_match {
         let members = all_members(lines);
+        // A `*` inside a list is invalid: skipped by a read (no 304 for a copy the client may
+        // not hold), read as `*` by a write (no overwrite).
+        let star_counts = members.len() == 1 || !get_or_head;
         let matches = members.iter().any(|member| match *member {
-            ModelMember::Star => state.exists,
+            ModelMember::Star => star_counts && state.exists,
             ModelMember::Tag { opaque, .. } => weak_match(state, opaque),
             ModelMember::Invalid => false,
         });

@@ -110,9 +110,9 @@ impl Store {
         self.lock().get(&id).map(|(_, doc)| doc.clone())
     }
 
-    /// `UPDATE docs SET … , version = version + 1 WHERE id = ? AND version = ?`, or an insert
-    /// when `expected` is `None` and the row does not exist. The new version, or `None` when
-    /// no row changed.
+    /// `UPDATE docs SET … , version = version + 1 WHERE id = ? AND version = ?`, or, when
+    /// `expected` is `None`, an insert that fails if the row exists. The new version, or `None`
+    /// when no row changed: a compare-and-swap for every expectation, never an overwrite.
     async fn write(&self, id: u64, expected: Option<u64>, doc: Doc) -> Option<u64> {
         self.bodies.fetch_add(1, Ordering::SeqCst);
         let mut docs = self.lock();
@@ -127,16 +127,11 @@ impl Store {
                 *stored = doc;
                 Some(*version)
             }
-            (Some((version, stored)), None) => {
-                *version += 1;
-                *stored = doc;
-                Some(*version)
-            }
-            (None, _) => {
+            (None, None) => {
                 docs.insert(id, (1, doc));
                 Some(1)
             }
-            (Some(_), Some(_)) => None,
+            (Some(_), _) | (None, Some(_)) => None,
         }
     }
 }
@@ -184,7 +179,7 @@ async fn put_doc(
     Path(id): Path<u64>,
     Json(doc): Json<Doc>,
 ) -> Result<Response, ApiError> {
-    let expected = ev.matched_etag().and_then(ETag::version);
+    let expected = ev.checked_etag().and_then(ETag::version);
     let created = !ev.resource().exists();
     match store.write(id, expected, doc.clone()).await {
         Some(version) => {
@@ -207,6 +202,7 @@ async fn put_doc(
 /// A handler that does not return a `Result`: its validator handles the error itself.
 #[conditional(etag = store.version(id).await.ok().flatten().map(ETag::from_version))]
 async fn delete_doc(State(store): State<Store>, Path(id): Path<u64>) -> StatusCode {
+    store.bodies.fetch_add(1, Ordering::SeqCst);
     match store.lock().remove(&id) {
         Some(_) => StatusCode::NO_CONTENT,
         None => StatusCode::NOT_FOUND,
@@ -771,9 +767,24 @@ async fn put_if_match_on_a_missing_resource_answers_412() {
 }
 
 #[tokio::test]
-async fn delete_of_a_missing_resource_ignores_if_match_and_answers_404() {
-    let reply = send(&store(), "DELETE", "/docs/2", &[("if-match", r#""1""#)], "").await;
+async fn delete_of_a_missing_resource_with_a_false_if_match_never_runs_the_handler() {
+    let store = store();
+    let reply = send(&store, "DELETE", "/docs/2", &[("if-match", r#""1""#)], "").await;
+    assert_eq!(reply.status, StatusCode::PRECONDITION_FAILED);
+    assert!(
+        reply.body.contains("no-current-representation"),
+        "{}",
+        reply.body
+    );
+    assert_eq!(
+        store.bodies.load(Ordering::SeqCst),
+        0,
+        "the handler body ran"
+    );
+    // Without a condition, the handler's own 404.
+    let reply = send(&store, "DELETE", "/docs/2", &[], "").await;
     assert_eq!(reply.status, StatusCode::NOT_FOUND);
+    assert_eq!(store.bodies.load(Ordering::SeqCst), 1);
 }
 
 #[tokio::test]

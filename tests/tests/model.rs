@@ -281,9 +281,14 @@ fn random_requests_reach_every_outcome() {
         Verdict::Failed(Condition::IfMatch),
         Verdict::Failed(Condition::IfUnmodifiedSince),
         Verdict::Failed(Condition::IfNoneMatch),
+        Verdict::Required(vec![
+            Condition::IfMatch,
+            Condition::IfUnmodifiedSince,
+            Condition::IfNoneMatch,
+        ]),
         Verdict::Required(vec![Condition::IfMatch, Condition::IfUnmodifiedSince]),
         Verdict::Required(vec![Condition::IfMatch]),
-        Verdict::Required(vec![Condition::IfNoneMatch]),
+        Verdict::Required(vec![Condition::IfNoneMatch, Condition::IfMatch]),
     ];
     let missing: Vec<String> = wanted
         .iter()

@@ -184,7 +184,7 @@ fn precondition_failed_names_each_condition_and_reason() {
             Method::PUT,
             (header::IF_MATCH, r#"W/"7""#),
             "If-Match",
-            "mismatch",
+            "weak-tag",
         ),
         (
             Method::GET,
@@ -336,21 +336,50 @@ fn precondition_required_is_a_problem_that_must_not_be_stored() {
 fn precondition_required_accepts_what_fits_the_resource() {
     let required = Policy::new().require_precondition(true);
     let etag_only = Resource::new(Some(ETag::from_version(7)), None);
-    let table: &[(&str, Resource, &[&str])] = &[
+    // What the 428 lists is exactly what gets past it (`Requirement`); `If-None-Match` (as
+    // `*`) only on the methods that can create their target.
+    let table: &[(Method, &str, Resource, &[&str])] = &[
         (
+            Method::PUT,
+            "existing, dated",
+            document(),
+            &["If-Match", "If-Unmodified-Since", "If-None-Match"],
+        ),
+        (
+            Method::POST,
             "existing, dated",
             document(),
             &["If-Match", "If-Unmodified-Since"],
         ),
-        ("existing, undated", etag_only, &["If-Match"]),
         (
-            "missing: create only",
-            Resource::missing(),
-            &["If-None-Match"],
+            Method::PUT,
+            "existing, undated",
+            etag_only.clone(),
+            &["If-Match", "If-None-Match"],
         ),
+        (
+            Method::DELETE,
+            "existing, undated",
+            etag_only,
+            &["If-Match"],
+        ),
+        (
+            Method::PUT,
+            "missing: create only first",
+            Resource::missing(),
+            &["If-None-Match", "If-Match"],
+        ),
+        (Method::POST, "missing", Resource::missing(), &["If-Match"]),
     ];
-    for (name, resource, accepted) in table {
-        let response = answer(Method::PUT, &[], resource, required, &CacheHeaders::new());
+    for (method, name, resource, accepted) in table {
+        let name = format!("{method} {name}");
+        let response = answer(
+            method.clone(),
+            &[],
+            resource,
+            required,
+            &CacheHeaders::new(),
+        );
         assert_eq!(
             response.status(),
             StatusCode::PRECONDITION_REQUIRED,

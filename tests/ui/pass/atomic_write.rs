@@ -51,7 +51,7 @@ async fn put_doc(
     Path(id): Path<u64>,
     Json(body): Json<String>,
 ) -> Result<Response, DbError> {
-    let expected = ev.matched_etag().and_then(ETag::version);
+    let expected = ev.checked_etag().and_then(ETag::version);
     if db.update(id, expected, body).await? == 0 {
         let now = Resource::new(db.version(id).await?.map(ETag::from_version), None);
         return Ok(PreconditionFailed::new(Failure::changed_during_request())

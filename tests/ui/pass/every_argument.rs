@@ -59,7 +59,7 @@ async fn etag_and_system_time(
 )]
 async fn options_and_flags(State(db): State<Db>, Path(id): Path<u64>, Json(doc): Json<Doc>) -> String {
     let _ = db;
-    format!("{id} {} {:?}", doc.title, ev.matched_etag())
+    format!("{id} {} {:?}", doc.title, ev.checked_etag())
 }
 
 // `HttpDate` and `Option<HttpDate>`.

@@ -1,21 +1,33 @@
 //! Code generation: the rewritten handler.
 //!
-//! The shape, for `#[conditional(etag = E)] async fn f(a: A, body: B) -> R { … }`:
+//! The shape, for `#[conditional(etag = E)] async fn f(a: A, last: L) -> R { … }`:
 //!
 //! ```text
-//! async fn f(a: A, request: Request) -> Conditional<R> {
-//!     let etag = etag(E);              // with `?`: in an async block whose error type is R's
+//! async fn f(a: A, incoming: Incoming) -> Conditional<R> {    // `IncomingWith<T>` with a state
+//!     let (mut parts, body, state) = incoming.split();
+//!     // 1. The last argument, from the head now if its type allows (auth, tenant, `Path`…).
+//!     let early = match <L as LastArgument<_, _>>::from_head(&mut parts, &state).await { … };
+//!     // 2. The validators, in the order written (with `?`: in an async block whose error
+//!     //    type is R's).
+//!     let etag = etag(E);
+//!     // 3. The route's policy and cache headers, built at compile time.
 //!     let route = const { Route::new(require, weak_if_match, expose, cache_control, vary) };
-//!     let evaluation = match evaluate(&request, resource(etag, None), &route) {
+//!     // 4. The preconditions: 304, 412, 428 answered here.
+//!     let evaluation = match evaluate(&parts, resource(etag, None), &route) {
 //!         Ok(evaluation) => evaluation,
-//!         Err(response) => return answered(response),   // 304, 412, 428
+//!         Err(response) => return refused(parts, body, response),
 //!     };
-//!     let body: B = match <B as DeferredExtractor<(), _>>::extract(request, &()).await { … };
+//!     // 5. The last argument, from the whole request if it reads the body.
+//!     let last: L = match <L as LastArgument<_, _>>::finish(early, parts, body, &state).await { … };
 //!     let bind = &evaluation;                    // with `bind = …`
+//!     // 6. The body as written, behind a fake return edge; then the response.
 //!     let output = async move { if false { return fake_return::<R>(); } … }.await;
 //!     ran(output, evaluation, route)
 //! }
 //! ```
+//!
+//! The rewritten handler has as many arguments as written (one when it had none), so
+//! `#[axum::debug_handler]` placed before `#[conditional]` can call it as written.
 //!
 //! Locals the macro introduces are `Span::mixed_site()` identifiers, which user code cannot
 //! name. Every call that checks a user's expression or type is spanned at that expression or
@@ -25,112 +37,271 @@ use proc_macro2::{Group, Span, TokenStream, TokenTree};
 use quote::{ToTokens, quote, quote_spanned};
 use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
-use syn::{FnArg, Ident, PatType, ReturnType, Token, parse_quote, parse_quote_spanned};
+use syn::{FnArg, Ident, PatType, ReturnType, Signature, Token, Type, parse_quote};
 
-use crate::args::ValidatorKind;
-use crate::validate::Plan;
+use crate::args::{Args, Validator, ValidatorKind};
+use crate::handler::Handler;
+use crate::validate::{Last, Plan};
+
+/// The names of the locals the rewritten handler introduces; none can collide with a user's.
+struct Locals {
+    incoming: Ident,
+    parts: Ident,
+    body: Ident,
+    state: Ident,
+    early: Ident,
+    route: Ident,
+    evaluation: Ident,
+    output: Ident,
+    value: Ident,
+    error: Ident,
+    etag: Ident,
+    last_modified: Ident,
+}
+
+impl Locals {
+    fn new() -> Self {
+        let local = |name: &str| Ident::new(name, Span::mixed_site());
+        Locals {
+            incoming: local("__conditional_incoming"),
+            parts: local("__conditional_parts"),
+            body: local("__conditional_body"),
+            state: local("__conditional_state"),
+            early: local("__conditional_early"),
+            route: local("__conditional_route"),
+            evaluation: local("__conditional_evaluation"),
+            output: local("__conditional_output"),
+            value: local("__conditional_value"),
+            error: local("__conditional_error"),
+            etag: local("__conditional_etag"),
+            last_modified: local("__conditional_last_modified"),
+        }
+    }
+}
 
 pub(crate) fn expand(plan: Plan) -> TokenStream {
+    let locals = Locals::new();
     let Plan {
         args,
         handler,
-        deferred,
+        last,
+        state,
         questions,
-    } = plan;
-    let local = |name: &str| Ident::new(name, Span::mixed_site());
-    let request = local("__conditional_request");
-    let route = local("__conditional_route");
-    let evaluation = local("__conditional_evaluation");
-    let output = local("__conditional_output");
-    let state = local("__conditional_state");
-    let value = local("__conditional_value");
-    let error = local("__conditional_error");
-    let etag = local("__conditional_etag");
-    let last_modified = local("__conditional_last_modified");
-
-    // The signature: the deferred argument becomes a local; the request (and the state a
-    // deferred extractor needs) become arguments; the output is wrapped.
-    let output_ty = handler.output();
-    let erased_ty = handler.erased_output();
-    let error_carrier = handler.error_carrier();
-    let output_span = match &handler.sig.output {
-        ReturnType::Default => Span::call_site(),
-        ReturnType::Type(_, ty) => ty.span(),
+    } = &plan;
+    let sig = signature(handler, state.as_ref(), &locals);
+    let last_param = handler.params.last().map(|param| &param.arg);
+    let state_ty = match state {
+        Some(ty) => ty.to_token_stream(),
+        None => quote!(()),
     };
-    let mut sig = handler.sig.clone();
-    let mut inputs: Punctuated<FnArg, Token![,]> = Punctuated::new();
-    for (index, param) in handler.params.iter().enumerate() {
-        if Some(index) != deferred {
-            inputs.push(FnArg::Typed(param.arg.clone()));
+    let (before, after) = last_argument(*last, last_param, &state_ty, &locals);
+    let validators = validators(args, handler, questions, &locals);
+    let route = route(args);
+    let evaluate = evaluate(args, &locals);
+    let bind = args.bind.as_ref().map(|name| {
+        let evaluation = &locals.evaluation;
+        quote!(let #name: &::axum_conditional::__private::Evaluation = &#evaluation;)
+    });
+    let body = body(handler, &locals);
+
+    let Locals {
+        incoming,
+        parts,
+        body: request_body,
+        state: state_local,
+        route: route_local,
+        ..
+    } = &locals;
+    let outer_attrs = &handler.outer_attrs;
+    let inner_attrs = &handler.inner_attrs;
+    let vis = &handler.vis;
+    quote! {
+        #(#outer_attrs)*
+        #vis #sig {
+            #(#inner_attrs)*
+            #[allow(unused_mut, unused_variables)]
+            let (mut #parts, #request_body, #state_local) = #incoming.split();
+            #before
+            #(#validators)*
+            let #route_local = const { #route };
+            #evaluate
+            #after
+            #bind
+            #body
         }
     }
-    let state_arg = args.state.as_ref().filter(|_| deferred.is_some());
-    if let Some(ty) = state_arg {
-        inputs.push(parse_quote_spanned!(ty.span()=>
-            #state: ::axum_conditional::__private::State<#ty>
-        ));
+}
+
+/// The signature as written, with the last argument replaced by the rest of the request (or
+/// the rest of the request added, when there is no argument) and the output wrapped.
+fn signature(handler: &Handler, state: Option<&Type>, locals: &Locals) -> Signature {
+    let output_ty = handler.output();
+    let output_span = output_span(handler);
+    let mut sig = handler.sig.clone();
+    let kept = handler.params.len().saturating_sub(1);
+    let mut inputs: Punctuated<FnArg, Token![,]> = Punctuated::new();
+    for param in &handler.params[..kept] {
+        inputs.push(FnArg::Typed(param.arg.clone()));
     }
-    inputs.push(parse_quote!(#request: ::axum_conditional::__private::Request));
+    let incoming = &locals.incoming;
+    inputs.push(match state {
+        Some(ty) => {
+            parse_quote!(#incoming: ::axum_conditional::__private::IncomingWith<#ty>)
+        }
+        None => parse_quote!(#incoming: ::axum_conditional::__private::Incoming),
+    });
     sig.inputs = inputs;
-    sig.output = parse_quote_spanned!(output_span=>
+    sig.output = syn::parse_quote_spanned!(output_span=>
         -> ::axum_conditional::__private::Conditional<#output_ty>
     );
+    sig
+}
 
-    // Step 2: the validators, in the order written.
-    let validators = args
-        .validators
-        .iter()
-        .zip(&questions)
-        .map(|(validator, questions)| {
-            let expr = &validator.expr;
-            let span = expr.span();
-            let (name, converted) = match validator.kind {
-                ValidatorKind::ETag => (
-                    &etag,
-                    quote_spanned!(span=> ::axum_conditional::__private::etag(#expr)),
-                ),
-                ValidatorKind::LastModified => (
-                    &last_modified,
-                    quote_spanned!(span=> ::axum_conditional::__private::last_modified(#expr)),
-                ),
-            };
-            match questions.first() {
-                None => quote!(let #name = #converted;),
-                Some(question) => {
-                    // `?` converts into the handler's error type, read off the return type.
-                    // The return type is named, and moved to the `?` (its names still resolve
-                    // where they were written), so that the error for a handler that does not
-                    // return a `Result` is at the user's `?`.
-                    let output = relocate(error_carrier.to_token_stream(), *question);
-                    let fake_error = quote_spanned! {*question=>
-                        if false {
-                            return ::axum_conditional::__private::fallible::<#output, _, _>();
-                        }
-                    };
-                    quote! {
-                        let #name = match async {
-                            #fake_error
-                            ::core::result::Result::Ok(#converted)
-                        }
-                        .await
-                        {
-                            ::core::result::Result::Ok(#value) => #value,
-                            ::core::result::Result::Err(#error) => {
-                                return ::axum_conditional::__private::failed(#request, #error);
-                            }
-                        };
-                    }
-                }
-            }
-        });
-    let given = |kind: ValidatorKind, name: &Ident| match args.validator(kind) {
-        Some(_) => name.to_token_stream(),
-        None => quote!(::core::option::Option::None),
+fn output_span(handler: &Handler) -> Span {
+    match &handler.sig.output {
+        ReturnType::Default => Span::call_site(),
+        ReturnType::Type(_, ty) => ty.span(),
+    }
+}
+
+/// The extraction of the last argument: what runs before the validators, and what runs after
+/// the preconditions passed.
+fn last_argument(
+    last: Last,
+    param: Option<&PatType>,
+    state_ty: &TokenStream,
+    locals: &Locals,
+) -> (TokenStream, TokenStream) {
+    let Locals {
+        parts,
+        body,
+        state,
+        early,
+        value,
+        error,
+        ..
+    } = locals;
+    let on_error = quote! {
+        ::core::result::Result::Ok(#value) => #value,
+        ::core::result::Result::Err(#error) => {
+            return ::axum_conditional::__private::answered(#error);
+        }
     };
-    let etag_value = given(ValidatorKind::ETag, &etag);
-    let last_modified_value = given(ValidatorKind::LastModified, &last_modified);
+    let Some(PatType { pat, ty, .. }) = param else {
+        // No argument: the body is never read.
+        return (TokenStream::new(), quote!(::core::mem::drop(#body);));
+    };
+    match last {
+        Last::None => (TokenStream::new(), quote!(::core::mem::drop(#body);)),
+        Last::Head => {
+            let before = quote_spanned! {ty.span()=>
+                let #pat: #ty = match ::axum_conditional::__private::head_argument::<
+                    #ty,
+                    #state_ty,
+                    _,
+                >(&mut #parts, &#state)
+                .await
+                {
+                    #on_error
+                };
+            };
+            (before, quote!(::core::mem::drop(#body);))
+        }
+        Last::ByType => {
+            let before = quote_spanned! {ty.span()=>
+                let #early = match <#ty as ::axum_conditional::__private::LastArgument<
+                    #state_ty,
+                    _,
+                >>::from_head(&mut #parts, &#state)
+                .await
+                {
+                    #on_error
+                };
+            };
+            let after = quote_spanned! {ty.span()=>
+                let #pat: #ty = match <#ty as ::axum_conditional::__private::LastArgument<
+                    #state_ty,
+                    _,
+                >>::finish(#early, #parts, #body, &#state)
+                .await
+                {
+                    #on_error
+                };
+            };
+            (before, after)
+        }
+    }
+}
 
-    // Step 3: the route's policy and cache headers, built at compile time.
+/// The validators, in the order written, each converted to its `Option`.
+fn validators(
+    args: &Args,
+    handler: &Handler,
+    questions: &[Vec<Span>],
+    locals: &Locals,
+) -> Vec<TokenStream> {
+    let error_carrier = handler.error_carrier();
+    args.validators
+        .iter()
+        .zip(questions)
+        .map(|(validator, questions)| validator_step(validator, questions, &error_carrier, locals))
+        .collect()
+}
+
+fn validator_step(
+    validator: &Validator,
+    questions: &[Span],
+    error_carrier: &Type,
+    locals: &Locals,
+) -> TokenStream {
+    let Locals {
+        parts,
+        body,
+        value,
+        error,
+        ..
+    } = locals;
+    let expr = &validator.expr;
+    let span = expr.span();
+    let (name, converted) = match validator.kind {
+        ValidatorKind::ETag => (
+            &locals.etag,
+            quote_spanned!(span=> ::axum_conditional::__private::etag(#expr)),
+        ),
+        ValidatorKind::LastModified => (
+            &locals.last_modified,
+            quote_spanned!(span=> ::axum_conditional::__private::last_modified(#expr)),
+        ),
+    };
+    let Some(question) = questions.first() else {
+        return quote!(let #name = #converted;);
+    };
+    // `?` converts into the handler's error type, read off the return type. The return type is
+    // named, and moved to the `?` (its names still resolve where they were written), so that
+    // the error for a handler that does not return a `Result` is at the user's `?`.
+    let output = relocate(error_carrier.to_token_stream(), *question);
+    let fake_error = quote_spanned! {*question=>
+        if false {
+            return ::axum_conditional::__private::fallible::<#output, _, _>();
+        }
+    };
+    quote! {
+        let #name = match async {
+            #fake_error
+            ::core::result::Result::Ok(#converted)
+        }
+        .await
+        {
+            ::core::result::Result::Ok(#value) => #value,
+            ::core::result::Result::Err(#error) => {
+                return ::axum_conditional::__private::failed(#parts, #body, #error);
+            }
+        };
+    }
+}
+
+/// The route's policy and cache headers, as a `const` expression.
+fn route(args: &Args) -> TokenStream {
     let flag = |flag: &Option<syn::LitBool>| flag.as_ref().is_some_and(|f| f.value);
     let require = flag(&args.require);
     let weak_if_match = flag(&args.weak_if_match);
@@ -142,81 +313,71 @@ pub(crate) fn expand(plan: Plan) -> TokenStream {
     };
     let cache_control = text(&args.cache_control);
     let vary = text(&args.vary);
+    quote! {
+        ::axum_conditional::__private::Route::new(
+            #require,
+            #weak_if_match,
+            #expose_validators,
+            #cache_control,
+            #vary,
+        )
+    }
+}
 
-    // Step 4: the deferred extractor.
-    let extract = match deferred {
-        Some(index) => {
-            let PatType { pat, ty, .. } = &handler.params[index].arg;
-            let (state_ty, state_ref) = match state_arg {
-                Some(state_ty) => (state_ty.to_token_stream(), quote!(&#state.0)),
-                None => (quote!(()), quote!(&())),
-            };
-            quote_spanned! {ty.span()=>
-                let #pat: #ty = match <#ty as ::axum_conditional::__private::DeferredExtractor<
-                    #state_ty,
-                    _,
-                >>::extract(#request, #state_ref)
-                .await
-                {
-                    ::core::result::Result::Ok(#value) => #value,
-                    ::core::result::Result::Err(#error) => {
-                        return ::axum_conditional::__private::answered(#error);
-                    }
-                };
-            }
-        }
-        None => quote!(::core::mem::drop(#request);),
+/// The evaluation of the preconditions, answering 304, 412 or 428 in place of the handler.
+fn evaluate(args: &Args, locals: &Locals) -> TokenStream {
+    let Locals {
+        parts,
+        body,
+        route,
+        evaluation,
+        value,
+        error,
+        ..
+    } = locals;
+    let given = |kind: ValidatorKind, name: &Ident| match args.validator(kind) {
+        Some(_) => name.to_token_stream(),
+        None => quote!(::core::option::Option::None),
     };
-    let bind = args
-        .bind
-        .as_ref()
-        .map(|name| quote!(let #name: &::axum_conditional::__private::Evaluation = &#evaluation;));
+    let etag = given(ValidatorKind::ETag, &locals.etag);
+    let last_modified = given(ValidatorKind::LastModified, &locals.last_modified);
+    quote! {
+        let #evaluation = match ::axum_conditional::__private::evaluate(
+            &#parts,
+            ::axum_conditional::__private::resource(#etag, #last_modified),
+            &#route,
+        ) {
+            ::core::result::Result::Ok(#value) => #value,
+            ::core::result::Result::Err(#error) => {
+                return ::axum_conditional::__private::refused(#parts, #body, #error);
+            }
+        };
+    }
+}
 
-    // Step 5: the body as written, behind a fake return edge that types it by the return type
-    // so that `?`, `return` and `impl Trait` inside it keep working.
-    let fake_return = quote_spanned!(output_span=>
+/// The body as written, behind a fake return edge that types it by the return type so that
+/// `?`, `return` and `impl Trait` inside it keep working; then the finished response.
+fn body(handler: &Handler, locals: &Locals) -> TokenStream {
+    let Locals {
+        output,
+        evaluation,
+        route,
+        ..
+    } = locals;
+    let erased_ty = handler.erased_output();
+    let fake_return = quote_spanned!(output_span(handler)=>
         ::axum_conditional::__private::fake_return::<#erased_ty>()
     );
     let stmts = &handler.stmts;
-    let outer_attrs = &handler.outer_attrs;
-    let inner_attrs = &handler.inner_attrs;
-    let vis = &handler.vis;
-
     quote! {
-        #(#outer_attrs)*
-        #vis #sig {
-            #(#inner_attrs)*
-            #(#validators)*
-            let #route = const {
-                ::axum_conditional::__private::Route::new(
-                    #require,
-                    #weak_if_match,
-                    #expose_validators,
-                    #cache_control,
-                    #vary,
-                )
-            };
-            let #evaluation = match ::axum_conditional::__private::evaluate(
-                &#request,
-                ::axum_conditional::__private::resource(#etag_value, #last_modified_value),
-                &#route,
-            ) {
-                ::core::result::Result::Ok(#value) => #value,
-                ::core::result::Result::Err(#error) => {
-                    return ::axum_conditional::__private::refused(#request, #error);
-                }
-            };
-            #extract
-            #bind
-            let #output = async move {
-                if false {
-                    return #fake_return;
-                }
-                #(#stmts)*
+        let #output = async move {
+            if false {
+                return #fake_return;
             }
-            .await;
-            ::axum_conditional::__private::ran(#output, #evaluation, #route)
+            #(#stmts)*
         }
+        .await;
+        ::axum_conditional::__private::ran(#output, #evaluation, #route)
     }
 }
 

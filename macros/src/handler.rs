@@ -31,21 +31,9 @@ pub(crate) struct Param {
     pub(crate) bindings: Vec<Ident>,
 }
 
-/// What an extractor is known to do with the request, judged by its type's name. A hint only:
-/// the type system stays the source of truth.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) enum ExtractorKind {
-    /// Reads the request body (`Json`, `Form`, `Bytes`, …): the one to run after the
-    /// preconditions.
-    Body(String),
-    /// Reads only the request head (`Path`, `Query`, `State`, …): runs first like the others.
-    Head,
-    /// Unknown: treated as the body extractor when it is last.
-    Unknown,
-}
-
 /// The last path segments of axum's, axum-extra's and common crates' body extractors (the
-/// list `#[axum::debug_handler]` uses, plus a few).
+/// list `#[axum::debug_handler]` uses, plus a few). It only shapes error messages: which
+/// argument reads the body is decided by the type system (`__private::LastArgument`).
 const BODY: &[&str] = &[
     "Json",
     "Form",
@@ -61,31 +49,6 @@ const BODY: &[&str] = &[
     "Cbor",
     "MsgPack",
     "Xml",
-];
-
-/// Extractors that only read the request head.
-const HEAD: &[&str] = &[
-    "State",
-    "Path",
-    "Query",
-    "RawQuery",
-    "RawPathParams",
-    "HeaderMap",
-    "Method",
-    "Uri",
-    "Version",
-    "Extension",
-    "MatchedPath",
-    "NestedPath",
-    "OriginalUri",
-    "ConnectInfo",
-    "TypedHeader",
-    "Host",
-    "Scheme",
-    "Conditions",
-    "CookieJar",
-    "SignedCookieJar",
-    "PrivateCookieJar",
 ];
 
 impl Handler {
@@ -173,16 +136,30 @@ impl Handler {
 }
 
 impl Param {
-    pub(crate) fn kind(&self) -> ExtractorKind {
-        let Some(name) = last_segment(&self.arg.ty) else {
-            return ExtractorKind::Unknown;
+    /// The name of the body extractor this argument is known to be (`Json` for
+    /// `axum::Json<T>`), for error messages only.
+    pub(crate) fn body_extractor(&self) -> Option<String> {
+        last_segment(&self.arg.ty).filter(|name| BODY.contains(&name.as_str()))
+    }
+
+    /// `T` when the argument's type is written `State<T>` (axum's state extractor, by name):
+    /// the state the last argument is extracted with when the attribute names none.
+    pub(crate) fn state_type(&self) -> Option<&Type> {
+        let Type::Path(path) = &*self.arg.ty else {
+            return None;
         };
-        if BODY.contains(&name.as_str()) {
-            ExtractorKind::Body(name)
-        } else if HEAD.contains(&name.as_str()) {
-            ExtractorKind::Head
-        } else {
-            ExtractorKind::Unknown
+        let segment = path.path.segments.last()?;
+        if path.qself.is_some() || segment.ident != "State" {
+            return None;
+        }
+        match &segment.arguments {
+            PathArguments::AngleBracketed(args) if args.args.len() == 1 => {
+                match args.args.first() {
+                    Some(GenericArgument::Type(ty)) => Some(ty),
+                    _ => None,
+                }
+            }
+            _ => None,
         }
     }
 }
@@ -217,24 +194,38 @@ fn last_segment(ty: &Type) -> Option<String> {
 mod tests {
     use super::*;
 
-    fn kind(ty: &str) -> ExtractorKind {
+    fn param(ty: &str) -> Param {
         let ty: Type = syn::parse_str(ty).unwrap_or_else(|e| panic!("{e}"));
         let arg: PatType = parse_quote!(x: #ty);
         Param {
             bindings: Vec::new(),
             arg,
         }
-        .kind()
     }
 
     #[test]
-    fn extractor_kinds_by_name() {
-        assert_eq!(kind("axum::Json<Doc>"), ExtractorKind::Body("Json".into()));
+    fn body_extractors_by_name_for_messages() {
         assert_eq!(
-            kind("Option<Json<Doc>>"),
-            ExtractorKind::Body("Json".into())
+            param("axum::Json<Doc>").body_extractor().as_deref(),
+            Some("Json")
         );
-        assert_eq!(kind("Path<u64>"), ExtractorKind::Head);
-        assert_eq!(kind("MyExtractor"), ExtractorKind::Unknown);
+        assert_eq!(
+            param("Option<Json<Doc>>").body_extractor().as_deref(),
+            Some("Json")
+        );
+        assert_eq!(param("Path<u64>").body_extractor(), None);
+        assert_eq!(param("MyExtractor").body_extractor(), None);
+    }
+
+    #[test]
+    fn state_types_by_name() {
+        let store: Type = parse_quote!(Store);
+        assert_eq!(param("State<Store>").state_type(), Some(&store));
+        assert_eq!(
+            param("axum::extract::State<Store>").state_type(),
+            Some(&store)
+        );
+        assert_eq!(param("Path<Store>").state_type(), None);
+        assert_eq!(param("State").state_type(), None);
     }
 }

@@ -57,7 +57,7 @@ mod validate;
 /// | `expose_validators = false` | `true` or `false` | 412s do not show the current `ETag` and `Last-Modified` (shown by default) |
 /// | `cache_control = "…"` | a string literal | `Cache-Control` of 304s and 2xx `GET`/`HEAD` responses |
 /// | `vary = "…"` | a string literal | `Vary` of 304s and 2xx `GET`/`HEAD` responses |
-/// | `state = Type` | a type | the state the deferred body extractor needs (see below) |
+/// | `state = Type` | a type | the state the last argument is extracted with (see below) |
 /// | `bind = name` | an identifier | makes `name: &Evaluation` available in the body |
 ///
 /// The validator expressions may use any binding of the handler's arguments (except the body's,
@@ -88,9 +88,13 @@ mod validate;
 ///
 /// # What the rewritten handler does
 ///
-/// 1. All extractors but the last run as usual, so routing, authentication, path and query
-///    rejections answer first (RFC 9110 §13.2.1: preconditions come after the normal request
-///    checks).
+/// 1. Every argument that reads only the request head runs first, in the order written,
+///    whatever its name and position: routing, authentication, tenant, path and query
+///    rejections answer before anything about the resource is looked at (RFC 9110 §13.2.1:
+///    preconditions come after the normal request checks). Put authorization in an extractor
+///    and a caller who may not see the resource gets its 401, 403 or 404, never a 304 or a
+///    412 that shows the current version. Which arguments read only the head is decided by
+///    the type system: an argument whose type implements `FromRequestParts` is one.
 /// 2. The validator expressions run.
 /// 3. The preconditions are evaluated (RFC 9110 §13.2.2, `axum_conditional::evaluate`), and
 ///    the runtime answers in place of the handler when it must:
@@ -102,11 +106,10 @@ mod validate;
 ///      problem body naming the condition and the reason, and the current `ETag` and
 ///      `Last-Modified` so the client can re-read and retry.
 ///    - **428 Precondition Required**: with `require = true`, see above.
-/// 4. Only then does the last argument, the one that reads the body (`Json`, `Bytes`,
-///    `String`, `Form`, …), run. A `PUT` with a stale `If-Match` gets its 412 without its body
-///    being read or parsed. When a validator uses a binding of the last argument (a
-///    `{name}` inside a format string counts), or the last argument is known to read only the
-///    request head (`Path`, `Query`, `State`, `HeaderMap`, …), it runs with the others instead.
+/// 4. Only then does an argument that reads the body run: the last one, when its type can be
+///    extracted only through `FromRequest` (`Json`, `Bytes`, `String`, `Form`, `Request`, or
+///    your own body extractor). A `PUT` with a stale `If-Match` gets its 412 without its body
+///    being read or parsed. A validator cannot use such an argument (a compile error says so).
 /// 5. The body runs. To a 2xx response to `GET` or `HEAD`, the macro adds `ETag` and
 ///    `Last-Modified` (unless the handler set them) and the declared `cache_control` and `vary`
 ///    (unless the handler set them). To other methods it adds nothing: validators loaded before
@@ -156,36 +159,41 @@ mod validate;
 /// }
 /// ```
 ///
-/// # The body extractor and `state`
+/// # The last argument and `state`
 ///
-/// The deferred extractor runs with the state `()`, which every built-in body extractor accepts
-/// whatever the router's state is. An extractor that needs the application state (a
-/// `FromRequest<AppState>` impl) needs `state = AppState`; any type the router's state converts
-/// to by `FromRef` works, and the macro adds a hidden argument for it.
+/// `#[conditional]` extracts the last argument itself, with a state: the type named by
+/// `state = T`, or else the `T` of the handler's `State<T>` arguments (when they agree), or
+/// else `()`, which every extractor that needs no state accepts. An extractor that needs the
+/// application state and is not the `T` of a `State<T>` argument (a `FromRequestParts<AppState>`
+/// tenant extractor, a `FromRequest<AppState>` body extractor) needs `state = AppState`; any
+/// type the router's state converts to by `FromRef` works.
 ///
 /// # With `#[axum::debug_handler]`
 ///
-/// Both orders work. Put `#[axum::debug_handler]` first to have it check the function as
-/// written; after `#[conditional]`, it checks the rewritten function (then, if the handler has a
-/// `State<S>` argument and `state = T` with a different `T`, give it `state = …` as well).
+/// Both orders work for every handler with at least one argument. Put `#[axum::debug_handler]`
+/// first to have it check the function as written (the rewritten handler takes as many
+/// arguments, so it can call it). After `#[conditional]`, it checks the rewritten function; if
+/// no `State<T>` argument tells it the state, give it `state = …` as well. A handler with no
+/// argument at all gets one (the request), so for it `#[axum::debug_handler]` must come after.
 ///
 /// # The rewritten signature
 ///
 /// Routing does not notice, but a unit test that calls the handler directly does: the last
-/// argument (when it is deferred, or else an added one) is the whole request,
-/// `axum::extract::Request`, and the return type `R` becomes `Conditional<R>`, whose
-/// `into_inner()` gives `Ok(R)` when the body ran and `Err(response)` with the 304, 412, 428 or
-/// rejection otherwise:
+/// argument is replaced by the rest of the request (added, when there is none), and the return
+/// type `R` becomes `Conditional<R>`, whose `into_inner()` gives `Ok(R)` when the body ran and
+/// `Err(response)` with the 304, 412, 428 or rejection otherwise. The last argument is then
+/// extracted from that request, so build it as a router would (a `Path` needs the route's
+/// parameters: prefer `Router::oneshot` for such handlers):
 ///
 /// ```rust,ignore
-/// let request = Request::builder().uri("/docs/7").header("if-none-match", r#""7""#).body(Body::empty())?;
-/// let answer = get_doc(State(store), Path(7), request).await.into_inner();
+/// // `async fn get_doc(State(store): State<Store>)`: the state comes with the request.
+/// let request = Request::builder().header("if-none-match", r#""7""#).body(Body::empty())?;
+/// let answer = get_doc((request, store).into()).await.into_inner();
 /// assert_eq!(answer.unwrap_err().status(), 304);
 /// ```
 ///
 /// Attributes, visibility, argument patterns, generics, inner attributes, `return` and `?` in
-/// the body are kept as written. Handlers take at most 16 arguments, counting the one added for
-/// the request (and for `state`).
+/// the body are kept as written. Handlers take at most 16 arguments.
 ///
 /// # Errors
 ///
@@ -224,14 +232,16 @@ mod validate;
 ///   --> src/main.rs:19:25
 ///    |
 /// 19 | async fn handler(_body: NeedsState) -> &'static str {
-///    |                         ^^^^^^^^^^ this argument is extracted after the preconditions, with state `()`
+///    |                         ^^^^^^^^^^ the last argument is extracted by `#[conditional]`, with state `()`
 ///    |
-///    = note: if this extractor needs your application state, name its type in the attribute: `#[conditional(state = AppState, …)]`
+///    = note: if this extractor needs your application state, name its type in the attribute: `#[conditional(state = AppState, …)]` (…)
 /// ```
 ///
 /// Also reported: a function that is not `async`, an item that is not a function, a `self`
 /// argument, no validator, a duplicate key, a key without a value or with the wrong kind of
-/// value, a `last_modified` of the wrong type, and more arguments than axum accepts.
+/// value, a `last_modified` of the wrong type, a body extractor that is not the last argument,
+/// a validator that uses an argument whose type reads the body, and more arguments than axum
+/// accepts.
 ///
 /// # Debugging
 ///

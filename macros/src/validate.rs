@@ -2,9 +2,11 @@
 //! Every mistake found is reported, combined into one `syn::Error`.
 
 use proc_macro2::Span;
+use quote::ToTokens;
+use syn::Type;
 
 use crate::args::Args;
-use crate::handler::{ExtractorKind, Handler};
+use crate::handler::Handler;
 use crate::scan::Uses;
 
 /// axum implements `Handler` for functions of up to 16 extractor arguments.
@@ -14,11 +16,25 @@ const MAX_ARGUMENTS: usize = 16;
 pub(crate) struct Plan {
     pub(crate) args: Args,
     pub(crate) handler: Handler,
-    /// The argument extracted after the preconditions pass, if any: the last one, unless a
-    /// validator uses it or it is known to read only the request head.
-    pub(crate) deferred: Option<usize>,
+    /// How the handler's last argument is extracted: it is the one argument the rewritten
+    /// handler extracts itself, in place of which axum passes the rest of the request.
+    pub(crate) last: Last,
+    /// The state the last argument is extracted with; `None` for `()`.
+    pub(crate) state: Option<Type>,
     /// For each validator of `args.validators`, the `?` operators that apply to it.
     pub(crate) questions: Vec<Vec<Span>>,
+}
+
+/// How the last argument is extracted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Last {
+    /// The handler has no argument.
+    None,
+    /// From the head before the validators when its type allows, otherwise from the whole
+    /// request once the preconditions passed: decided by the type system.
+    ByType,
+    /// A validator uses it, so it must come from the head, before the validators.
+    Head,
 }
 
 #[derive(Default)]
@@ -79,16 +95,16 @@ pub(crate) fn validate(args: syn::Result<Args>, handler: Handler) -> syn::Result
 
     let uses: Vec<Uses> = args.validators.iter().map(|v| Uses::of(&v.expr)).collect();
 
-    // Which argument runs after the preconditions.
-    let mut deferred = None;
-    if let Some((index, last)) = handler.params.iter().enumerate().next_back() {
-        let used = last.bindings.iter().find_map(|name| {
+    // The last argument: used by a validator, it must come from the head.
+    let mut last = Last::None;
+    if let Some(param) = handler.params.last() {
+        let used = param.bindings.iter().find_map(|name| {
             uses.iter()
                 .find_map(|u| u.find(name))
                 .map(|span| (name, span))
         });
-        match (used, last.kind()) {
-            (Some((name, span)), ExtractorKind::Body(extractor)) => {
+        last = match (used, param.body_extractor()) {
+            (Some((name, span)), Some(extractor)) => {
                 errors.push(syn::Error::new(
                     span,
                     format!(
@@ -97,9 +113,25 @@ pub(crate) fn validate(args: syn::Result<Args>, handler: Handler) -> syn::Result
                          validators from the other arguments"
                     ),
                 ));
+                Last::Head
             }
-            (Some(_), _) | (None, ExtractorKind::Head) => {}
-            (None, _) => deferred = Some(index),
+            (Some(_), None) => Last::Head,
+            (None, _) => Last::ByType,
+        };
+    }
+    // Only the last argument may read the body, as in axum; say so at the argument, before
+    // axum's `Handler` bound says it about a signature the user never wrote.
+    let before_last = handler.params.len().saturating_sub(1);
+    for param in &handler.params[..before_last] {
+        if let Some(extractor) = param.body_extractor() {
+            errors.push(syn::Error::new_spanned(
+                &param.arg.ty,
+                format!(
+                    "`{extractor}` reads the request body, so it must be the handler's last \
+                     argument (axum extracts the body once, last); `#[conditional]` then \
+                     extracts it after the preconditions pass"
+                ),
+            ));
         }
     }
 
@@ -114,22 +146,15 @@ pub(crate) fn validate(args: syn::Result<Args>, handler: Handler) -> syn::Result
         }
     }
 
-    // The hidden state argument exists only to run a deferred extractor.
-    let with_state = args.state.is_some() && deferred.is_some();
-    let added = 1 + usize::from(with_state);
-    let total = handler.params.len() - usize::from(deferred.is_some()) + added;
+    // The rewritten handler takes the rest of the request in place of its last argument, so
+    // it has as many arguments as written, or one when it had none.
+    let total = handler.params.len().max(1);
     if total > MAX_ARGUMENTS {
-        let extra = if with_state {
-            "two: the request and the `state`"
-        } else {
-            "one: the request"
-        };
         errors.push(syn::Error::new_spanned(
             &sig.inputs,
             format!(
-                "axum handlers take at most {MAX_ARGUMENTS} arguments, and `#[conditional]` \
-                 adds {extra}, so this handler would take {total}; group extractors in a \
-                 tuple, as in `(a, b): (ExtractorA, ExtractorB)`"
+                "axum handlers take at most {MAX_ARGUMENTS} arguments, and this one takes \
+                 {total}; group extractors in a tuple, as in `(a, b): (ExtractorA, ExtractorB)`"
             ),
         ));
     }
@@ -150,9 +175,25 @@ pub(crate) fn validate(args: syn::Result<Args>, handler: Handler) -> syn::Result
         Some(errors) => Err(errors),
         None => Ok(Plan {
             questions: uses.into_iter().map(|u| u.questions).collect(),
+            state: state_type(&args, &handler),
             args,
             handler,
-            deferred,
+            last,
         }),
     }
+}
+
+/// The state the last argument is extracted with: the one the attribute names, or else the `T`
+/// of the handler's `State<T>` arguments when they agree, or else none (`()`, which every
+/// extractor that needs no state accepts).
+fn state_type(args: &Args, handler: &Handler) -> Option<Type> {
+    if let Some(ty) = &args.state {
+        return Some(ty.clone());
+    }
+    let mut found = handler.params.iter().filter_map(|param| param.state_type());
+    let first = found.next()?;
+    let key = first.to_token_stream().to_string();
+    found
+        .all(|other| other.to_token_stream().to_string() == key)
+        .then(|| first.clone())
 }

@@ -5,9 +5,11 @@
 //! argument reads as a sentence about that argument.
 
 use std::convert::Infallible;
+use std::fmt;
 use std::future::Future;
 use std::time::SystemTime;
 
+use axum_core::body::Body;
 use axum_core::extract::{FromRef, FromRequest, FromRequestParts};
 use axum_core::response::{IntoResponse, Response};
 use http::request::Parts;
@@ -131,8 +133,7 @@ pub fn resource(etag: Option<ETag>, last_modified: Option<LastModified>) -> Reso
     Resource::from_validators(etag, last_modified)
 }
 
-/// Evaluates the preconditions. Reads the request's method and headers and returns before any
-/// `.await`, so no `&Request` (which is not `Sync`) is held across one.
+/// Evaluates the preconditions against the request head.
 ///
 /// # Errors
 ///
@@ -141,12 +142,8 @@ pub fn resource(etag: Option<ETag>, last_modified: Option<LastModified>) -> Reso
     clippy::result_large_err,
     reason = "a `Response` is passed by value everywhere in axum; boxing it would allocate"
 )]
-pub fn evaluate(
-    request: &Request,
-    resource: Resource,
-    route: &Route,
-) -> Result<Evaluation, Response> {
-    Evaluation::new(request.method(), request.headers(), resource, route)
+pub fn evaluate(parts: &Parts, resource: Resource, route: &Route) -> Result<Evaluation, Response> {
+    Evaluation::new(&parts.method, &parts.headers, resource, route)
 }
 
 /// The answer given in place of the handler.
@@ -157,14 +154,15 @@ pub fn answered<R>(response: Response) -> Conditional<R> {
 /// The 304, 412 or 428 given in place of the handler, before the request body was read: the
 /// body is swallowed after the answer, so that the answer is not lost to a connection reset
 /// (see `crate::linger`).
-pub fn refused<R>(request: Request, response: Response) -> Conditional<R> {
+pub fn refused<R>(parts: Parts, body: Body, response: Response) -> Conditional<R> {
+    let request = Request::from_parts(parts, body);
     Conditional::answered(crate::linger::refusal(request, response))
 }
 
 /// The answer to a validator's error: the handler's error type, as a response. Like a
 /// refusal, it is answered before the request body was read, so the body is swallowed after it.
-pub fn failed<R, E: IntoResponse>(request: Request, error: E) -> Conditional<R> {
-    Conditional::answered(crate::linger::refusal(request, error.into_response()))
+pub fn failed<R, E: IntoResponse>(parts: Parts, body: Body, error: E) -> Conditional<R> {
+    refused(parts, body, error.into_response())
 }
 
 /// The handler ran and returned `output`.
@@ -172,46 +170,200 @@ pub fn ran<R>(output: R, evaluation: Evaluation, route: Route) -> Conditional<R>
     Conditional::ran(output, evaluation, route)
 }
 
-/// The last argument, run after the preconditions passed.
+/// The hidden last argument of a rewritten handler: the rest of the request, after the
+/// extractors axum ran. It takes the place of the handler's own last argument, which the
+/// rewritten handler extracts itself (see [`LastArgument`]).
+///
+/// Its `Debug` shows nothing of the request, so that `#[tracing::instrument]` placed after
+/// `#[conditional]` never records a header (an `Authorization`, a cookie) into a span.
+pub struct Incoming(Request);
+
+impl Incoming {
+    /// The request head, its body, and the state the last argument is extracted with: none.
+    pub fn split(self) -> (Parts, Body, ()) {
+        let (parts, body) = self.0.into_parts();
+        (parts, body, ())
+    }
+}
+
+/// For a test that calls a rewritten handler directly: `handler(request.into())`.
+impl From<Request> for Incoming {
+    fn from(request: Request) -> Self {
+        Incoming(request)
+    }
+}
+
+impl fmt::Debug for Incoming {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Incoming(..)")
+    }
+}
+
+impl<S: Send + Sync> FromRequest<S> for Incoming {
+    type Rejection = Infallible;
+
+    async fn from_request(request: Request, _state: &S) -> Result<Self, Infallible> {
+        Ok(Incoming(request))
+    }
+}
+
+/// [`Incoming`], with the state `T` the last argument is extracted with: the type named by
+/// `state = T`, or the `T` of the handler's `State<T>` arguments.
+pub struct IncomingWith<T>(Request, T);
+
+impl<T> IncomingWith<T> {
+    /// The request head, its body, and the state.
+    pub fn split(self) -> (Parts, Body, T) {
+        let (parts, body) = self.0.into_parts();
+        (parts, body, self.1)
+    }
+}
+
+/// For a test that calls a rewritten handler directly: `handler((request, state).into())`.
+impl<T> From<(Request, T)> for IncomingWith<T> {
+    fn from((request, state): (Request, T)) -> Self {
+        IncomingWith(request, state)
+    }
+}
+
+impl<T> fmt::Debug for IncomingWith<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Incoming(..)")
+    }
+}
+
+impl<S, T> FromRequest<S> for IncomingWith<T>
+where
+    T: FromRef<S> + Send,
+    S: Send + Sync,
+{
+    type Rejection = Infallible;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Infallible> {
+        Ok(IncomingWith(request, T::from_ref(state)))
+    }
+}
+
+/// Marks the [`LastArgument`] impl of types that read only the request head.
+#[derive(Debug)]
+pub enum ViaHead {}
+
+/// Marks the [`LastArgument`] impl of types that read the whole request, body included.
+#[derive(Debug)]
+pub enum ViaBody {}
+
+/// The handler's last argument, extracted by the rewritten handler itself.
+///
+/// Which impl applies is decided by the type system, not by the type's name: a type that
+/// implements `FromRequestParts<S>` (authentication, a tenant, `Path`, `State`, `Option` of
+/// one…) is extracted from the head before the validators run, in the order written, so its
+/// rejection answers first (RFC 9110 §13.2.1); a type that can only be extracted through
+/// `FromRequest<S>` (`Json`, `Bytes`, `String`, `Form`, `Request`…) reads the body, and is
+/// extracted only once the preconditions passed, so a refused write never runs it.
 #[diagnostic::on_unimplemented(
     message = "`#[conditional]` cannot extract `{Self}` with the state `{S}`",
-    label = "this argument is extracted after the preconditions, with state `{S}`",
-    note = "if this extractor needs your application state, name its type in the attribute: `#[conditional(state = AppState, …)]`",
+    label = "the last argument is extracted by `#[conditional]`, with state `{S}`",
+    note = "if this extractor needs your application state, name its type in the attribute: `#[conditional(state = AppState, …)]` (without it, the state is the `T` of the handler's `State<T>` arguments, or `()`)",
     note = "otherwise, check that `{Self}` is an axum extractor: https://docs.rs/axum/0.8/axum/extract/index.html"
 )]
-pub trait DeferredExtractor<S, M>: Sized {
-    /// Runs the extractor on the whole request.
-    fn extract(request: Request, state: &S) -> impl Future<Output = Result<Self, Response>> + Send;
+pub trait LastArgument<S, M>: Sized {
+    /// The value, when it can be extracted from the head alone; `None` when it reads the body.
+    fn from_head(
+        parts: &mut Parts,
+        state: &S,
+    ) -> impl Future<Output = Result<Option<Self>, Response>> + Send;
+
+    /// The value: the one `from_head` gave, or the extraction from the whole request.
+    fn finish(
+        early: Option<Self>,
+        parts: Parts,
+        body: Body,
+        state: &S,
+    ) -> impl Future<Output = Result<Self, Response>> + Send;
 }
 
 // `do_not_recommend`: report a failure as "cannot extract", with the notes above, rather than
 // as the `FromRequest`/`FromRequestParts` bound behind it.
 #[diagnostic::do_not_recommend]
-impl<T, S, M> DeferredExtractor<S, M> for T
+impl<T, S> LastArgument<S, ViaHead> for T
 where
-    T: FromRequest<S, M>,
+    T: FromRequestParts<S> + Send,
     S: Send + Sync,
 {
-    async fn extract(request: Request, state: &S) -> Result<Self, Response> {
-        T::from_request(request, state)
+    async fn from_head(parts: &mut Parts, state: &S) -> Result<Option<Self>, Response> {
+        match T::from_request_parts(parts, state).await {
+            Ok(value) => Ok(Some(value)),
+            Err(rejection) => Err(rejection.into_response()),
+        }
+    }
+
+    async fn finish(
+        early: Option<Self>,
+        mut parts: Parts,
+        _body: Body,
+        state: &S,
+    ) -> Result<Self, Response> {
+        match early {
+            Some(value) => Ok(value),
+            // Not reached (`from_head` always gives a value), and total all the same.
+            None => T::from_request_parts(&mut parts, state)
+                .await
+                .map_err(IntoResponse::into_response),
+        }
+    }
+}
+
+#[diagnostic::do_not_recommend]
+impl<T, S> LastArgument<S, ViaBody> for T
+where
+    T: FromRequest<S> + Send,
+    S: Send + Sync,
+{
+    async fn from_head(_parts: &mut Parts, _state: &S) -> Result<Option<Self>, Response> {
+        Ok(None)
+    }
+
+    async fn finish(
+        _early: Option<Self>,
+        parts: Parts,
+        body: Body,
+        state: &S,
+    ) -> Result<Self, Response> {
+        T::from_request(Request::from_parts(parts, body), state)
             .await
             .map_err(IntoResponse::into_response)
     }
 }
 
-/// The state named by `state = T`, as a hidden argument. Its name ends in `State` so that
-/// `#[axum::debug_handler]` after `#[conditional]` infers the state type from it.
-#[derive(Debug, Clone, Copy)]
-pub struct State<T>(pub T);
+/// Implemented by [`ViaHead`] only: the last argument, when a validator uses it, must come
+/// from the request head, before the preconditions.
+#[diagnostic::on_unimplemented(
+    message = "a `#[conditional]` validator uses the last argument, whose type reads the request body",
+    label = "this extractor reads the request body, and validators run before the body is read",
+    note = "compute the validators from the other arguments; the body is extracted only once the preconditions passed"
+)]
+pub trait ReadsHeadOnly {}
 
-impl<S, T> FromRequestParts<S> for State<T>
+impl ReadsHeadOnly for ViaHead {}
+
+/// The last argument, extracted from the head before the validators because one uses it.
+///
+/// # Errors
+///
+/// The extractor's rejection, as a response.
+#[allow(
+    clippy::result_large_err,
+    reason = "a `Response` is passed by value everywhere in axum; boxing it would allocate"
+)]
+pub async fn head_argument<T, S, M>(parts: &mut Parts, state: &S) -> Result<T, Response>
 where
-    T: FromRef<S>,
-    S: Send + Sync,
+    T: LastArgument<S, M>,
+    M: ReadsHeadOnly,
 {
-    type Rejection = Infallible;
-
-    async fn from_request_parts(_parts: &mut Parts, state: &S) -> Result<Self, Infallible> {
-        Ok(State(T::from_ref(state)))
+    match T::from_head(parts, state).await? {
+        Some(value) => Ok(value),
+        // Not reached: the `ReadsHeadOnly` bound admits only extractors of the head, whose
+        // `from_head` always gives a value.
+        None => Err(http::StatusCode::INTERNAL_SERVER_ERROR.into_response()),
     }
 }

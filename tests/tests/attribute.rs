@@ -822,22 +822,29 @@ async fn weak_if_match_accepts_a_weak_tag_only_when_declared() {
 // ---------------------------------------------------------------------------------------------
 // Calling a rewritten handler directly, as a unit test would.
 
+/// Its last argument, `State<u64>`, is extracted from the request by the rewritten handler,
+/// with the state the `State<u64>` names.
+#[conditional(etag = ETag::from_version(version))]
+async fn versioned(State(version): State<u64>) -> impl IntoResponse {
+    format!("version {version}")
+}
+
 #[tokio::test]
 async fn rewritten_handler_takes_the_request_last_and_returns_conditional() {
     let request = Request::builder()
-        .uri("/opaque/9")
+        .uri("/versioned")
         .header("if-none-match", r#""9""#)
         .body(Body::empty())
         .unwrap_or_else(|e| panic!("{e}"));
-    let answer = opaque(Path(9), request).await.into_inner();
+    let answer = versioned((request, 9).into()).await.into_inner();
     let status = answer.err().map(|response| response.status());
     assert_eq!(status, Some(StatusCode::NOT_MODIFIED));
 
     let request = Request::builder()
-        .uri("/opaque/9")
+        .uri("/versioned")
         .body(Body::empty())
         .unwrap_or_else(|e| panic!("{e}"));
-    let output = opaque(Path(9), request).await;
+    let output = versioned((request, 9).into()).await;
     assert_eq!(output.into_response().status(), StatusCode::OK);
 }
 

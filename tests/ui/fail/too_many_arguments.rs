@@ -5,7 +5,7 @@ use axum_conditional::conditional;
 #[derive(Clone)]
 struct AppState;
 
-// 16 arguments are fine for axum, but `state = …` adds one more than the deferred body frees.
+// axum takes at most 16 extractors; `#[conditional]` says so before axum's `Handler` bound does.
 #[conditional(etag = axum_conditional::ETag::from_version(1), state = AppState)]
 async fn handler(
     _a: Method,
@@ -23,6 +23,7 @@ async fn handler(
     _m: Method,
     _n: Uri,
     _o: State<AppState>,
+    _p: Method,
     body: String,
 ) -> String {
     body

@@ -1,4 +1,5 @@
-//! The most arguments axum accepts: 16, the last one deferred (it becomes the request).
+//! The most arguments axum accepts: 16; the last one is extracted by the rewritten handler, and the
+//! rest of the request takes its place.
 
 use axum::Router;
 use axum::http::{HeaderMap, Method, Uri};

@@ -17,7 +17,28 @@
 //! - `etag` and `last_modified`: the resource's current validators, so the client can re-read
 //!   and re-apply its change, unless [`Policy::expose_validators`](crate::Policy::expose_validators)
 //!   is off. `etag` is left out when the tag is not UTF-8 (the `ETag` header still carries
-//!   its exact bytes).
+//!   its exact bytes);
+//! - `sent`: what the client sent in the failed field, its lines joined by `", "`, at most
+//!   [`SENT_LIMIT`] bytes (a longer value is cut and ends with `…`), bytes that are not UTF-8
+//!   replaced by U+FFFD (see [`PreconditionFailed::with_sent`]). The evaluator's 412s carry it
+//!   unless the policy hides the validators; a handler's own 412 carries it if it says so.
+//!
+//! One body per `reason` (`type` and `detail` left out):
+//!
+//! ```text
+//! mismatch                  PUT, If-Match: "6", current "7"
+//!   {"condition":"If-Match","reason":"mismatch","etag":"\"7\"","last_modified":"…","sent":"\"6\""}
+//! malformed                 PUT, If-Match: 7
+//!   {"condition":"If-Match","reason":"malformed","etag":"\"7\"","sent":"7"}
+//! no-current-representation PUT, If-Match: *, no resource
+//!   {"condition":"If-Match","reason":"no-current-representation","sent":"*"}
+//! modified                  DELETE, If-Unmodified-Since: Sun, 06 Nov 1994 08:49:36 GMT
+//!   {"condition":"If-Unmodified-Since","reason":"modified","last_modified":"Sun, 06 Nov 1994 08:49:37 GMT","sent":"Sun, 06 Nov 1994 08:49:36 GMT"}
+//! matched                   PUT, If-None-Match: *, resource exists
+//!   {"condition":"If-None-Match","reason":"matched","etag":"\"1\"","sent":"*"}
+//! changed-during-request    built by the handler when its atomic write changed nothing
+//!   {"condition":"If-Match","reason":"changed-during-request","etag":"\"8\""}
+//! ```
 //!
 //! ## precondition-required
 //!
@@ -46,7 +67,12 @@ macro_rules! problem_type {
 ///
 /// A 304 answered before the handler runs cannot see what the handler would have set, so the
 /// route declares them here; `#[conditional]` fills this from its `cache_control` and `vary`
-/// arguments and also sets them on 2xx `GET`/`HEAD` responses that lack them.
+/// arguments and also adds them to its 2xx `GET`/`HEAD` responses with
+/// [`fill_missing`](Self::fill_missing): a `Cache-Control`, `Expires` or `Content-Location` the
+/// handler set wins, while `Vary` is merged, so that every declared member is on the 200 as on
+/// the 304. Declare every member the handler's 200 varies on, the ones a layer adds included
+/// (tower-http's `CompressionLayer` adds `accept-encoding` to what it compresses, and leaves a
+/// `Vary` alone that already lists it); the 304 cannot carry a member it was not told about.
 ///
 /// ```
 /// use axum_conditional::problem::CacheHeaders;
@@ -57,10 +83,11 @@ macro_rules! problem_type {
 ///     .vary(HeaderValue::from_static("accept-encoding"));
 ///
 /// let mut headers = http::HeaderMap::new();
-/// headers.insert("vary", HeaderValue::from_static("accept"));
+/// headers.insert("cache-control", HeaderValue::from_static("no-store"));
+/// headers.insert("vary", HeaderValue::from_static("Accept"));
 /// cache.fill_missing(&mut headers);
-/// assert_eq!(headers["cache-control"], "private, max-age=0, must-revalidate");
-/// assert_eq!(headers["vary"], "accept", "the handler's own value is kept");
+/// assert_eq!(headers["cache-control"], "no-store", "the handler's own value is kept");
+/// assert_eq!(headers["vary"], "Accept, accept-encoding", "the members are merged");
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct CacheHeaders {
@@ -120,13 +147,73 @@ impl CacheHeaders {
         .filter_map(|(name, value)| Some((name, value.as_ref()?)))
     }
 
-    /// Adds each declared header that `headers` does not have yet, leaving the handler's own
-    /// values alone.
+    /// Adds what `headers` is missing: each declared header it does not have, and each
+    /// declared `Vary` member it does not list.
+    ///
+    /// `Cache-Control`, `Expires` and `Content-Location` already in `headers` are kept as they
+    /// are. `Vary` becomes one field line listing the members already there, then the declared
+    /// ones, each once (field names are case-insensitive, RFC 9110 §5.1); a `*` on either side
+    /// is all of `Vary`, since it already says that anything may vary (§12.5.5). A `Vary` that
+    /// already lists every declared member is left untouched.
     pub fn fill_missing(&self, headers: &mut HeaderMap) {
         for (name, value) in self.entries() {
-            headers.entry(name).or_insert_with(|| value.clone());
+            if name == header::VARY {
+                merge_vary(headers, value);
+            } else {
+                headers.entry(name).or_insert_with(|| value.clone());
+            }
         }
     }
+}
+
+/// Adds `declared`'s members to the `Vary` of `headers` (see [`CacheHeaders::fill_missing`]).
+fn merge_vary(headers: &mut HeaderMap, declared: &HeaderValue) {
+    let present: Vec<&[u8]> = headers
+        .get_all(header::VARY)
+        .iter()
+        .flat_map(|line| vary_members(line.as_bytes()))
+        .collect();
+    let wanted: Vec<&[u8]> = vary_members(declared.as_bytes()).collect();
+    if wanted.is_empty() {
+        return;
+    }
+    let star = |members: &[&[u8]]| members.iter().any(|member| *member == b"*");
+    let merged = if star(&present) || star(&wanted) {
+        if present.len() == 1 && present[0] == b"*" {
+            return;
+        }
+        HeaderValue::from_static("*")
+    } else {
+        let mut members: Vec<&[u8]> = Vec::with_capacity(present.len() + wanted.len());
+        for member in present.iter().chain(&wanted) {
+            if !members.iter().any(|seen| seen.eq_ignore_ascii_case(member)) {
+                members.push(member);
+            }
+        }
+        if members.len() == present.len() && headers.get_all(header::VARY).iter().count() == 1 {
+            // Nothing to add, and nothing repeated: the handler's own line stays as it is.
+            return;
+        }
+        if present.is_empty() && members.len() == wanted.len() {
+            // The common case, the declared value alone: a clone of a static value is free.
+            declared.clone()
+        } else {
+            match HeaderValue::from_bytes(&members.join(&b", "[..])) {
+                Ok(value) => value,
+                // Members of valid values joined by ", " are valid: unreachable, and harmless.
+                Err(_) => return,
+            }
+        }
+    };
+    headers.insert(header::VARY, merged);
+}
+
+/// The members of one `Vary` field line: comma-separated, optional whitespace around each,
+/// empty members skipped (RFC 9110 §5.6.1).
+fn vary_members(line: &[u8]) -> impl Iterator<Item = &[u8]> {
+    line.split(|&b| b == b',')
+        .map(<[u8]>::trim_ascii)
+        .filter(|member| !member.is_empty())
 }
 
 /// A 304 Not Modified response (RFC 9110 §15.4.5).
@@ -199,6 +286,7 @@ pub struct PreconditionFailed {
     failure: Failure,
     etag: Option<ETag>,
     last_modified: Option<LastModified>,
+    sent: Option<String>,
 }
 
 impl PreconditionFailed {
@@ -208,7 +296,41 @@ impl PreconditionFailed {
             failure,
             etag: None,
             last_modified: None,
+            sent: None,
         }
+    }
+
+    /// Shows, in the body's `sent` member, what the client sent in the failed field: pass the
+    /// field lines of the [`Condition::header_name`](crate::Condition::header_name) of the
+    /// failure, `headers.get_all(…)`. `#[conditional]` does so for the evaluator's 412s unless
+    /// the route hides its validators (`expose_validators = false`).
+    ///
+    /// The lines are joined by `", "`, as a recipient may combine field lines (RFC 9110 §5.3).
+    /// Bytes that are not UTF-8 (obs-text, §5.5) each become U+FFFD, so the member is always a
+    /// valid JSON string but then not an exact copy. A value longer than [`SENT_LIMIT`] bytes is
+    /// cut at a character boundary and ends with `…` (U+2026), within the limit. Without lines,
+    /// or with only empty ones, there is no `sent` member.
+    ///
+    /// ```
+    /// use axum_conditional::problem::PreconditionFailed;
+    /// use axum_conditional::{Condition, Failure};
+    /// use http::{HeaderMap, HeaderValue, header};
+    ///
+    /// let mut request = HeaderMap::new();
+    /// request.append(header::IF_MATCH, HeaderValue::from_static(r#""5""#));
+    /// request.append(header::IF_MATCH, HeaderValue::from_static(r#""6""#));
+    ///
+    /// let failure = Failure::changed_during_request();
+    /// assert_eq!(failure.condition(), Condition::IfMatch);
+    /// let refusal = PreconditionFailed::new(failure)
+    ///     .with_sent(request.get_all(failure.condition().header_name()));
+    /// let body: serde_json::Value = serde_json::from_str(&refusal.body()).unwrap();
+    /// assert_eq!(body["sent"], r#""5", "6""#);
+    /// ```
+    #[must_use]
+    pub fn with_sent<'a>(mut self, lines: impl IntoIterator<Item = &'a HeaderValue>) -> Self {
+        self.sent = bounded_sent(lines);
+        self
     }
 
     /// Shows `resource`'s current validators, in the `ETag` and `Last-Modified` headers and in
@@ -241,6 +363,9 @@ impl PreconditionFailed {
         if let Some(date) = self.last_modified {
             member(&mut body, "last_modified", &date.to_string());
         }
+        if let Some(sent) = &self.sent {
+            member(&mut body, "sent", sent);
+        }
         body.push('}');
         body
     }
@@ -259,6 +384,43 @@ impl PreconditionFailed {
         }
         response
     }
+}
+
+/// The most bytes of UTF-8 the `sent` member of a 412 body holds, its `…` marker included
+/// (see [`PreconditionFailed::with_sent`]): enough for a few entity-tags or one date, and a
+/// bound on how much of a request a refusal repeats.
+pub const SENT_LIMIT: usize = 256;
+
+/// The `sent` text of [`PreconditionFailed::with_sent`].
+fn bounded_sent<'a>(lines: impl IntoIterator<Item = &'a HeaderValue>) -> Option<String> {
+    const MARKER: &str = "\u{2026}";
+    let mut sent = String::new();
+    for line in lines {
+        if line.is_empty() {
+            continue;
+        }
+        if !sent.is_empty() {
+            sent.push_str(", ");
+        }
+        // Past the limit it is cut anyway: never convert more of a long line than that. A
+        // sequence split here becomes a U+FFFD at the very end, which the cut then removes.
+        let bytes = line.as_bytes();
+        sent.push_str(&String::from_utf8_lossy(
+            &bytes[..bytes.len().min(SENT_LIMIT + 1)],
+        ));
+        if sent.len() > SENT_LIMIT {
+            break;
+        }
+    }
+    if sent.len() > SENT_LIMIT {
+        let mut end = SENT_LIMIT - MARKER.len();
+        while !sent.is_char_boundary(end) {
+            end -= 1;
+        }
+        sent.truncate(end);
+        sent.push_str(MARKER);
+    }
+    (!sent.is_empty()).then_some(sent)
 }
 
 /// A 428 Precondition Required response (RFC 6585 §3) with an RFC 9457 problem body that says

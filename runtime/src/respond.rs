@@ -106,7 +106,7 @@ impl Evaluation {
             && let Some(answer) =
                 Answer::for_outcome(outcome, &resource, route.policy, &route.cache())
         {
-            return Err(answer.into_response());
+            return Err(early_answer(answer, method, headers, route.policy));
         }
         Ok(Self {
             resource,
@@ -136,7 +136,12 @@ impl Evaluation {
         // Moved, not cloned: the evaluation ends here.
         let (etag, last_modified) = self.resource.into_validators();
         if let Some(etag) = etag {
-            headers.entry(header::ETAG).or_insert_with(|| etag.into());
+            match headers.get(header::ETAG) {
+                Some(own) => check_handler_etag(own, &etag),
+                None => {
+                    headers.insert(header::ETAG, etag.into());
+                }
+            }
         }
         if let Some(date) = last_modified {
             headers
@@ -145,6 +150,95 @@ impl Evaluation {
         }
         route.cache().fill_missing(headers);
         response
+    }
+}
+
+/// The 304, 412 or 428 answered in place of the handler.
+///
+/// - A 412 from the evaluator shows the client what it sent in the failed field, unless the
+///   route hides its validators (see
+///   [`PreconditionFailed::with_sent`](crate::problem::PreconditionFailed::with_sent)).
+/// - A 304 to `HEAD` has a body of no stated length. axum's router turns a body of known
+///   length into `Content-Length`, and hyper sends a `HEAD` answer's `Content-Length` as it is:
+///   an empty 304 would say `content-length: 0`, where RFC 9110 §8.6 allows only the length of
+///   the 200 that a 304 answered before the handler cannot know. A 304 to `GET` keeps its
+///   known length of 0: hyper drops that `content-length: 0` from a 304 to `GET` itself, and a
+///   body of unknown length would be compressed by tower-http's `CompressionLayer`, which
+///   decides by the body's length alone and would label the 304 `Content-Encoding: gzip`, a
+///   header a cache copies onto the response it stored (RFC 9111 §4.3.4).
+fn early_answer(answer: Answer, method: &Method, headers: &HeaderMap, policy: Policy) -> Response {
+    match answer {
+        Answer::PreconditionFailed(refusal) if policy.exposes_validators() => {
+            let field = refusal.failure().condition().header_name();
+            refusal.with_sent(headers.get_all(field)).into_response()
+        }
+        Answer::NotModified(not_modified) if *method == Method::HEAD => not_modified
+            .into_response()
+            .map(|_| axum_core::body::Body::new(NoLength)),
+        answer => answer.into_response(),
+    }
+}
+
+/// An empty body that states no length (see [`early_answer`]).
+struct NoLength;
+
+impl http_body::Body for NoLength {
+    type Data = bytes::Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<bytes::Bytes>, Self::Error>>> {
+        std::task::Poll::Ready(None)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        true
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        // Unknown, on purpose: an exact 0 becomes `Content-Length: 0`.
+        http_body::SizeHint::default()
+    }
+}
+
+/// Reports a handler's own `ETag` on a 2xx `GET`/`HEAD` response that the validator's tag does
+/// not match: clients revalidate with the tag the 200 carried, and `If-None-Match` compares it
+/// with the validator's (weakly, RFC 9110 §13.1.2), so a route whose handler formats its tag
+/// another way (`"v7"` where the validator says `"7"`) never answers 304.
+///
+/// A tag that differs only because the resource changed between the validator and the
+/// handler's own read is legitimate, and the next request revalidates against the new version.
+/// So the event is a `WARN` (target `axum_conditional`), worded for both causes, except when
+/// both tags are [`ETag::from_version`] numbers and the handler's is the newer: that is the
+/// race, and only a `DEBUG` event.
+fn check_handler_etag(own: &http::HeaderValue, loaded: &ETag) {
+    let parsed = ETag::try_from(own).ok();
+    if parsed.as_ref().is_some_and(|tag| tag.weak_eq(loaded)) {
+        return;
+    }
+    let handler_etag = String::from_utf8_lossy(own.as_bytes());
+    let newer = parsed
+        .as_ref()
+        .and_then(ETag::version)
+        .zip(loaded.version())
+        .is_some_and(|(sent, read)| sent > read);
+    if newer {
+        tracing::debug!(
+            %handler_etag,
+            validator_etag = %loaded,
+            "the handler's ETag is a newer version than the validator loaded: the resource \
+             changed while the request ran"
+        );
+    } else {
+        tracing::warn!(
+            %handler_etag,
+            validator_etag = %loaded,
+            "the handler's ETag does not match the validator's, so a client revalidating \
+             with it gets no 304 from this route; if this repeats, make `etag = …` build the \
+             tag the handler sends (a single one is a change between the two reads)"
+        );
     }
 }
 
@@ -217,8 +311,18 @@ const fn is_header_value(value: &str) -> bool {
 ///
 /// Its [`IntoResponse`] adds, to a 2xx response to `GET` or `HEAD`, the `ETag` and
 /// `Last-Modified` the validators loaded (unless the handler set them) and the declared
-/// `cache_control` and `vary`. Responses to other methods are left alone (RFC 9110 §9.3.4), and
-/// so are non-2xx responses.
+/// `cache_control` and `vary` (a `Vary` the handler set is merged with the declared one, each
+/// member once). Responses to other methods are left alone (RFC 9110 §9.3.4), and so are
+/// non-2xx responses.
+///
+/// A handler that sets its own `ETag` on such a response should send the validator's tag,
+/// weak or strong: clients revalidate with the tag they received, and it is compared with the
+/// validator's. When the two do not match (weakly, RFC 9110 §13.1.2), a `tracing` event with
+/// target `axum_conditional` names both (`handler_etag`, `validator_etag`): a `WARN`, since on
+/// every request it means the route can never answer 304, and once in a while it means the
+/// resource changed between the validator's read and the handler's; or a `DEBUG` when both
+/// are [`ETag::from_version`] tags and the handler's is the newer version, which is only that
+/// race.
 ///
 /// A unit test that calls a rewritten handler directly gets a `Conditional`; use
 /// [`Conditional::into_inner`] to look at the handler's output.

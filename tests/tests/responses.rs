@@ -685,3 +685,156 @@ mod any_validator {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// What the client sent, in the 412 body
+// ---------------------------------------------------------------------------------------------
+
+mod sent {
+    use super::*;
+    use axum_conditional::conditional;
+    use axum_conditional::problem::SENT_LIMIT;
+    use proptest::prelude::{Strategy, any, prop, prop_assert, prop_assert_eq, proptest};
+
+    #[conditional(etag = ETag::from_version(7), last_modified = super::last_modified())]
+    async fn exposed() -> &'static str {
+        "document v7"
+    }
+
+    #[conditional(etag = ETag::from_version(7), expose_validators = false)]
+    async fn hidden() -> &'static str {
+        "document v7"
+    }
+
+    fn routes() -> Router {
+        Router::new()
+            .route("/doc", axum::routing::put(exposed))
+            .route("/hidden", axum::routing::put(hidden))
+    }
+
+    async fn refusal(path: &str, fields: &[(header::HeaderName, &'static str)]) -> Value {
+        let mut builder = Request::builder().method(Method::PUT).uri(path);
+        for (name, value) in fields {
+            builder = builder.header(name.clone(), *value);
+        }
+        let request = builder.body(Body::empty()).expect("valid request");
+        let (response, body) = send(routes(), request).await;
+        assert_eq!(response.status(), StatusCode::PRECONDITION_FAILED, "{body}");
+        serde_json::from_str(&body).expect("the problem body is JSON")
+    }
+
+    #[tokio::test]
+    async fn a_412_shows_the_if_match_lines_as_received() {
+        let body = refusal(
+            "/doc",
+            &[
+                (header::IF_MATCH, r#""5",  "6""#),
+                (header::IF_MATCH, r#"W/"7""#),
+            ],
+        )
+        .await;
+        assert_eq!(body["reason"], "mismatch");
+        assert_eq!(body["sent"], r#""5",  "6", W/"7""#);
+    }
+
+    #[tokio::test]
+    async fn a_412_shows_each_failed_field_as_received() {
+        let table: &[(header::HeaderName, &str, &str)] = &[
+            (header::IF_MATCH, "v7", "malformed"),
+            (
+                header::IF_UNMODIFIED_SINCE,
+                "Sunday, 06-Nov-94 08:49:36 GMT",
+                "modified",
+            ),
+            (header::IF_NONE_MATCH, r#"W/"7""#, "matched"),
+        ];
+        for (name, value, reason) in table {
+            let body = refusal("/doc", &[(name.clone(), value)]).await;
+            assert_eq!(body["reason"], *reason, "{name}: {value}");
+            assert_eq!(body["sent"], *value, "{name}: {value}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_route_that_hides_its_validators_does_not_echo_the_request() {
+        let body = refusal("/hidden", &[(header::IF_MATCH, r#""6""#)]).await;
+        assert_eq!(body["condition"], "If-Match");
+        assert!(body.get("sent").is_none(), "{body}");
+        assert!(body.get("etag").is_none(), "{body}");
+    }
+
+    fn failed_with(lines: &[HeaderValue]) -> Value {
+        let refusal = PreconditionFailed::new(Failure::changed_during_request()).with_sent(lines);
+        serde_json::from_str(&refusal.body()).expect("the problem body is JSON")
+    }
+
+    #[test]
+    fn a_long_value_is_cut_at_a_char_boundary_with_a_marker() {
+        // 2-byte characters, so that the limit falls inside one.
+        let long = HeaderValue::from_str(&format!("\"{}\"", "é".repeat(300))).expect("valid");
+        let body = failed_with(&[long]);
+        let sent = body["sent"].as_str().expect("a string");
+        assert!(sent.len() <= SENT_LIMIT, "{} bytes", sent.len());
+        assert!(
+            sent.len() > SENT_LIMIT - 8,
+            "{} bytes: cut no shorter than needed",
+            sent.len()
+        );
+        assert!(sent.starts_with("\"éé"), "{sent}");
+        assert!(sent.ends_with("é\u{2026}"), "{sent}");
+    }
+
+    #[test]
+    fn a_value_at_the_limit_is_whole() {
+        let exact = HeaderValue::from_str(&"x".repeat(SENT_LIMIT)).expect("valid");
+        assert_eq!(failed_with(&[exact])["sent"], "x".repeat(SENT_LIMIT));
+    }
+
+    #[test]
+    fn non_utf8_bytes_become_replacement_characters() {
+        let obs_text = HeaderValue::from_bytes(b"\"\xff\xfe\" , \"\xc3\xa9\"\t").expect("obs-text");
+        assert_eq!(
+            failed_with(&[obs_text])["sent"],
+            "\"\u{fffd}\u{fffd}\" , \"é\"\t"
+        );
+    }
+
+    #[test]
+    fn no_lines_or_empty_ones_give_no_sent_member() {
+        assert!(failed_with(&[]).get("sent").is_none());
+        assert!(
+            failed_with(&[HeaderValue::from_static("")])
+                .get("sent")
+                .is_none()
+        );
+    }
+
+    proptest! {
+        /// Any bytes a header value can hold, on any number of lines, give a body that parses
+        /// as JSON, with a `sent` member within the limit.
+        #[test]
+        fn the_body_is_valid_json_for_any_field_bytes(
+            lines in prop::collection::vec(
+                prop::collection::vec(
+                    any::<u8>().prop_filter("field-content", |&b| b == b'\t' || (b >= 0x20 && b != 0x7f)),
+                    0..400,
+                ),
+                0..4,
+            ),
+        ) {
+            let values: Vec<HeaderValue> = lines
+                .iter()
+                .map(|line| HeaderValue::from_bytes(line).expect("valid field bytes"))
+                .collect();
+            let body = failed_with(&values);
+            prop_assert_eq!(&body["reason"], "changed-during-request");
+            match body.get("sent") {
+                Some(sent) => {
+                    let sent = sent.as_str().expect("a string");
+                    prop_assert!(sent.len() <= SENT_LIMIT, "{} bytes", sent.len());
+                }
+                None => prop_assert!(lines.iter().all(Vec::is_empty)),
+            }
+        }
+    }
+}

@@ -733,7 +733,8 @@ mod sent {
             ],
         )
         .await;
-        assert_eq!(body["reason"], "mismatch");
+        // The current tag, sent weak: told apart from a stale one.
+        assert_eq!(body["reason"], "weak-tag");
         assert_eq!(body["sent"], r#""5",  "6", W/"7""#);
     }
 

@@ -105,7 +105,7 @@ pub use date::{InvalidHttpDate, LastModified};
 pub use etag::{ETag, InvalidETag};
 pub use evaluate::evaluate;
 #[cfg(feature = "axum")]
-pub use linger::LINGER_LIMIT;
+pub use linger::{LINGER_DEADLINE, LINGER_LIMIT, Linger};
 pub use outcome::{Condition, Failure, Outcome, RangeDecision, Reason, Requirement};
 pub use policy::Policy;
 pub use resource::Resource;

@@ -46,13 +46,15 @@ pub const LINGER_LIMIT: usize = 1 << 20;
 /// the whole swallowing rather than each wait.
 pub const LINGER_DEADLINE: Duration = Duration::from_secs(5);
 
-/// How much of an unread request body, and for how long, a 304/412/428 or a validator's error
-/// swallows after its own bytes before it ends (the "lingering close" of RFC 9112 §9.6; see
-/// the README section "A refusal reaches the client").
+/// How much of an unread request body, and for how long, a 412 or 428 (or a validator's error)
+/// answered before the body was read swallows after its own bytes, before it ends: the
+/// "lingering close" of RFC 9112 §9.6, which keeps a reset over the unread body from destroying
+/// the answer (see the README section "A refusal reaches the client").
 ///
-/// The defaults are [`LINGER_LIMIT`] (1 MiB) and [`LINGER_DEADLINE`] (5 s). Whichever comes
-/// first ends the response; the connection is then closed (the rest of the body is unread, so
-/// it cannot carry another request) and the task that served it is freed.
+/// The defaults are [`LINGER_LIMIT`] (1 MiB) and [`LINGER_DEADLINE`] (5 s). The response ends
+/// when the body does, or when either bound is reached; in that last case the rest of the body
+/// is unread, so hyper closes the connection (it cannot carry another request), and the task
+/// that served it is freed.
 ///
 /// To change them, put a `Linger` in the request's extensions, for example with axum's
 /// `Extension` layer on the router or on a route; the refusals of `#[conditional]` handlers
@@ -78,8 +80,8 @@ pub const LINGER_DEADLINE: Duration = Duration::from_secs(5);
 /// it is, with its `Content-Length`, and the connection may be reset over the unread body.
 ///
 /// The deadline is a Tokio timer, so a refusal that has to wait for its request body must be
-/// polled inside a Tokio runtime with the time driver enabled (`#[tokio::main]` and
-/// `axum::serve` have it). It counts from the moment the refusal's own bytes have been handed
+/// polled inside a Tokio runtime with the time driver enabled, or Tokio panics
+/// (`#[tokio::main]` enables it; a hand-built runtime needs `enable_time`). It counts from the moment the refusal's own bytes have been handed
 /// to the server, and bounds the whole swallowing, not each read: a client trickling a byte
 /// at a time cannot stretch it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -98,8 +100,8 @@ impl Linger {
         }
     }
 
-    /// Swallow at most about `bytes` of the request body: reading stops at the first frame that
-    /// reaches the limit, so at most one frame (hyper's are a few KiB) more is read.
+    /// Swallow about `bytes` of the request body at most: reading stops after the frame that
+    /// reaches the limit, so the bytes read past it are fewer than one frame's.
     pub const fn max_bytes(self, bytes: usize) -> Self {
         Linger {
             max_bytes: bytes,

@@ -78,7 +78,8 @@
 //! # Features
 //!
 //! - `axum` (default): the attribute, the extractor, and `IntoResponse`/`IntoResponseParts`
-//!   impls, on `axum-core`. Without it the crate depends on `http` and `httpdate` only.
+//!   impls, on `axum-core`, with tokio's timer (the deadline of a refusal's lingering read,
+//!   [`Linger`]) and `tracing` (a warning about a handler `ETag` that can never match). Without it the crate depends on `http` and `httpdate` only.
 
 #[cfg(feature = "axum")]
 mod axum;
@@ -105,7 +106,7 @@ pub use date::{InvalidHttpDate, LastModified};
 pub use etag::{ETag, InvalidETag};
 pub use evaluate::evaluate;
 #[cfg(feature = "axum")]
-pub use linger::LINGER_LIMIT;
+pub use linger::{LINGER_DEADLINE, LINGER_LIMIT, Linger};
 pub use outcome::{Condition, Failure, Outcome, RangeDecision, Reason, Requirement};
 pub use policy::Policy;
 pub use resource::Resource;

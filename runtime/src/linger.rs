@@ -6,14 +6,20 @@
 //! answers them with a TCP reset, and the reset can destroy the refusal before the client has
 //! read it (measured over loopback with 64 KiB bodies: 11 to 14 % of the 412s were lost).
 //!
-//! So a refusal (or a validator's error) answering a request that has a body keeps that body: the response's own bytes go out
-//! first, and only then is the rest of the request body swallowed, unparsed, up to
-//! [`LINGER_LIMIT`] bytes, before the response ends. The connection then closes cleanly, or
-//! stays open for the next request. This is the "lingering close" that web servers do, done in
-//! the response body because hyper reads the request body only while someone polls it.
+//! So a refusal (or a validator's error) answering a request that has a body keeps that body:
+//! the response's own bytes go out first, and only then is the rest of the request body
+//! swallowed, unparsed, before the response ends. The connection then closes cleanly, or stays
+//! open for the next request. This is the "lingering close" of RFC 9112 §9.6 ("Tear-down"),
+//! done in the response body because hyper reads the request body only while someone polls it.
+//!
+//! The swallowing is bounded twice, by [`Linger`]: in bytes ([`LINGER_LIMIT`] by default) and
+//! in time ([`LINGER_DEADLINE`] by default), so that a client that stops sending after reading
+//! the refusal's head cannot hold a connection and a task open for ever.
 
+use std::future::Future as _;
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
+use std::time::Duration;
 
 use axum_core::body::Body;
 use axum_core::extract::Request;
@@ -21,26 +27,132 @@ use axum_core::response::Response;
 use bytes::Bytes;
 use http::{StatusCode, header};
 use http_body::{Body as _, Frame, SizeHint};
+use tokio::time::{Instant, Sleep};
 
-/// How many bytes of an unread request body a refusal swallows after itself. A larger body is
-/// cut off, and the connection closed, once this much has been read; a client that sends more
-/// than this after a refusal is sending it to nobody.
+/// How many bytes of an unread request body a refusal swallows after itself, unless a
+/// [`Linger`] says otherwise. A larger body is cut off, and the connection closed, once this
+/// much has been read; a client that sends more than this after a refusal is sending it to
+/// nobody.
 pub const LINGER_LIMIT: usize = 1 << 20;
 
-/// `response`, extended to swallow `request`'s unread body once its own bytes are sent. A
-/// 304 is answered as it is (it has no body to hold the connection open with; and a request
-/// that may get one, a `GET` or `HEAD`, rarely has a body).
+/// How long a refusal waits for the rest of an unread request body, unless a [`Linger`] says
+/// otherwise: 5 seconds.
+///
+/// Long enough for [`LINGER_LIMIT`] to arrive over a slow uplink (1 MiB in 5 s is about
+/// 1.7 Mbit/s), and for a client that writes its whole body before it reads to find the
+/// refusal waiting; short enough that a client that stops sending holds a connection and a
+/// task for seconds, not for ever. nginx, lingering after an early response, also gives up
+/// after 5 seconds without data (`lingering_timeout`); this deadline is stricter, as it bounds
+/// the whole swallowing rather than each wait.
+pub const LINGER_DEADLINE: Duration = Duration::from_secs(5);
+
+/// How much of an unread request body, and for how long, a 412 or 428 (or a validator's error)
+/// answered before the body was read swallows after its own bytes, before it ends: the
+/// "lingering close" of RFC 9112 §9.6, which keeps a reset over the unread body from destroying
+/// the answer (see the README section "A refusal reaches the client").
+///
+/// The defaults are [`LINGER_LIMIT`] (1 MiB) and [`LINGER_DEADLINE`] (5 s). The response ends
+/// when the body does, or when either bound is reached; in that last case the rest of the body
+/// is unread, so hyper closes the connection (it cannot carry another request), and the task
+/// that served it is freed.
+///
+/// To change them, put a `Linger` in the request's extensions, for example with axum's
+/// `Extension` layer on the router or on a route; the refusals of `#[conditional]` handlers
+/// read it from there:
+///
+/// ```
+/// use std::time::Duration;
+///
+/// use axum::{Extension, Router, routing::put};
+/// use axum_conditional::Linger;
+///
+/// # async fn handler() {}
+/// let app: Router = Router::new()
+///     .route("/docs/{id}", put(handler))
+///     .layer(Extension(
+///         Linger::new()
+///             .max_bytes(256 * 1024)
+///             .max_duration(Duration::from_secs(2)),
+///     ));
+/// ```
+///
+/// A zero byte limit or a zero duration turns lingering off: a refusal is then answered as
+/// it is, with its `Content-Length`, and the connection may be reset over the unread body.
+///
+/// The deadline is a Tokio timer, so a refusal that has to wait for its request body must be
+/// polled inside a Tokio runtime with the time driver enabled, or Tokio panics
+/// (`#[tokio::main]` enables it; a hand-built runtime needs `enable_time`). It counts from the moment the refusal's own bytes have been handed
+/// to the server, and bounds the whole swallowing, not each read: a client trickling a byte
+/// at a time cannot stretch it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[must_use]
+pub struct Linger {
+    max_bytes: usize,
+    max_duration: Duration,
+}
+
+impl Linger {
+    /// The defaults: [`LINGER_LIMIT`] bytes within [`LINGER_DEADLINE`].
+    pub const fn new() -> Self {
+        Linger {
+            max_bytes: LINGER_LIMIT,
+            max_duration: LINGER_DEADLINE,
+        }
+    }
+
+    /// Swallow about `bytes` of the request body at most: reading stops after the frame that
+    /// reaches the limit, so the bytes read past it are fewer than one frame's.
+    pub const fn max_bytes(self, bytes: usize) -> Self {
+        Linger {
+            max_bytes: bytes,
+            ..self
+        }
+    }
+
+    /// Wait at most `duration` for the rest of the request body.
+    pub const fn max_duration(self, duration: Duration) -> Self {
+        Linger {
+            max_duration: duration,
+            ..self
+        }
+    }
+
+    /// Whether these bounds let a refusal swallow anything at all.
+    const fn lingers(&self) -> bool {
+        self.max_bytes > 0 && !self.max_duration.is_zero()
+    }
+}
+
+impl Default for Linger {
+    fn default() -> Self {
+        Linger::new()
+    }
+}
+
+/// `response`, extended to swallow `request`'s unread body once its own bytes are sent, within
+/// the [`Linger`] found in the request's extensions (the defaults otherwise). A 304 is answered
+/// as it is (it has no body to hold the connection open with; and a request that may get one,
+/// a `GET` or `HEAD`, rarely has a body).
 ///
 /// A request without a body, or one that sent `Expect: 100-continue` (its client waits for a
 /// go-ahead that a refusal never gives, so no body is coming), is answered as it is.
 pub(crate) fn refusal(request: Request, response: Response) -> Response {
+    let linger = request
+        .extensions()
+        .get::<Linger>()
+        .copied()
+        .unwrap_or_default();
     let expects_continue = request
         .headers()
         .get(header::EXPECT)
         .is_some_and(|value| value.as_bytes().eq_ignore_ascii_case(b"100-continue"));
     let body = request.into_body();
     // A 304 has no body of its own to hold the connection open with.
-    if expects_continue || body.is_end_stream() || response.status() == StatusCode::NOT_MODIFIED {
+    if !linger.lingers()
+        || expects_continue
+        || body.is_end_stream()
+        || response.status() == StatusCode::NOT_MODIFIED
+    {
         return response;
     }
     let (mut parts, response_body) = response.into_parts();
@@ -51,7 +163,10 @@ pub(crate) fn refusal(request: Request, response: Response) -> Response {
     let body = ThenSwallow {
         response: response_body,
         request: Some(body),
-        budget: LINGER_LIMIT,
+        budget: linger.max_bytes,
+        max_duration: linger.max_duration,
+        started: None,
+        deadline: None,
     };
     Response::from_parts(parts, Body::new(body))
 }
@@ -59,8 +174,57 @@ pub(crate) fn refusal(request: Request, response: Response) -> Response {
 /// The response's frames, then nothing but the end, after reading the request body.
 struct ThenSwallow {
     response: Body,
+    /// The request body still to swallow; `None` once done, cut off, or given up on.
     request: Option<Body>,
+    /// Bytes still to swallow before giving up.
     budget: usize,
+    max_duration: Duration,
+    /// When the swallowing started: the deadline counts from here.
+    started: Option<Instant>,
+    /// The timer, armed only when the request body first makes us wait: a body that has
+    /// already arrived is swallowed without one.
+    deadline: Option<Pin<Box<Sleep>>>,
+}
+
+impl ThenSwallow {
+    /// Reads and drops request frames until the body ends, the budget is spent, the client
+    /// fails, or the deadline passes; pending while waiting for the client within the bounds.
+    fn poll_swallow(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        let started = *self.started.get_or_insert_with(Instant::now);
+        while let Some(request) = self.request.as_mut() {
+            match Pin::new(request).poll_frame(cx) {
+                Poll::Ready(Some(Ok(frame))) => {
+                    let read = frame.data_ref().map_or(0, Bytes::len);
+                    self.budget = self.budget.saturating_sub(read);
+                    if self.budget == 0 {
+                        self.stop();
+                    }
+                }
+                // The client stopped or the body ended: nothing more to swallow.
+                Poll::Ready(Some(Err(_)) | None) => self.stop(),
+                Poll::Pending => {
+                    // A duration too long to add to an instant never ends the wait.
+                    let Some(deadline) = started.checked_add(self.max_duration) else {
+                        return Poll::Pending;
+                    };
+                    let timer = self
+                        .deadline
+                        .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
+                    ready!(timer.as_mut().poll(cx));
+                    // The deadline passed with the body still unfinished: drop it, so that the
+                    // response ends and hyper closes the connection (RFC 9112 §9.6).
+                    self.stop();
+                }
+            }
+        }
+        Poll::Ready(())
+    }
+
+    /// Lets go of the request body and of the timer.
+    fn stop(&mut self) {
+        self.request = None;
+        self.deadline = None;
+    }
 }
 
 impl http_body::Body for ThenSwallow {
@@ -75,19 +239,7 @@ impl http_body::Body for ThenSwallow {
         if let Some(frame) = ready!(Pin::new(&mut this.response).poll_frame(cx)) {
             return Poll::Ready(Some(frame));
         }
-        while let Some(request) = this.request.as_mut() {
-            match ready!(Pin::new(request).poll_frame(cx)) {
-                Some(Ok(frame)) => {
-                    let read = frame.data_ref().map_or(0, Bytes::len);
-                    this.budget = this.budget.saturating_sub(read);
-                    if this.budget == 0 {
-                        this.request = None;
-                    }
-                }
-                // The client stopped or the body ended: nothing more to swallow.
-                Some(Err(_)) | None => this.request = None,
-            }
-        }
+        ready!(this.poll_swallow(cx));
         Poll::Ready(None)
     }
 
@@ -103,6 +255,9 @@ impl http_body::Body for ThenSwallow {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
+
     use http_body::Body as _;
 
     use super::*;
@@ -185,5 +340,231 @@ mod tests {
         ])))));
         let response = refusal(request, refused());
         assert_eq!(collect(response.into_body()).await, b"refused");
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // What is read from the request body, counted as it is polled out.
+
+    /// What a test request body saw: bytes polled out of it, whether its end was reached, and
+    /// whether it was dropped (the refusal let go of it).
+    #[derive(Clone, Default)]
+    struct Tally {
+        read: Arc<AtomicUsize>,
+        ended: Arc<AtomicBool>,
+        dropped: Arc<AtomicBool>,
+    }
+
+    impl Tally {
+        fn read(&self) -> usize {
+            self.read.load(SeqCst)
+        }
+    }
+
+    /// `len` bytes in frames of `chunk`, all available at once, counted as they are read.
+    struct Counted {
+        left: usize,
+        chunk: usize,
+        tally: Tally,
+    }
+
+    impl Counted {
+        fn body(len: usize, chunk: usize, tally: &Tally) -> Body {
+            Body::new(Counted {
+                left: len,
+                chunk,
+                tally: tally.clone(),
+            })
+        }
+    }
+
+    impl http_body::Body for Counted {
+        type Data = Bytes;
+        type Error = std::convert::Infallible;
+
+        fn poll_frame(
+            mut self: Pin<&mut Self>,
+            _cx: &mut Context<'_>,
+        ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+            if self.left == 0 {
+                self.tally.ended.store(true, SeqCst);
+                return Poll::Ready(None);
+            }
+            let n = self.chunk.min(self.left);
+            self.left -= n;
+            self.tally.read.fetch_add(n, SeqCst);
+            Poll::Ready(Some(Ok(Frame::data(Bytes::from(vec![b'x'; n])))))
+        }
+    }
+
+    fn refusal_of(body: Body, linger: Option<Linger>) -> Response {
+        let mut request = Request::new(body);
+        if let Some(linger) = linger {
+            request.extensions_mut().insert(linger);
+        }
+        refusal(request, refused())
+    }
+
+    #[tokio::test]
+    async fn the_whole_body_under_the_limit_is_read_to_its_end() {
+        let tally = Tally::default();
+        let len = LINGER_LIMIT - 1;
+        let response = refusal_of(Counted::body(len, 4096, &tally), None);
+        assert_eq!(
+            tally.read(),
+            0,
+            "nothing is read before the refusal is sent"
+        );
+        assert_eq!(collect(response.into_body()).await, b"refused");
+        assert_eq!(tally.read(), len);
+        assert!(tally.ended.load(SeqCst), "read to its end");
+    }
+
+    #[tokio::test]
+    async fn a_body_over_the_limit_is_read_up_to_the_limit_and_no_further() {
+        // Frames that divide the limit: exactly the limit is read.
+        let tally = Tally::default();
+        let response = refusal_of(Counted::body(3 * LINGER_LIMIT, 4096, &tally), None);
+        assert_eq!(collect(response.into_body()).await, b"refused");
+        assert_eq!(tally.read(), LINGER_LIMIT);
+        assert!(!tally.ended.load(SeqCst));
+
+        // Frames that straddle it: the frame that reaches the limit is the last one read.
+        let tally = Tally::default();
+        let response = refusal_of(Counted::body(3 * LINGER_LIMIT, 1000, &tally), None);
+        assert_eq!(collect(response.into_body()).await, b"refused");
+        assert!(
+            (LINGER_LIMIT..LINGER_LIMIT + 1000).contains(&tally.read()),
+            "{}",
+            tally.read()
+        );
+    }
+
+    #[tokio::test]
+    async fn a_linger_in_the_extensions_sets_the_byte_limit() {
+        let tally = Tally::default();
+        let linger = Linger::new().max_bytes(10_000);
+        let response = refusal_of(Counted::body(LINGER_LIMIT, 1000, &tally), Some(linger));
+        assert_eq!(collect(response.into_body()).await, b"refused");
+        assert_eq!(tally.read(), 10_000);
+    }
+
+    #[tokio::test]
+    async fn a_zero_linger_answers_as_it_is_and_reads_nothing() {
+        for linger in [
+            Linger::new().max_bytes(0),
+            Linger::new().max_duration(Duration::ZERO),
+        ] {
+            let tally = Tally::default();
+            let response = refusal_of(Counted::body(1000, 100, &tally), Some(linger));
+            assert_eq!(response.body().size_hint().exact(), Some(7), "{linger:?}");
+            assert_eq!(collect(response.into_body()).await, b"refused");
+            assert_eq!(tally.read(), 0, "{linger:?}");
+        }
+    }
+
+    #[test]
+    fn the_defaults_are_the_documented_constants() {
+        let documented = Linger::new()
+            .max_bytes(LINGER_LIMIT)
+            .max_duration(LINGER_DEADLINE);
+        assert_eq!(Linger::default(), documented);
+        assert_eq!(Linger::new(), documented);
+        assert_eq!(LINGER_LIMIT, 1 << 20);
+        assert_eq!(LINGER_DEADLINE, Duration::from_secs(5));
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // The deadline, on tokio's paused clock: the runtime jumps to the next timer when idle, so
+    // these measure virtual time, exactly.
+
+    /// Sends `first` bytes, then one byte every `every` (never if `None`), and never ends.
+    struct Stalling {
+        first: usize,
+        every: Option<Duration>,
+        next: Option<Pin<Box<Sleep>>>,
+        tally: Tally,
+    }
+
+    impl Stalling {
+        fn body(first: usize, every: Option<Duration>, tally: &Tally) -> Body {
+            Body::new(Stalling {
+                first,
+                every,
+                next: None,
+                tally: tally.clone(),
+            })
+        }
+    }
+
+    impl Drop for Stalling {
+        fn drop(&mut self) {
+            self.tally.dropped.store(true, SeqCst);
+        }
+    }
+
+    impl http_body::Body for Stalling {
+        type Data = Bytes;
+        type Error = std::convert::Infallible;
+
+        fn poll_frame(
+            mut self: Pin<&mut Self>,
+            cx: &mut Context<'_>,
+        ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+            let n = std::mem::take(&mut self.first);
+            if n == 0 {
+                // Without `every`, nothing will wake this body: the client went quiet.
+                let Some(every) = self.every else {
+                    return Poll::Pending;
+                };
+                let next = self
+                    .next
+                    .get_or_insert_with(|| Box::pin(tokio::time::sleep(every)));
+                ready!(next.as_mut().poll(cx));
+                self.next = None;
+            }
+            let n = n.max(1);
+            self.tally.read.fetch_add(n, SeqCst);
+            Poll::Ready(Some(Ok(Frame::data(Bytes::from(vec![b'x'; n])))))
+        }
+    }
+
+    /// Collects `response`'s body, failing the test if it is still going after an hour.
+    async fn collect_within_an_hour(response: Response) -> (Vec<u8>, Duration) {
+        let start = Instant::now();
+        let body = tokio::time::timeout(Duration::from_secs(3600), collect(response.into_body()))
+            .await
+            .expect("the refusal never ended");
+        (body, start.elapsed())
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_stalled_body_is_given_up_at_the_default_deadline() {
+        let tally = Tally::default();
+        let response = refusal_of(Stalling::body(1000, None, &tally), None);
+        let (body, elapsed) = collect_within_an_hour(response).await;
+        assert_eq!(body, b"refused");
+        assert_eq!(elapsed, LINGER_DEADLINE);
+        assert_eq!(tally.read(), 1000);
+        assert!(tally.dropped.load(SeqCst), "the request body was let go of");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_linger_in_the_extensions_sets_the_deadline() {
+        let tally = Tally::default();
+        let linger = Linger::new().max_duration(Duration::from_millis(300));
+        let response = refusal_of(Stalling::body(1000, None, &tally), Some(linger));
+        let (_, elapsed) = collect_within_an_hour(response).await;
+        assert_eq!(elapsed, Duration::from_millis(300));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_trickling_body_cannot_stretch_the_deadline() {
+        // A byte a second, under a 1 MiB limit it would take 12 days to reach.
+        let tally = Tally::default();
+        let every = Some(Duration::from_secs(1));
+        let response = refusal_of(Stalling::body(1, every, &tally), None);
+        let (_, elapsed) = collect_within_an_hour(response).await;
+        assert_eq!(elapsed, LINGER_DEADLINE);
+        assert!(tally.read() > 1, "the trickle was read while it lasted");
     }
 }

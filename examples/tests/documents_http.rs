@@ -189,7 +189,8 @@ async fn the_readme_walkthrough_holds_over_real_http() {
         )
         .await;
     assert_eq!(first.status(), StatusCode::CREATED);
-    assert_eq!(etag(&first), r#""1""#);
+    // Versions are store-wide: this is the store's third write.
+    assert_eq!(etag(&first), r#""3""#);
     let second = server
         .send(
             Method::PUT,
@@ -468,4 +469,127 @@ async fn a_refused_write_with_a_large_unread_body_still_gets_its_412() {
         let problem: Value = response.json().await.unwrap();
         assert_eq!(problem["reason"], "mismatch");
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// A URL's tags never come back: not after a delete, not whichever way the document is re-created.
+
+/// The path in a 201's `Location`.
+fn location(response: &Response) -> String {
+    response.headers()[header::LOCATION]
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// Every tag `path` ever had is dead: a write based on one is refused (and changes nothing), and
+/// a cache revalidating one gets the current document, not a 304.
+async fn assert_tags_are_dead(server: &Server, path: &str, old: &[String], current: &Value) {
+    for tag in old {
+        let write = server
+            .send(
+                Method::PUT,
+                path,
+                &[("if-match", tag)],
+                Some(&json!({"lost": "update"})),
+            )
+            .await;
+        assert_eq!(
+            write.status(),
+            StatusCode::PRECONDITION_FAILED,
+            "{path} {tag}"
+        );
+        let read = server
+            .send(Method::GET, path, &[("if-none-match", tag)], None)
+            .await;
+        assert_eq!(read.status(), StatusCode::OK, "{path} {tag}");
+        assert_eq!(
+            &read.json::<Value>().await.unwrap(),
+            current,
+            "{path} {tag}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_re_created_document_never_shows_a_tag_its_url_had_before() {
+    let server = Server::start().await;
+
+    // Created at a client-chosen id, changed, deleted, and created again there by PUT.
+    let create_only = [("if-none-match", "*")];
+    let first = server
+        .send(
+            Method::PUT,
+            "/documents/7",
+            &create_only,
+            Some(&json!({"life": 1})),
+        )
+        .await;
+    assert_eq!(first.status(), StatusCode::CREATED);
+    let mut old = vec![etag(&first)];
+    let changed = server
+        .send(
+            Method::PUT,
+            "/documents/7",
+            &[("if-match", &old[0])],
+            Some(&json!({"life": 1, "edited": true})),
+        )
+        .await;
+    assert_eq!(changed.status(), StatusCode::OK);
+    old.push(etag(&changed));
+    let deleted = server
+        .send(
+            Method::DELETE,
+            "/documents/7",
+            &[("if-match", &old[1])],
+            None,
+        )
+        .await;
+    assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
+    let again = server
+        .send(
+            Method::PUT,
+            "/documents/7",
+            &create_only,
+            Some(&json!({"life": 2})),
+        )
+        .await;
+    assert_eq!(again.status(), StatusCode::CREATED);
+    let tag = etag(&again);
+    assert!(!old.contains(&tag), "{tag} was already in {old:?}");
+    assert_tags_are_dead(&server, "/documents/7", &old, &json!({"life": 2})).await;
+
+    // Created by POST and deleted: the next POST gets another id, and a PUT that re-creates
+    // the deleted one's URL gets a tag that URL never had.
+    let posted = server
+        .send(Method::POST, "/documents", &[], Some(&json!({"life": 1})))
+        .await;
+    assert_eq!(posted.status(), StatusCode::CREATED);
+    let path = location(&posted);
+    let old = vec![etag(&posted)];
+    let deleted = server
+        .send(Method::DELETE, &path, &[("if-match", &old[0])], None)
+        .await;
+    assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
+    let next = server
+        .send(
+            Method::POST,
+            "/documents",
+            &[],
+            Some(&json!({"other": true})),
+        )
+        .await;
+    assert_eq!(next.status(), StatusCode::CREATED);
+    assert_ne!(
+        location(&next),
+        path,
+        "POST handed out a deleted document's id"
+    );
+    let again = server
+        .send(Method::PUT, &path, &create_only, Some(&json!({"life": 2})))
+        .await;
+    assert_eq!(again.status(), StatusCode::CREATED);
+    let tag = etag(&again);
+    assert!(!old.contains(&tag), "{tag} was already in {old:?}");
+    assert_tags_are_dead(&server, &path, &old, &json!({"life": 2})).await;
 }

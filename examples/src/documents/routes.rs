@@ -199,7 +199,13 @@ pub async fn create(
     collection: Collection,
     Json(body): Json<Value>,
 ) -> Result<Response, ApiError> {
-    let doc = store.insert(body).await?;
+    let doc = match store.insert(body, None).await? {
+        Write::Applied(doc) => doc,
+        // Only an insert guarded by the collection's version is ever refused.
+        Write::Conflict => {
+            return Err(PreconditionFailed::new(Failure::changed_during_request()).into());
+        }
+    };
     let location = format!("/documents/{}", doc.id);
     let headers = [(header::LOCATION, location)];
     Ok((

@@ -593,3 +593,79 @@ async fn a_re_created_document_never_shows_a_tag_its_url_had_before() {
     assert!(!old.contains(&tag), "{tag} was already in {old:?}");
     assert_tags_are_dead(&server, &path, &old, &json!({"life": 2})).await;
 }
+
+// ---------------------------------------------------------------------------------------------
+// The collection: conditional POST, compression, Vary, CORS preflight.
+
+async fn collection_tag(server: &Server) -> String {
+    let listing = server.send(Method::GET, "/documents", &[], None).await;
+    assert_eq!(listing.status(), StatusCode::OK);
+    etag(&listing)
+}
+
+#[tokio::test]
+async fn post_with_the_collections_tag_creates_and_with_a_stale_one_gets_412() {
+    let server = Server::start().await;
+    let listed = collection_tag(&server).await;
+    assert!(listed.starts_with("W/"), "{listed}");
+
+    let created = server
+        .send(
+            Method::POST,
+            "/documents",
+            &[("if-match", &listed)],
+            Some(&json!({"n": 1})),
+        )
+        .await;
+    assert_eq!(created.status(), StatusCode::CREATED);
+
+    // The POST changed the collection: the same tag is stale now.
+    let stale = server
+        .send(
+            Method::POST,
+            "/documents",
+            &[("if-match", &listed)],
+            Some(&json!({"n": 2})),
+        )
+        .await;
+    assert_eq!(stale.status(), StatusCode::PRECONDITION_FAILED);
+    let current = collection_tag(&server).await;
+    assert_eq!(etag(&stale), current);
+    let listing: Value = server
+        .send(Method::GET, "/documents", &[], None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listing.as_array().unwrap().len(), 1, "{listing}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_posts_with_the_same_collection_tag_create_one_document() {
+    const POSTS: usize = 16;
+    let server = Server::start().await;
+    for round in 0..5 {
+        let listed = collection_tag(&server).await;
+        let mut posts = tokio::task::JoinSet::new();
+        for n in 0..POSTS {
+            let post = server
+                .client
+                .post(server.url("/documents"))
+                .header("if-match", &listed)
+                .json(&json!({"round": round, "n": n}));
+            posts.spawn(async move { post.send().await.unwrap().status() });
+        }
+        let statuses = posts.join_all().await;
+        let created = statuses
+            .iter()
+            .filter(|s| **s == StatusCode::CREATED)
+            .count();
+        assert_eq!(created, 1, "round {round}: {statuses:?}");
+        assert!(
+            statuses
+                .iter()
+                .all(|s| matches!(*s, StatusCode::CREATED | StatusCode::PRECONDITION_FAILED)),
+            "round {round}: {statuses:?}"
+        );
+    }
+}

@@ -669,3 +669,43 @@ async fn concurrent_posts_with_the_same_collection_tag_create_one_document() {
         );
     }
 }
+
+/// The `Vary` field values of a response, as lowercase members in order.
+fn vary(response: &Response) -> Vec<String> {
+    response
+        .headers()
+        .get_all(header::VARY)
+        .iter()
+        .flat_map(|value| value.to_str().unwrap().split(','))
+        .map(|member| member.trim().to_ascii_lowercase())
+        .filter(|member| !member.is_empty())
+        .collect()
+}
+
+#[tokio::test]
+async fn the_collections_304_varies_like_its_200() {
+    let server = Server::start().await;
+    let gzip = ("accept-encoding", "gzip");
+    // An empty listing is too small to compress; a long one is compressed: both vary.
+    let empty = server.send(Method::GET, "/documents", &[gzip], None).await;
+    assert_eq!(vary(&empty), ["accept-encoding"]);
+    let body = json!({"text": "compressible ".repeat(64)});
+    server
+        .send(Method::POST, "/documents", &[], Some(&body))
+        .await;
+
+    for accept in [Some(gzip), None] {
+        let headers: Vec<(&str, &str)> = accept.into_iter().collect();
+        let full = server.send(Method::GET, "/documents", &headers, None).await;
+        assert_eq!(full.status(), StatusCode::OK);
+        assert_eq!(vary(&full), ["accept-encoding"], "{accept:?}");
+        let tag = etag(&full);
+        let mut conditional = headers.clone();
+        conditional.push(("if-none-match", &tag));
+        let revalidated = server
+            .send(Method::GET, "/documents", &conditional, None)
+            .await;
+        assert_eq!(revalidated.status(), StatusCode::NOT_MODIFIED);
+        assert_eq!(vary(&revalidated), vary(&full), "{accept:?}");
+    }
+}

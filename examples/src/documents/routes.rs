@@ -185,10 +185,16 @@ fn collection_etag(meta: Meta) -> ETag {
 
 /// `GET`/`HEAD /documents`: every document; the validators change on insert, update and
 /// delete.
+///
+/// `vary = "accept-encoding"`: the 200 is compressed or not by `Accept-Encoding`, and RFC 9110
+/// §15.4.5 wants a 304 to carry the `Vary` the 200 would have. The compression layer only adds
+/// `Vary` to what it compresses, never to a 304 (nor to a listing too short to compress), so
+/// the route declares it; the layer then sees it on the 200 and does not add it twice.
 #[conditional(
     etag = collection_etag(collection.0),
     last_modified = collection.0.updated_at,
-    cache_control = "no-cache"
+    cache_control = "no-cache",
+    vary = "accept-encoding"
 )]
 pub async fn list(
     State(store): State<Store>,

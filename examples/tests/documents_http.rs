@@ -709,3 +709,28 @@ async fn the_collections_304_varies_like_its_200() {
         assert_eq!(vary(&revalidated), vary(&full), "{accept:?}");
     }
 }
+
+#[tokio::test]
+async fn a_response_with_a_strong_tag_is_never_compressed() {
+    let server = Server::start().await;
+    let gzip = ("accept-encoding", "gzip");
+    // Large enough to be compressed if the layer were allowed to.
+    let body = json!({"text": "compressible ".repeat(64)});
+    let created = server
+        .send(Method::POST, "/documents", &[gzip], Some(&body))
+        .await;
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let tag = etag(&created);
+    assert!(!tag.starts_with("W/"), "{tag}");
+    assert!(
+        !created.headers().contains_key(header::CONTENT_ENCODING),
+        "{:?}",
+        created.headers()
+    );
+    assert_eq!(created.json::<Value>().await.unwrap(), body);
+
+    // The listing of the same bytes is compressed: its tag is weak.
+    let listing = server.send(Method::GET, "/documents", &[gzip], None).await;
+    assert_eq!(listing.headers()[header::CONTENT_ENCODING], "gzip");
+    assert!(etag(&listing).starts_with("W/"));
+}

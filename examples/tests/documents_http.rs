@@ -734,3 +734,28 @@ async fn a_response_with_a_strong_tag_is_never_compressed() {
     assert_eq!(listing.headers()[header::CONTENT_ENCODING], "gzip");
     assert!(etag(&listing).starts_with("W/"));
 }
+
+#[tokio::test]
+async fn a_preflight_may_be_cached_for_ten_minutes() {
+    let server = Server::start().await;
+    for path in ["/documents", "/documents/1"] {
+        let preflight = server
+            .send(
+                Method::OPTIONS,
+                path,
+                &[
+                    ("origin", "https://app.example"),
+                    ("access-control-request-method", "PUT"),
+                    ("access-control-request-headers", "if-match, content-type"),
+                ],
+                None,
+            )
+            .await;
+        assert!(preflight.status().is_success(), "{path}");
+        assert_eq!(
+            preflight.headers()["access-control-max-age"],
+            "600",
+            "{path}"
+        );
+    }
+}

@@ -74,6 +74,14 @@ fn without_strong_etag(_: StatusCode, _: Version, headers: &HeaderMap, _: &Exten
         .all(|tag| tag.as_bytes().starts_with(b"W/"))
 }
 
+/// How long a browser may reuse a preflight's answer. Without `Access-Control-Max-Age` it
+/// caches it for 5 seconds at most (the Fetch standard's default), so nearly every `PUT`,
+/// `PATCH` and `DELETE`, which always carry `If-Match`, would cost an extra `OPTIONS` round
+/// trip. Ten minutes lets an editing session's writes share a preflight, and still lets a
+/// CORS rule changed by a redeploy reach browsers soon (they cap the value themselves, at two
+/// hours or more, so a longer one would be partly ignored).
+pub const PREFLIGHT_MAX_AGE: Duration = Duration::from_secs(600);
+
 /// Browsers may send the conditional headers and read the validators, on every status.
 pub fn cors() -> CorsLayer {
     const REQUEST_HEADERS: [HeaderName; 5] = [
@@ -95,4 +103,5 @@ pub fn cors() -> CorsLayer {
         ])
         .allow_headers(REQUEST_HEADERS)
         .expose_headers([header::ETAG, header::LAST_MODIFIED, header::LOCATION])
+        .max_age(PREFLIGHT_MAX_AGE)
 }

@@ -189,7 +189,8 @@ async fn the_readme_walkthrough_holds_over_real_http() {
         )
         .await;
     assert_eq!(first.status(), StatusCode::CREATED);
-    assert_eq!(etag(&first), r#""1""#);
+    // Versions are store-wide: this is the store's third write.
+    assert_eq!(etag(&first), r#""3""#);
     let second = server
         .send(
             Method::PUT,
@@ -467,5 +468,294 @@ async fn a_refused_write_with_a_large_unread_body_still_gets_its_412() {
         );
         let problem: Value = response.json().await.unwrap();
         assert_eq!(problem["reason"], "mismatch");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// A URL's tags never come back: not after a delete, not whichever way the document is re-created.
+
+/// The path in a 201's `Location`.
+fn location(response: &Response) -> String {
+    response.headers()[header::LOCATION]
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// Every tag `path` ever had is dead: a write based on one is refused (and changes nothing), and
+/// a cache revalidating one gets the current document, not a 304.
+async fn assert_tags_are_dead(server: &Server, path: &str, old: &[String], current: &Value) {
+    for tag in old {
+        let write = server
+            .send(
+                Method::PUT,
+                path,
+                &[("if-match", tag)],
+                Some(&json!({"lost": "update"})),
+            )
+            .await;
+        assert_eq!(
+            write.status(),
+            StatusCode::PRECONDITION_FAILED,
+            "{path} {tag}"
+        );
+        let read = server
+            .send(Method::GET, path, &[("if-none-match", tag)], None)
+            .await;
+        assert_eq!(read.status(), StatusCode::OK, "{path} {tag}");
+        assert_eq!(
+            &read.json::<Value>().await.unwrap(),
+            current,
+            "{path} {tag}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_re_created_document_never_shows_a_tag_its_url_had_before() {
+    let server = Server::start().await;
+
+    // Created at a client-chosen id, changed, deleted, and created again there by PUT.
+    let create_only = [("if-none-match", "*")];
+    let first = server
+        .send(
+            Method::PUT,
+            "/documents/7",
+            &create_only,
+            Some(&json!({"life": 1})),
+        )
+        .await;
+    assert_eq!(first.status(), StatusCode::CREATED);
+    let mut old = vec![etag(&first)];
+    let changed = server
+        .send(
+            Method::PUT,
+            "/documents/7",
+            &[("if-match", &old[0])],
+            Some(&json!({"life": 1, "edited": true})),
+        )
+        .await;
+    assert_eq!(changed.status(), StatusCode::OK);
+    old.push(etag(&changed));
+    let deleted = server
+        .send(
+            Method::DELETE,
+            "/documents/7",
+            &[("if-match", &old[1])],
+            None,
+        )
+        .await;
+    assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
+    let again = server
+        .send(
+            Method::PUT,
+            "/documents/7",
+            &create_only,
+            Some(&json!({"life": 2})),
+        )
+        .await;
+    assert_eq!(again.status(), StatusCode::CREATED);
+    let tag = etag(&again);
+    assert!(!old.contains(&tag), "{tag} was already in {old:?}");
+    assert_tags_are_dead(&server, "/documents/7", &old, &json!({"life": 2})).await;
+
+    // Created by POST and deleted: the next POST gets another id, and a PUT that re-creates
+    // the deleted one's URL gets a tag that URL never had.
+    let posted = server
+        .send(Method::POST, "/documents", &[], Some(&json!({"life": 1})))
+        .await;
+    assert_eq!(posted.status(), StatusCode::CREATED);
+    let path = location(&posted);
+    let old = vec![etag(&posted)];
+    let deleted = server
+        .send(Method::DELETE, &path, &[("if-match", &old[0])], None)
+        .await;
+    assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
+    let next = server
+        .send(
+            Method::POST,
+            "/documents",
+            &[],
+            Some(&json!({"other": true})),
+        )
+        .await;
+    assert_eq!(next.status(), StatusCode::CREATED);
+    assert_ne!(
+        location(&next),
+        path,
+        "POST handed out a deleted document's id"
+    );
+    let again = server
+        .send(Method::PUT, &path, &create_only, Some(&json!({"life": 2})))
+        .await;
+    assert_eq!(again.status(), StatusCode::CREATED);
+    let tag = etag(&again);
+    assert!(!old.contains(&tag), "{tag} was already in {old:?}");
+    assert_tags_are_dead(&server, &path, &old, &json!({"life": 2})).await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The collection: conditional POST, compression, Vary, CORS preflight.
+
+async fn collection_tag(server: &Server) -> String {
+    let listing = server.send(Method::GET, "/documents", &[], None).await;
+    assert_eq!(listing.status(), StatusCode::OK);
+    etag(&listing)
+}
+
+#[tokio::test]
+async fn post_with_the_collections_tag_creates_and_with_a_stale_one_gets_412() {
+    let server = Server::start().await;
+    let listed = collection_tag(&server).await;
+    assert!(listed.starts_with("W/"), "{listed}");
+
+    let created = server
+        .send(
+            Method::POST,
+            "/documents",
+            &[("if-match", &listed)],
+            Some(&json!({"n": 1})),
+        )
+        .await;
+    assert_eq!(created.status(), StatusCode::CREATED);
+
+    // The POST changed the collection: the same tag is stale now.
+    let stale = server
+        .send(
+            Method::POST,
+            "/documents",
+            &[("if-match", &listed)],
+            Some(&json!({"n": 2})),
+        )
+        .await;
+    assert_eq!(stale.status(), StatusCode::PRECONDITION_FAILED);
+    let current = collection_tag(&server).await;
+    assert_eq!(etag(&stale), current);
+    let listing: Value = server
+        .send(Method::GET, "/documents", &[], None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listing.as_array().unwrap().len(), 1, "{listing}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_posts_with_the_same_collection_tag_create_one_document() {
+    const POSTS: usize = 16;
+    let server = Server::start().await;
+    for round in 0..5 {
+        let listed = collection_tag(&server).await;
+        let mut posts = tokio::task::JoinSet::new();
+        for n in 0..POSTS {
+            let post = server
+                .client
+                .post(server.url("/documents"))
+                .header("if-match", &listed)
+                .json(&json!({"round": round, "n": n}));
+            posts.spawn(async move { post.send().await.unwrap().status() });
+        }
+        let statuses = posts.join_all().await;
+        let created = statuses
+            .iter()
+            .filter(|s| **s == StatusCode::CREATED)
+            .count();
+        assert_eq!(created, 1, "round {round}: {statuses:?}");
+        assert!(
+            statuses
+                .iter()
+                .all(|s| matches!(*s, StatusCode::CREATED | StatusCode::PRECONDITION_FAILED)),
+            "round {round}: {statuses:?}"
+        );
+    }
+}
+
+/// The `Vary` field values of a response, as lowercase members in order.
+fn vary(response: &Response) -> Vec<String> {
+    response
+        .headers()
+        .get_all(header::VARY)
+        .iter()
+        .flat_map(|value| value.to_str().unwrap().split(','))
+        .map(|member| member.trim().to_ascii_lowercase())
+        .filter(|member| !member.is_empty())
+        .collect()
+}
+
+#[tokio::test]
+async fn the_collections_304_varies_like_its_200() {
+    let server = Server::start().await;
+    let gzip = ("accept-encoding", "gzip");
+    // An empty listing is too small to compress; a long one is compressed: both vary.
+    let empty = server.send(Method::GET, "/documents", &[gzip], None).await;
+    assert_eq!(vary(&empty), ["accept-encoding"]);
+    let body = json!({"text": "compressible ".repeat(64)});
+    server
+        .send(Method::POST, "/documents", &[], Some(&body))
+        .await;
+
+    for accept in [Some(gzip), None] {
+        let headers: Vec<(&str, &str)> = accept.into_iter().collect();
+        let full = server.send(Method::GET, "/documents", &headers, None).await;
+        assert_eq!(full.status(), StatusCode::OK);
+        assert_eq!(vary(&full), ["accept-encoding"], "{accept:?}");
+        let tag = etag(&full);
+        let mut conditional = headers.clone();
+        conditional.push(("if-none-match", &tag));
+        let revalidated = server
+            .send(Method::GET, "/documents", &conditional, None)
+            .await;
+        assert_eq!(revalidated.status(), StatusCode::NOT_MODIFIED);
+        assert_eq!(vary(&revalidated), vary(&full), "{accept:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_response_with_a_strong_tag_is_never_compressed() {
+    let server = Server::start().await;
+    let gzip = ("accept-encoding", "gzip");
+    // Large enough to be compressed if the layer were allowed to.
+    let body = json!({"text": "compressible ".repeat(64)});
+    let created = server
+        .send(Method::POST, "/documents", &[gzip], Some(&body))
+        .await;
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let tag = etag(&created);
+    assert!(!tag.starts_with("W/"), "{tag}");
+    assert!(
+        !created.headers().contains_key(header::CONTENT_ENCODING),
+        "{:?}",
+        created.headers()
+    );
+    assert_eq!(created.json::<Value>().await.unwrap(), body);
+
+    // The listing of the same bytes is compressed: its tag is weak.
+    let listing = server.send(Method::GET, "/documents", &[gzip], None).await;
+    assert_eq!(listing.headers()[header::CONTENT_ENCODING], "gzip");
+    assert!(etag(&listing).starts_with("W/"));
+}
+
+#[tokio::test]
+async fn a_preflight_may_be_cached_for_ten_minutes() {
+    let server = Server::start().await;
+    for path in ["/documents", "/documents/1"] {
+        let preflight = server
+            .send(
+                Method::OPTIONS,
+                path,
+                &[
+                    ("origin", "https://app.example"),
+                    ("access-control-request-method", "PUT"),
+                    ("access-control-request-headers", "if-match, content-type"),
+                ],
+                None,
+            )
+            .await;
+        assert!(preflight.status().is_success(), "{path}");
+        assert_eq!(
+            preflight.headers()["access-control-max-age"],
+            "600",
+            "{path}"
+        );
     }
 }

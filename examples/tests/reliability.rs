@@ -1,5 +1,6 @@
 //! Reliability of the `documents` service over real loopback HTTP: no lost update under 64
-//! concurrent writers, one winner per racing create-only write, refused writes that change no
+//! concurrent writers, nor while documents are deleted and re-created under them (and no tag
+//! ever repeats for a URL), one winner per racing create-only write, refused writes that change no
 //! byte of the database, hostile header
 //! bytes sent over raw TCP, a panicking validator behind a real server, and private resources
 //! whose 401/403/404 come before any precondition is looked at.
@@ -303,6 +304,248 @@ async fn sixty_four_concurrent_writers_lose_no_update() {
     );
 }
 
+// Delete and re-create churn: a URL's tags never come back, and no update is lost.
+
+const CHURN_IDS: u64 = 4;
+/// Per id: clients that read, modify and `PUT If-Match`, and clients that delete and re-create.
+const CHURN_INCREMENTERS: u64 = 14;
+const CHURN_CHURNERS: u64 = 2;
+const CHURN_WRITES_PER_INCREMENTER: u64 = 4;
+/// Deletes each churner gets through (most attempts lose to an incrementer's write).
+const CHURN_DELETES_PER_CHURNER: u64 = 3;
+
+/// What the churn clients saw, shared by all of them.
+#[derive(Default)]
+struct ChurnLog {
+    /// Per path, the body every tag was shown with (by a `GET` or a 2xx write): a tag shown
+    /// with two bodies is a tag that came back.
+    bodies: HashMap<String, HashMap<String, Value>>,
+    /// Per path, the tags of its 2xx writes (`PUT` 200 and 201), in no particular order.
+    written: HashMap<String, Vec<String>>,
+    /// Per generation (one per created document), the increments applied to it.
+    increments: HashMap<u64, u64>,
+    /// The generations created, with their path.
+    created: HashMap<u64, String>,
+    /// The generations deleted, with the counter they had when deleted.
+    deleted: HashMap<u64, u64>,
+    /// Tags shown again for another document (checked at the end, so that the other
+    /// checks run too).
+    repeats: Vec<String>,
+}
+
+impl ChurnLog {
+    /// Records that `path` showed `body` under `tag`, and whether it showed another body
+    /// under it before.
+    fn shown(&mut self, path: &str, tag: &str, body: &Value) {
+        let tags = self.bodies.entry(path.to_owned()).or_default();
+        if let Some(before) = tags.insert(tag.to_owned(), body.clone())
+            && &before != body
+        {
+            let repeat = format!("{path} showed {tag} for {before} and then for {body}");
+            self.repeats.push(repeat);
+        }
+    }
+
+    fn wrote(&mut self, path: &str, tag: &str, body: &Value) {
+        self.shown(path, tag, body);
+        self.written
+            .entry(path.to_owned())
+            .or_default()
+            .push(tag.to_owned());
+    }
+}
+
+type SharedLog = Arc<std::sync::Mutex<ChurnLog>>;
+
+fn log(log: &SharedLog) -> std::sync::MutexGuard<'_, ChurnLog> {
+    // A panicking client fails the test by itself; the others' records stay usable.
+    log.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// A document body: which creation of its URL it belongs to, and how often it was incremented.
+fn churn_body(generation: u64, counter: u64) -> Value {
+    json!({ "generation": generation, "counter": counter })
+}
+
+fn generation_and_counter(body: &Value) -> (u64, u64) {
+    let field = |name: &str| body[name].as_u64().unwrap();
+    (field("generation"), field("counter"))
+}
+
+/// `GET path`: its tag and body if it exists, after recording them.
+async fn churn_read(server: &Server, path: &str, shared: &SharedLog) -> Option<(String, Value)> {
+    let read = server.send(Method::GET, path, &[], None).await;
+    match read.status() {
+        StatusCode::NOT_FOUND => None,
+        StatusCode::OK => {
+            let tag = etag(&read).unwrap();
+            let body: Value = read.json().await.unwrap();
+            log(shared).shown(path, &tag, &body);
+            Some((tag, body))
+        }
+        other => panic!("{path}: a read failed with {other}"),
+    }
+}
+
+/// Creates `path` with a new generation (`PUT If-None-Match: *`); `false` if it already
+/// existed.
+async fn churn_create(server: &Server, path: &str, shared: &SharedLog) -> bool {
+    static NEXT_GENERATION: AtomicU64 = AtomicU64::new(1);
+    let generation = NEXT_GENERATION.fetch_add(1, SeqCst);
+    let body = churn_body(generation, 0);
+    let put = server
+        .send(Method::PUT, path, &[("if-none-match", "*")], Some(&body))
+        .await;
+    match put.status() {
+        StatusCode::CREATED => {
+            let tag = etag(&put).unwrap();
+            let mut log = log(shared);
+            log.wrote(path, &tag, &body);
+            log.created.insert(generation, path.to_owned());
+            true
+        }
+        StatusCode::PRECONDITION_FAILED => false,
+        other => panic!("{path}: a create failed with {other}"),
+    }
+}
+
+/// Read, add one to the counter, `PUT If-Match`; on 412 (or while the document is deleted)
+/// start over.
+async fn churn_incrementer(server: Arc<Server>, path: String, shared: SharedLog) {
+    let mut done = 0;
+    for _ in 0..MAX_ROUNDS_PER_CLIENT {
+        let Some((tag, body)) = churn_read(&server, &path, &shared).await else {
+            tokio::task::yield_now().await;
+            continue;
+        };
+        let (generation, counter) = generation_and_counter(&body);
+        let next = churn_body(generation, counter + 1);
+        let write = server
+            .send(Method::PUT, &path, &[("if-match", &tag)], Some(&next))
+            .await;
+        match write.status() {
+            StatusCode::OK => {
+                let new = etag(&write).unwrap();
+                assert!(version(&new) > version(&tag), "{path}: {tag} then {new}");
+                let mut log = log(&shared);
+                log.wrote(&path, &new, &next);
+                *log.increments.entry(generation).or_default() += 1;
+                done += 1;
+                if done == CHURN_WRITES_PER_INCREMENTER {
+                    return;
+                }
+            }
+            StatusCode::PRECONDITION_FAILED => {}
+            other => panic!("{path}: a write failed with {other}"),
+        }
+    }
+    panic!("{path}: an incrementer made no progress in {MAX_ROUNDS_PER_CLIENT} rounds");
+}
+
+/// Read, `DELETE If-Match`, and create the document again with a new generation; until it
+/// has deleted `CHURN_DELETES_PER_CHURNER` times.
+async fn churner(server: Arc<Server>, path: String, shared: SharedLog) {
+    let mut deleted = 0;
+    for _ in 0..MAX_ROUNDS_PER_CLIENT {
+        if let Some((tag, body)) = churn_read(&server, &path, &shared).await {
+            let delete = server
+                .send(Method::DELETE, &path, &[("if-match", &tag)], None)
+                .await;
+            match delete.status() {
+                StatusCode::NO_CONTENT => {
+                    let (generation, counter) = generation_and_counter(&body);
+                    log(&shared).deleted.insert(generation, counter);
+                    deleted += 1;
+                }
+                // Changed by an incrementer, or deleted by the other churner (a DELETE of a
+                // missing document is its 404, not a 412: RFC 9110 §13.2.1).
+                StatusCode::PRECONDITION_FAILED | StatusCode::NOT_FOUND => continue,
+                other => panic!("{path}: a delete failed with {other}"),
+            }
+        }
+        // Refused only when the other churner re-created it first.
+        churn_create(&server, &path, &shared).await;
+        if deleted == CHURN_DELETES_PER_CHURNER {
+            return;
+        }
+    }
+    panic!("{path}: a churner made no progress in {MAX_ROUNDS_PER_CLIENT} rounds");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn writers_racing_deletes_and_re_creates_lose_no_update_and_never_reuse_a_tag() {
+    let server = Arc::new(Server::documents().await);
+    let shared = SharedLog::default();
+    let paths: Vec<String> = (0..CHURN_IDS)
+        .map(|id| format!("/documents/{}", 500 + id))
+        .collect();
+    for path in &paths {
+        assert!(churn_create(&server, path, &shared).await);
+    }
+
+    let mut clients = Vec::new();
+    for path in &paths {
+        for _ in 0..CHURN_INCREMENTERS {
+            let client = churn_incrementer(Arc::clone(&server), path.clone(), Arc::clone(&shared));
+            clients.push(tokio::spawn(client));
+        }
+        for _ in 0..CHURN_CHURNERS {
+            clients.push(tokio::spawn(churner(
+                Arc::clone(&server),
+                path.clone(),
+                Arc::clone(&shared),
+            )));
+        }
+    }
+    for client in clients {
+        let done = tokio::time::timeout(HANG_GUARD, client).await;
+        done.expect("the clients hung").unwrap();
+    }
+    // Churners always re-create what they delete: every path ends with a document.
+    let mut current = HashMap::new();
+    for path in &paths {
+        let (_, body) = churn_read(&server, path, &shared).await.unwrap();
+        let (generation, counter) = generation_and_counter(&body);
+        current.insert(generation, (path.clone(), counter));
+    }
+
+    let log = log(&shared);
+    assert!(log.repeats.is_empty(), "tags came back: {:#?}", log.repeats);
+    // Every 2xx write made a tag its URL never had.
+    for (path, tags) in &log.written {
+        let mut unique = tags.clone();
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!(unique.len(), tags.len(), "{path} repeated a tag: {tags:?}");
+    }
+    // No lost update: each document, when deleted or now, counts every increment applied to it.
+    let mut increments = 0;
+    for (generation, path) in &log.created {
+        let applied = log.increments.get(generation).copied().unwrap_or(0);
+        let counted = match (log.deleted.get(generation), current.get(generation)) {
+            (Some(counter), None) => *counter,
+            (None, Some((now, counter))) if now == path => *counter,
+            other => panic!("generation {generation} of {path}: {other:?}"),
+        };
+        assert_eq!(
+            counted, applied,
+            "{path} generation {generation}: lost updates"
+        );
+        increments += applied;
+    }
+    let expected = CHURN_IDS * CHURN_INCREMENTERS * CHURN_WRITES_PER_INCREMENTER;
+    assert_eq!(increments, expected);
+    let deletes = CHURN_IDS * CHURN_CHURNERS * CHURN_DELETES_PER_CHURNER;
+    assert_eq!(log.deleted.len() as u64, deletes);
+    assert_eq!(log.increments.values().sum::<u64>(), expected);
+    println!(
+        "ids {CHURN_IDS}, increments {increments}, documents created {}, deleted {}",
+        log.created.len(),
+        log.deleted.len()
+    );
+}
+
 /// Create-only writers racing for each id: `PUT` with `If-None-Match: *` on a new document.
 const CREATE_RACE_IDS: i64 = 8;
 const CREATE_RACE_WRITERS: u64 = 16;
@@ -326,30 +569,36 @@ async fn concurrent_create_only_puts_make_one_document_and_every_412_shows_it() 
                 })
             })
             .collect();
-        let mut winners = Vec::new();
+        let mut answers = Vec::new();
         for writer in writers {
             let answer = tokio::time::timeout(HANG_GUARD, writer).await;
-            let (writer, status, tag, text) = answer.expect("a writer hung").unwrap();
-            match status {
-                StatusCode::CREATED => {
-                    assert_eq!(tag.as_deref(), Some("\"1\""));
-                    winners.push(writer);
-                }
+            answers.push(answer.expect("a writer hung").unwrap());
+        }
+        let winners: Vec<_> = answers
+            .iter()
+            .filter(|(_, status, _, _)| *status == StatusCode::CREATED)
+            .map(|(writer, _, tag, _)| (*writer, tag.clone().unwrap()))
+            .collect();
+        assert_eq!(winners.len(), 1, "{path}: winners {winners:?}");
+        let (winner, created) = &winners[0];
+        for (_, status, tag, text) in &answers {
+            match *status {
+                StatusCode::CREATED => {}
                 StatusCode::PRECONDITION_FAILED => {
-                    let problem: Value = serde_json::from_str(&text).unwrap();
+                    let problem: Value = serde_json::from_str(text).unwrap();
                     assert_eq!(problem["condition"], "If-None-Match", "{text}");
-                    // Nothing but the winner wrote: the then-current tag is the first one.
-                    assert_eq!(tag.as_deref(), Some("\"1\""), "{path}: {text}");
-                    assert_eq!(problem["etag"], "\"1\"", "{path}: {text}");
+                    // Nothing but the winner wrote: the then-current tag is the one it made.
+                    assert_eq!(tag.as_ref(), Some(created), "{path}: {text}");
+                    assert_eq!(problem["etag"], created.as_str(), "{path}: {text}");
                 }
                 other => panic!("{path}: a create failed with {other}: {text}"),
             }
         }
-        assert_eq!(winners.len(), 1, "{path}: winners {winners:?}");
         let stored = server.send(Method::GET, &path, &[], None).await;
+        assert_eq!(etag(&stored).as_ref(), Some(created));
         assert_eq!(
             stored.json::<Value>().await.unwrap(),
-            json!({ "writer": winners[0] })
+            json!({ "writer": winner })
         );
     }
 }
@@ -637,16 +886,21 @@ fn refused_write() -> impl Strategy<Value = RefusedWrite> {
                 Some("no-current-representation"),
             )
         }),
-        // The collection's tag is weak, and If-Match compares strongly.
-        stale_tag().prop_map(|tag| {
-            (
-                "/documents",
-                "POST",
-                vec![("if-match", tag)],
-                412,
-                Some("mismatch"),
-            )
-        }),
+        // POST compares the collection's weak tag weakly: only its version passes. Versions
+        // are store-wide, so after the seeding the collection is at the document's version.
+        stale_tag()
+            .prop_filter("the collection's", |tag| {
+                *tag != format!("W/\"{SEEDED_VERSION}\"")
+            })
+            .prop_map(|tag| {
+                (
+                    "/documents",
+                    "POST",
+                    vec![("if-match", tag)],
+                    412,
+                    Some("mismatch"),
+                )
+            }),
         Just((
             "/documents",
             "POST",
@@ -690,6 +944,10 @@ fn a_refused_write_changes_no_byte_of_the_database() {
         assert_eq!(
             server.current_etag(&path).await,
             format!("\"{SEEDED_VERSION}\"")
+        );
+        assert_eq!(
+            server.current_etag("/documents").await,
+            format!("W/\"{SEEDED_VERSION}\"")
         );
         server
     });

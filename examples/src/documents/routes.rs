@@ -7,7 +7,7 @@ use std::time::SystemTime;
 use axum::Json;
 use axum::extract::{FromRef, FromRequestParts, Path, State};
 use axum::http::request::Parts;
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum_conditional::problem::PreconditionFailed;
 use axum_conditional::{Condition, ETag, Failure, LastModified, Reason, Resource, conditional};
@@ -88,6 +88,22 @@ where
     }
 }
 
+impl Collection {
+    /// The 412 for a guarded insert whose check passed but whose atomic insert found the
+    /// collection changed: another write got there first. It shows the validators as they are
+    /// now.
+    async fn lost_race(store: &Store) -> ApiError {
+        let now = store.collection_meta().await.ok();
+        let resource = Resource::from_validators(
+            now.map(collection_etag),
+            now.map(|meta| LastModified::from_system_time(meta.updated_at)),
+        );
+        PreconditionFailed::new(Failure::changed_during_request())
+            .with_current(&resource)
+            .into()
+    }
+}
+
 /// The validators of a document as just written or read, as response headers.
 fn validators(meta: Meta) -> (ETag, LastModified) {
     (
@@ -162,17 +178,23 @@ pub async fn delete(State(store): State<Store>, target: Target) -> Result<Status
 }
 
 /// The collection's tag is weak: its responses are compressed, so the bytes differ by
-/// `Accept-Encoding` while the content is the same.
+/// `Accept-Encoding` while the content is the same (RFC 9110 §8.8.3).
 fn collection_etag(meta: Meta) -> ETag {
     ETag::from_version(meta.version).into_weak()
 }
 
 /// `GET`/`HEAD /documents`: every document; the validators change on insert, update and
 /// delete.
+///
+/// `vary = "accept-encoding"`: the 200 is compressed or not by `Accept-Encoding`, and RFC 9110
+/// §15.4.5 wants a 304 to carry the `Vary` the 200 would have. The compression layer only adds
+/// `Vary` to what it compresses, never to a 304 (nor to a listing too short to compress), so
+/// the route declares it; the layer then sees it on the 200 and does not add it twice.
 #[conditional(
     etag = collection_etag(collection.0),
     last_modified = collection.0.updated_at,
-    cache_control = "no-cache"
+    cache_control = "no-cache",
+    vary = "accept-encoding"
 )]
 pub async fn list(
     State(store): State<Store>,
@@ -193,13 +215,39 @@ pub async fn list(
 
 /// `POST /documents`: creates a document with a new id; 201 with `Location` and `ETag`. An
 /// `If-Match` with the collection's tag makes it "create only if nothing changed since I listed".
-#[conditional(etag = collection_etag(collection.0), last_modified = collection.0.updated_at)]
+///
+/// `weak_if_match = true`: the collection's only tag is weak (see `collection_etag`), and
+/// `If-Match` compares strongly by default (RFC 9110 §13.1.1), so no `If-Match` could ever
+/// pass. Weak comparison is safe here: strong comparison exists so that a range or a partial
+/// write applies to exactly the bytes the client holds, and a POST neither reads nor changes
+/// the listing's bytes; it only asks "is the collection still in the state I listed?". The
+/// version in the tag answers exactly that, whatever encoding the listing was sent in: it
+/// grows with every insert, update and delete, and never repeats.
+///
+/// The check runs before the body is read, so another write could land between the check and
+/// the insert; when the client sent `If-Match` or `If-Unmodified-Since`, the insert is
+/// therefore guarded by the collection's version as the check loaded it, in the same
+/// transaction, and a lost race is a 412 like the early check's.
+#[conditional(
+    etag = collection_etag(collection.0),
+    last_modified = collection.0.updated_at,
+    weak_if_match = true
+)]
 pub async fn create(
     State(store): State<Store>,
     collection: Collection,
+    headers: HeaderMap,
     Json(body): Json<Value>,
 ) -> Result<Response, ApiError> {
-    let doc = store.insert(body).await?;
+    // If-None-Match needs no guard: the version never comes back to a tag it listed.
+    let guarded = [header::IF_MATCH, header::IF_UNMODIFIED_SINCE]
+        .iter()
+        .any(|name| headers.contains_key(name));
+    let expected = guarded.then_some(collection.0.version);
+    let doc = match store.insert(body, expected).await? {
+        Write::Applied(doc) => doc,
+        Write::Conflict => return Err(Collection::lost_race(&store).await),
+    };
     let location = format!("/documents/{}", doc.id);
     let headers = [(header::LOCATION, location)];
     Ok((

@@ -4,6 +4,34 @@
 //! Every write is a single SQL statement guarded by the version the client based it on, inside
 //! a transaction that also bumps the collection's version. Two writers holding the same version
 //! can therefore never both succeed: the second one changes zero rows.
+//!
+//! # Versions never repeat for a URL
+//!
+//! A document's `ETag` is made from its version, so a version must never come back for the
+//! same URL, not even after the document is deleted and created again. If it did, a cache
+//! revalidating the deleted document's tag would get a 304 and keep serving the deleted body
+//! (RFC 9110 §13.1.2: a 304 says the stored response is still current), and a client holding
+//! that tag would overwrite a document it never saw (`If-Match` passes, §13.1.1): a lost
+//! update. Ids alone cannot guarantee this, since `PUT` creates a document at whatever id the
+//! client names.
+//!
+//! So versions are store-wide: the collection row's version is a counter that only grows, and
+//! every write (create, replace, patch, delete) advances it in the same transaction. A created
+//! or changed document takes the counter's new value as its version. Every version any
+//! document has or ever had is therefore at most the counter, and the next write's version is
+//! above all of them, whatever the URL and whichever way the document was created. A
+//! document's versions still grow with each of its writes (a client can tell newer from older),
+//! but they are no longer consecutive, and a tag shows how many writes the whole store has
+//! seen, which this single-tenant example does not need to hide.
+//!
+//! The alternative, a per-id "highest version ever" table kept across deletes, keeps
+//! per-document versions consecutive but grows with every id ever deleted, and a database
+//! written before it existed cannot know which versions its deleted documents had. The
+//! store-wide counter needs no new table, and it already holds for such a database: the
+//! collection's version was bumped by every write, so it is above every version ever issued.
+//!
+//! Ids from `POST` come from an `AUTOINCREMENT` key, so a deleted document's id is not handed
+//! out again (SQLite would otherwise reuse the largest id after it is deleted).
 
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -15,7 +43,8 @@ use serde_json::Value;
 /// A document's validators: what a conditional request is checked against.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Meta {
-    /// Incremented by every write.
+    /// The store's version at this document's last write (see the module's documentation):
+    /// it grows with every write and never repeats for a URL.
     pub version: u64,
     /// When the last write happened.
     pub updated_at: SystemTime,
@@ -38,7 +67,8 @@ pub enum Write {
     /// Applied; the document as now stored.
     Applied(Document),
     /// Not applied: the document was not at the expected version (or, for a create, it already
-    /// existed; for a replace, it no longer exists).
+    /// existed; for a replace, it no longer exists; for a guarded insert, the collection was not
+    /// at the expected version).
     Conflict,
 }
 
@@ -83,10 +113,12 @@ pub struct Store {
     db: Arc<Mutex<Connection>>,
 }
 
+/// `AUTOINCREMENT`: a deleted id is never handed out again. The collection row's version is
+/// the store-wide version counter; it starts at 0, so a new store's first document is at 1.
 const SCHEMA: &str = "
     PRAGMA journal_mode = WAL;
     CREATE TABLE IF NOT EXISTS documents (
-        id INTEGER PRIMARY KEY,
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
         body TEXT NOT NULL,
         version INTEGER NOT NULL,
         updated_at_ms INTEGER NOT NULL
@@ -97,7 +129,23 @@ const SCHEMA: &str = "
         updated_at_ms INTEGER NOT NULL
     );
     INSERT OR IGNORE INTO collection (id, version, updated_at_ms)
-        VALUES (1, 1, CAST(strftime('%s', 'now') AS INTEGER) * 1000);
+        VALUES (1, 0, CAST(strftime('%s', 'now') AS INTEGER) * 1000);
+";
+
+/// Rebuilds a `documents` table made before ids were `AUTOINCREMENT`, keeping its rows (and
+/// their ids and versions). Ids deleted before the upgrade above the largest remaining one may
+/// be handed out once more; their documents still get versions never seen before.
+const ADD_AUTOINCREMENT: &str = "
+    CREATE TABLE documents_autoincrement (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        body TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        updated_at_ms INTEGER NOT NULL
+    );
+    INSERT INTO documents_autoincrement (id, body, version, updated_at_ms)
+        SELECT id, body, version, updated_at_ms FROM documents;
+    DROP TABLE documents;
+    ALTER TABLE documents_autoincrement RENAME TO documents;
 ";
 
 impl Store {
@@ -111,9 +159,10 @@ impl Store {
         Self::init(Connection::open_in_memory()?)
     }
 
-    fn init(connection: Connection) -> Result<Self, StoreError> {
+    fn init(mut connection: Connection) -> Result<Self, StoreError> {
         connection.busy_timeout(Duration::from_secs(5))?;
         connection.execute_batch(SCHEMA)?;
+        add_autoincrement(&mut connection)?;
         Ok(Self {
             db: Arc::new(Mutex::new(connection)),
         })
@@ -201,23 +250,27 @@ impl Store {
         .await
     }
 
-    /// Creates a document with a new id.
-    pub async fn insert(&self, body: Value) -> Result<Document, StoreError> {
+    /// Creates a document with a new id, never one a deleted document had. With `collection`,
+    /// only if the collection is still at that version: the insert and the check are one
+    /// atomic step, so two inserts guarded by the same version cannot both succeed.
+    pub async fn insert(&self, body: Value, collection: Option<u64>) -> Result<Write, StoreError> {
         self.run(move |db| {
             let tx = db.transaction()?;
             let now = now_ms();
+            let Some(version) = advance(&tx, now, collection)? else {
+                return Ok(Write::Conflict);
+            };
             tx.execute(
-                "INSERT INTO documents (body, version, updated_at_ms) VALUES (?1, 1, ?2)",
-                params![body.to_string(), now],
+                "INSERT INTO documents (body, version, updated_at_ms) VALUES (?1, ?2, ?3)",
+                params![body.to_string(), version, now],
             )?;
             let id = tx.last_insert_rowid();
-            bump_collection(&tx, now)?;
             tx.commit()?;
-            Ok(Document {
+            Ok(Write::Applied(Document {
                 id,
                 body,
-                meta: meta(1, now),
-            })
+                meta: meta(version, now),
+            }))
         })
         .await
     }
@@ -227,20 +280,21 @@ impl Store {
         self.run(move |db| {
             let tx = db.transaction()?;
             let now = now_ms();
+            let version = next_version(&tx, now)?;
             let inserted = tx.execute(
-                "INSERT INTO documents (id, body, version, updated_at_ms) VALUES (?1, ?2, 1, ?3)
+                "INSERT INTO documents (id, body, version, updated_at_ms) VALUES (?1, ?2, ?3, ?4)
                  ON CONFLICT (id) DO NOTHING",
-                params![id, body.to_string(), now],
+                params![id, body.to_string(), version, now],
             )?;
             if inserted == 0 {
+                // Dropping the transaction rolls the counter back too.
                 return Ok(Write::Conflict);
             }
-            bump_collection(&tx, now)?;
             tx.commit()?;
             Ok(Write::Applied(Document {
                 id,
                 body,
-                meta: meta(1, now),
+                meta: meta(version, now),
             }))
         })
         .await
@@ -251,15 +305,15 @@ impl Store {
         self.run(move |db| {
             let tx = db.transaction()?;
             let now = now_ms();
+            let version = next_version(&tx, now)?;
             let changed = tx.execute(
-                "UPDATE documents SET body = ?1, version = version + 1, updated_at_ms = ?2
-                 WHERE id = ?3 AND version = ?4",
-                params![body.to_string(), now, id, version_param(expected)],
+                "UPDATE documents SET body = ?1, version = ?2, updated_at_ms = ?3
+                 WHERE id = ?4 AND version = ?5",
+                params![body.to_string(), version, now, id, version_param(expected)],
             )?;
             if changed == 0 {
                 return Ok(Write::Conflict);
             }
-            bump_collection(&tx, now)?;
             let document = get(&tx, id)?;
             tx.commit()?;
             Ok(document.map_or(Write::Conflict, Write::Applied))
@@ -285,17 +339,23 @@ impl Store {
             }
             change(&mut document.body);
             let now = now_ms();
+            let version = next_version(&tx, now)?;
             let changed = tx.execute(
-                "UPDATE documents SET body = ?1, version = version + 1, updated_at_ms = ?2
-                 WHERE id = ?3 AND version = ?4",
-                params![document.body.to_string(), now, id, version_param(expected)],
+                "UPDATE documents SET body = ?1, version = ?2, updated_at_ms = ?3
+                 WHERE id = ?4 AND version = ?5",
+                params![
+                    document.body.to_string(),
+                    version,
+                    now,
+                    id,
+                    version_param(expected)
+                ],
             )?;
             if changed == 0 {
                 return Ok(Write::Conflict);
             }
-            bump_collection(&tx, now)?;
             tx.commit()?;
-            document.meta = meta(version_param(expected) + 1, now);
+            document.meta = meta(version, now);
             Ok(Write::Applied(document))
         })
         .await
@@ -312,7 +372,7 @@ impl Store {
             if deleted == 0 {
                 return Ok(false);
             }
-            bump_collection(&tx, now_ms())?;
+            next_version(&tx, now_ms())?;
             tx.commit()?;
             Ok(true)
         })
@@ -344,11 +404,42 @@ fn get(db: &Connection, id: i64) -> Result<Option<Document>, StoreError> {
     }))
 }
 
-fn bump_collection(db: &Connection, now: i64) -> Result<(), StoreError> {
-    db.execute(
-        "UPDATE collection SET version = version + 1, updated_at_ms = ?1 WHERE id = 1",
-        [now],
+/// Advances the store-wide version counter (the collection's version) and returns its new
+/// value, the version of whatever this write creates or changes. Called inside the write's
+/// transaction, so a write that ends up changing nothing rolls it back.
+fn next_version(db: &Connection, now: i64) -> Result<i64, StoreError> {
+    let advanced = advance(db, now, None)?;
+    // The collection row is made with the schema and never deleted.
+    advanced.ok_or(StoreError::Sqlite(rusqlite::Error::QueryReturnedNoRows))
+}
+
+/// Like `next_version`, but with `expected`, only if the counter is still at that version;
+/// `None` if it is not.
+fn advance(db: &Connection, now: i64, expected: Option<u64>) -> Result<Option<i64>, StoreError> {
+    let version = db
+        .query_row(
+            "UPDATE collection SET version = version + 1, updated_at_ms = ?1
+             WHERE id = 1 AND (?2 IS NULL OR version = ?2)
+             RETURNING version",
+            params![now, expected.map(version_param)],
+            |row| row.get(0),
+        )
+        .optional()?;
+    Ok(version)
+}
+
+/// Rebuilds the `documents` table of a database made before its ids were `AUTOINCREMENT`.
+fn add_autoincrement(db: &mut Connection) -> Result<(), StoreError> {
+    let tx = db.transaction()?;
+    let sql: String = tx.query_row(
+        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'documents'",
+        [],
+        |row| row.get(0),
     )?;
+    if !sql.to_ascii_uppercase().contains("AUTOINCREMENT") {
+        tx.execute_batch(ADD_AUTOINCREMENT)?;
+    }
+    tx.commit()?;
     Ok(())
 }
 
@@ -370,4 +461,86 @@ fn now_ms() -> i64 {
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default();
     i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "a test fails loudly")]
+
+    use super::*;
+
+    /// The schema before ids were `AUTOINCREMENT` and versions store-wide, with its history:
+    /// documents 1 to 3 were created, 3 was changed once and deleted, and 2 was changed once.
+    const OLD_DATABASE: &str = "
+        CREATE TABLE documents (
+            id INTEGER PRIMARY KEY,
+            body TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            updated_at_ms INTEGER NOT NULL
+        );
+        CREATE TABLE collection (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            version INTEGER NOT NULL,
+            updated_at_ms INTEGER NOT NULL
+        );
+        INSERT INTO collection VALUES (1, 8, 0);
+        INSERT INTO documents VALUES (1, '{\"n\":1}', 1, 0), (2, '{\"n\":2}', 2, 0);
+    ";
+
+    fn schema_of_documents(store: &Store) -> String {
+        lock(&store.db)
+            .query_row(
+                "SELECT sql FROM sqlite_master WHERE name = 'documents'",
+                [],
+                |row| row.get(0),
+            )
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn an_old_database_gets_autoincrement_and_keeps_its_documents() {
+        let connection = Connection::open_in_memory().unwrap();
+        connection.execute_batch(OLD_DATABASE).unwrap();
+        let store = Store::init(connection).unwrap();
+        assert!(schema_of_documents(&store).contains("AUTOINCREMENT"));
+
+        let (collection, documents) = store.list().await.unwrap();
+        assert_eq!(collection.version, 8);
+        let kept: Vec<(i64, u64)> = documents.iter().map(|d| (d.id, d.meta.version)).collect();
+        assert_eq!(kept, [(1, 1), (2, 2)]);
+
+        // The deleted document 3 is created again: its version is above any it could have had.
+        let Write::Applied(again) = store.create(3, Value::Null).await.unwrap() else {
+            panic!("document 3 exists");
+        };
+        assert_eq!(again.meta.version, 9);
+        // The largest id is deleted; POST does not hand it out again.
+        assert!(store.delete(3, 9).await.unwrap());
+        let Write::Applied(posted) = store.insert(Value::Null, None).await.unwrap() else {
+            panic!("an unguarded insert was refused");
+        };
+        assert_eq!(posted.id, 4);
+        assert_eq!(posted.meta.version, 11);
+    }
+
+    #[tokio::test]
+    async fn opening_a_database_twice_changes_nothing() {
+        let path = std::env::temp_dir().join(format!(
+            "documents-store-{}-{}.db",
+            std::process::id(),
+            now_ms()
+        ));
+        let first = Store::open(&path).unwrap();
+        let Write::Applied(doc) = first.insert(Value::Null, None).await.unwrap() else {
+            panic!("an unguarded insert was refused");
+        };
+        drop(first);
+        let second = Store::open(&path).unwrap();
+        assert_eq!(second.get(doc.id).await.unwrap(), Some(doc));
+        assert_eq!(second.collection_meta().await.unwrap().version, 1);
+        drop(second);
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+        }
+    }
 }

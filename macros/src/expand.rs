@@ -41,6 +41,7 @@ use syn::{FnArg, Ident, PatType, ReturnType, Signature, Token, Type, parse_quote
 
 use crate::args::{Args, Validator, ValidatorKind};
 use crate::handler::Handler;
+use crate::instrument;
 use crate::validate::{Last, Plan};
 
 /// The names of the locals the rewritten handler introduces; none can collide with a user's.
@@ -57,10 +58,12 @@ struct Locals {
     error: Ident,
     etag: Ident,
     last_modified: Ident,
+    /// Whether the output is split into a `Result` for `#[tracing::instrument(err)]`.
+    split: bool,
 }
 
 impl Locals {
-    fn new() -> Self {
+    fn new(split: bool) -> Self {
         let local = |name: &str| Ident::new(name, Span::mixed_site());
         Locals {
             incoming: local("__conditional_incoming"),
@@ -75,12 +78,21 @@ impl Locals {
             error: local("__conditional_error"),
             etag: local("__conditional_etag"),
             last_modified: local("__conditional_last_modified"),
+            split,
+        }
+    }
+
+    /// `return` of an answer given in place of the handler.
+    fn answer(&self, call: TokenStream) -> TokenStream {
+        if self.split {
+            quote!(return ::core::result::Result::Ok(#call);)
+        } else {
+            quote!(return #call;)
         }
     }
 }
 
 pub(crate) fn expand(plan: Plan) -> TokenStream {
-    let locals = Locals::new();
     let Plan {
         args,
         handler,
@@ -88,6 +100,12 @@ pub(crate) fn expand(plan: Plan) -> TokenStream {
         state,
         questions,
     } = &plan;
+    let last_bindings = handler
+        .params
+        .last()
+        .map_or(&[][..], |param| &param.bindings[..]);
+    let (outer_attrs, split) = instrument::adapt(&handler.outer_attrs, last_bindings);
+    let locals = Locals::new(split);
     let sig = signature(handler, state.as_ref(), &locals);
     let last_param = handler.params.last().map(|param| &param.arg);
     let state_ty = match state {
@@ -112,7 +130,6 @@ pub(crate) fn expand(plan: Plan) -> TokenStream {
         route: route_local,
         ..
     } = &locals;
-    let outer_attrs = &handler.outer_attrs;
     let inner_attrs = &handler.inner_attrs;
     let vis = &handler.vis;
     quote! {
@@ -151,10 +168,40 @@ fn signature(handler: &Handler, state: Option<&Type>, locals: &Locals) -> Signat
         None => parse_quote!(#incoming: ::axum_conditional::__private::Incoming),
     });
     sig.inputs = inputs;
-    sig.output = syn::parse_quote_spanned!(output_span=>
-        -> ::axum_conditional::__private::Conditional<#output_ty>
-    );
+    sig.output = if locals.split {
+        let (ok, err) = split_result(&output_ty);
+        syn::parse_quote_spanned!(output_span=>
+            -> ::core::result::Result<::axum_conditional::__private::Conditional<#ok>, #err>
+        )
+    } else {
+        syn::parse_quote_spanned!(output_span=>
+            -> ::axum_conditional::__private::Conditional<#output_ty>
+        )
+    };
     sig
+}
+
+/// The success and error types of a handler's `Result`: read off `Result<T, E>` as written
+/// (so that `T` may be `impl Trait`), or else projected through `HandlerResult` (an alias such
+/// as `ApiResult<T>`).
+fn split_result(output: &Type) -> (TokenStream, TokenStream) {
+    if let Type::Path(path) = output
+        && path.qself.is_none()
+        && let Some(segment) = path.path.segments.last()
+        && segment.ident == "Result"
+        && let syn::PathArguments::AngleBracketed(args) = &segment.arguments
+        && let [
+            syn::GenericArgument::Type(ok),
+            syn::GenericArgument::Type(err),
+        ] = args.args.iter().collect::<Vec<_>>()[..]
+    {
+        return (ok.to_token_stream(), err.to_token_stream());
+    }
+    let span = output.span();
+    (
+        quote_spanned!(span=> <#output as ::axum_conditional::__private::HandlerResult>::Ok),
+        quote_spanned!(span=> <#output as ::axum_conditional::__private::HandlerResult>::Err),
+    )
 }
 
 fn output_span(handler: &Handler) -> Span {
@@ -181,10 +228,11 @@ fn last_argument(
         error,
         ..
     } = locals;
+    let answer = locals.answer(quote!(::axum_conditional::__private::answered(#error)));
     let on_error = quote! {
         ::core::result::Result::Ok(#value) => #value,
         ::core::result::Result::Err(#error) => {
-            return ::axum_conditional::__private::answered(#error);
+            #answer
         }
     };
     let Some(PatType { pat, ty, .. }) = param else {
@@ -285,6 +333,12 @@ fn validator_step(
             return ::axum_conditional::__private::fallible::<#output, _, _>();
         }
     };
+    // Split for `instrument(err)`, the error is the handler's own `Err`, recorded as such.
+    let on_error = if locals.split {
+        quote!(return ::core::result::Result::Err(#error);)
+    } else {
+        quote!(return ::axum_conditional::__private::failed(#parts, #body, #error);)
+    };
     quote! {
         let #name = match async {
             #fake_error
@@ -294,7 +348,7 @@ fn validator_step(
         {
             ::core::result::Result::Ok(#value) => #value,
             ::core::result::Result::Err(#error) => {
-                return ::axum_conditional::__private::failed(#parts, #body, #error);
+                #on_error
             }
         };
     }
@@ -341,6 +395,9 @@ fn evaluate(args: &Args, locals: &Locals) -> TokenStream {
     };
     let etag = given(ValidatorKind::ETag, &locals.etag);
     let last_modified = given(ValidatorKind::LastModified, &locals.last_modified);
+    let refused = locals.answer(quote!(
+        ::axum_conditional::__private::refused(#parts, #body, #error)
+    ));
     quote! {
         let #evaluation = match ::axum_conditional::__private::evaluate(
             &#parts,
@@ -349,7 +406,7 @@ fn evaluate(args: &Args, locals: &Locals) -> TokenStream {
         ) {
             ::core::result::Result::Ok(#value) => #value,
             ::core::result::Result::Err(#error) => {
-                return ::axum_conditional::__private::refused(#parts, #body, #error);
+                #refused
             }
         };
     }
@@ -369,6 +426,11 @@ fn body(handler: &Handler, locals: &Locals) -> TokenStream {
         ::axum_conditional::__private::fake_return::<#erased_ty>()
     );
     let stmts = &handler.stmts;
+    let ran = if locals.split {
+        quote!(::axum_conditional::__private::ran_result(#output, #evaluation, #route))
+    } else {
+        quote!(::axum_conditional::__private::ran(#output, #evaluation, #route))
+    };
     quote! {
         let #output = async move {
             if false {
@@ -377,7 +439,7 @@ fn body(handler: &Handler, locals: &Locals) -> TokenStream {
             #(#stmts)*
         }
         .await;
-        ::axum_conditional::__private::ran(#output, #evaluation, #route)
+        #ran
     }
 }
 

@@ -6,6 +6,7 @@ use proc_macro::TokenStream;
 mod args;
 mod expand;
 mod handler;
+mod instrument;
 mod scan;
 mod validate;
 
@@ -175,6 +176,21 @@ mod validate;
 /// arguments, so it can call it). After `#[conditional]`, it checks the rewritten function; if
 /// no `State<T>` argument tells it the state, give it `state = …` as well. A handler with no
 /// argument at all gets one (the request), so for it `#[axum::debug_handler]` must come after.
+///
+/// # With `#[tracing::instrument]`
+///
+/// Put `#[tracing::instrument]` *after* `#[conditional]` to get a span for every request: it
+/// then wraps the rewritten handler, so a 304, 412 or 428 answered in place of the handler, a
+/// validator's error and an extractor's rejection are all inside the span. The request the
+/// rewritten handler takes is recorded as `Incoming(..)`, never with its headers (no
+/// `Authorization` or cookie reaches a trace). The last argument is no longer a parameter
+/// there: it is not recorded, a `skip` that names it is dropped, and `fields` cannot use it.
+/// With `err`, the rewritten handler returns `Result<Conditional<T>, E>` for a handler returning
+/// `Result<T, E>`, so that the handler's errors and the validators' `?` errors are recorded (a
+/// validator's error then reaches the client without the lingering read of an unread body).
+///
+/// Placed *before* `#[conditional]`, `instrument` wraps the handler body only: a request
+/// answered in place of the handler gets no span.
 ///
 /// # The rewritten signature
 ///

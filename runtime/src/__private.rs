@@ -367,3 +367,52 @@ where
         None => Err(http::StatusCode::INTERNAL_SERVER_ERROR.into_response()),
     }
 }
+
+/// A handler's `Result` output, split: `#[tracing::instrument(err)]` placed after
+/// `#[conditional]` wraps the rewritten handler, whose output must then be a `Result` for
+/// `err` to record its errors. The rewritten handler returns
+/// `Result<Conditional<Self::Ok>, Self::Err>`: the answers in place of the handler (304, 412,
+/// 428) and the handler's success are `Ok`, a validator's `?` error and the handler's error
+/// are `Err`, recorded by `err`.
+#[diagnostic::on_unimplemented(
+    message = "`#[tracing::instrument(err)]` after `#[conditional]` needs the handler to return a `Result`, and this one returns `{Self}`",
+    label = "not a `Result`",
+    note = "`err` records the handler's errors; without a `Result` there are none: remove `err`"
+)]
+pub trait HandlerResult {
+    /// The success type.
+    type Ok;
+    /// The error type.
+    type Err;
+    /// The output as a `Result`.
+    ///
+    /// # Errors
+    ///
+    /// The handler's error.
+    fn into_result(self) -> Result<Self::Ok, Self::Err>;
+}
+
+impl<T, E> HandlerResult for Result<T, E> {
+    type Ok = T;
+    type Err = E;
+
+    fn into_result(self) -> Result<T, E> {
+        self
+    }
+}
+
+/// The handler ran and returned `output`, in a handler whose output is split for
+/// `#[tracing::instrument(err)]`.
+///
+/// # Errors
+///
+/// The handler's own error, unchanged.
+pub fn ran_result<R: HandlerResult>(
+    output: R,
+    evaluation: Evaluation,
+    route: Route,
+) -> Result<Conditional<R::Ok>, R::Err> {
+    output
+        .into_result()
+        .map(|output| Conditional::ran(output, evaluation, route))
+}

@@ -80,8 +80,10 @@ async fn read(State(store): State<Store>, Path(id): Path<i64>) -> Response {
 }
 
 async fn create(State(store): State<Store>, Json(body): Json<Value>) -> Response {
-    match store.insert(body).await {
-        Ok(document) => {
+    // An unguarded insert: `None` expects no collection version.
+    match store.insert(body, None).await {
+        Ok(Write::Conflict) => StatusCode::CONFLICT.into_response(),
+        Ok(Write::Applied(document)) => {
             let location = format!("/documents/{}", document.id);
             (
                 StatusCode::CREATED,

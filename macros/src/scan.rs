@@ -1,4 +1,4 @@
-//! What names a pattern binds, and what names and `?` a validator expression uses.
+//! What names a pattern binds, and what names, `?` and `return` a validator expression uses.
 //!
 //! Name resolution is the compiler's job; this is a syntactic approximation used for one
 //! decision: whether a validator needs the last argument, which then cannot be deferred. A use
@@ -44,6 +44,8 @@ pub(crate) struct Uses {
     /// The `?` operators that apply to the validator itself (not those inside closures,
     /// `async` blocks or nested items, which have their own return type).
     pub(crate) questions: Vec<Span>,
+    /// The `return` tokens that would leave the validator itself (same exclusions as `?`).
+    pub(crate) returns: Vec<Span>,
 }
 
 impl Uses {
@@ -223,7 +225,14 @@ impl<'ast> Visit<'ast> for Scanner {
         visit::visit_expr_try(self, node);
     }
 
-    // A nested item cannot see the handler's locals.
+    fn visit_expr_return(&mut self, node: &'ast syn::ExprReturn) {
+        if self.nested == 0 {
+            self.uses.returns.push(node.return_token.span);
+        }
+        visit::visit_expr_return(self, node);
+    }
+
+    // A nested item cannot see the handler's locals, and its `return` and `?` are its own.
     fn visit_item(&mut self, _: &'ast syn::Item) {}
 
     fn visit_lit_str(&mut self, node: &'ast LitStr) {
@@ -462,6 +471,18 @@ mod tests {
     fn tokens_of_a_macro_that_are_not_expressions_count_except_fields_and_paths() {
         assert_eq!(doc_uses("m!(x.doc; doc::f; f::doc; doc!(); a)"), 0);
         assert_eq!(doc_uses("m!(x; doc)"), 1);
+    }
+
+    #[test]
+    fn returns_count_outside_closures_async_blocks_and_items_only() {
+        let expr = parse(
+            "{ if a { return 1; } \
+               x.map(|n| { return n; }); \
+               async { return 2; }; \
+               fn f() -> u8 { return 3; } \
+               4 }",
+        );
+        assert_eq!(Uses::of(&expr).returns.len(), 1);
     }
 
     #[test]

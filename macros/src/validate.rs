@@ -135,6 +135,17 @@ pub(crate) fn validate(args: syn::Result<Args>, handler: Handler) -> syn::Result
         }
     }
 
+    // With `?`, a validator is evaluated in an `async` block, and `return` would leave that
+    // block; without, it would leave the rewritten handler, whose return type is not the
+    // user's. Neither is what it reads as.
+    for span in uses.iter().flat_map(|u| &u.returns) {
+        errors.push(syn::Error::new(
+            *span,
+            "a validator is an expression; `return` inside it is not allowed: use `?` to answer \
+             with the handler's error, or an `Option` for a missing resource",
+        ));
+    }
+
     if handler.returns_opaque() {
         for span in uses.iter().flat_map(|u| &u.questions) {
             errors.push(syn::Error::new(

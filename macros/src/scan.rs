@@ -1,4 +1,5 @@
-//! What names a pattern binds, and what names, `?` and `return` a validator expression uses.
+//! What names a pattern binds, and what names, `?`, `return` and `.await` a validator
+//! expression uses.
 //!
 //! Name resolution is the compiler's job; this is a syntactic approximation used for one
 //! decision: whether a validator needs the last argument, which then cannot be deferred. A use
@@ -46,6 +47,9 @@ pub(crate) struct Uses {
     pub(crate) questions: Vec<Span>,
     /// The `return` tokens that would leave the validator itself (same exclusions as `?`).
     pub(crate) returns: Vec<Span>,
+    /// Whether the validator itself `.await`s (same exclusions), so that it may hold a value
+    /// across an await point.
+    pub(crate) awaits: bool,
 }
 
 impl Uses {
@@ -232,6 +236,13 @@ impl<'ast> Visit<'ast> for Scanner {
         visit::visit_expr_return(self, node);
     }
 
+    fn visit_expr_await(&mut self, node: &'ast syn::ExprAwait) {
+        if self.nested == 0 {
+            self.uses.awaits = true;
+        }
+        visit::visit_expr_await(self, node);
+    }
+
     // A nested item cannot see the handler's locals, and its `return` and `?` are its own.
     fn visit_item(&mut self, _: &'ast syn::Item) {}
 
@@ -274,8 +285,8 @@ impl Scanner {
     }
 
     /// Fallback for macro input that is not a list of expressions: every identifier that is
-    /// not a field, a method or a segment of a longer path, every `?` and
-    /// every format argument of a string literal counts.
+    /// not a field, a method or a segment of a longer path counts, and so do every `?`, every
+    /// `.await` and every format argument of a string literal.
     fn scan_tokens(&mut self, tokens: TokenStream) {
         let tokens: Vec<TokenTree> = tokens.into_iter().collect();
         let punct = |i: Option<usize>, c: char| {
@@ -290,7 +301,9 @@ impl Scanner {
                     let in_path = punct(before, ':')
                         && punct(before.and_then(|b| b.checked_sub(1)), ':')
                         || punct(Some(i + 1), ':') && punct(Some(i + 2), ':');
-                    if !after_dot && !in_path && !punct(Some(i + 1), '!') {
+                    if after_dot && ident == "await" && self.nested == 0 {
+                        self.uses.awaits = true;
+                    } else if !after_dot && !in_path && !punct(Some(i + 1), '!') {
                         self.record(ident.to_string(), ident.span());
                     }
                 }
@@ -483,6 +496,14 @@ mod tests {
                4 }",
         );
         assert_eq!(Uses::of(&expr).returns.len(), 1);
+    }
+
+    #[test]
+    fn awaits_count_outside_closures_and_async_blocks_only() {
+        assert!(Uses::of(&parse("f(load().await)")).awaits);
+        assert!(Uses::of(&parse("format!(\"{}\", load().await)")).awaits);
+        assert!(!Uses::of(&parse("async { load().await }")).awaits);
+        assert!(!Uses::of(&parse("x.map(|f| async move { f.await })")).awaits);
     }
 
     #[test]

@@ -23,6 +23,10 @@ pub(crate) struct Plan {
     pub(crate) state: Option<Type>,
     /// For each validator of `args.validators`, the `?` operators that apply to it.
     pub(crate) questions: Vec<Vec<Span>>,
+    /// For each validator of `args.validators`, whether it `.await`s, and so may hold a value
+    /// across an await point: such a validator (like one with `?`) runs as a future of its
+    /// own, checked to be `Send` where it is written.
+    pub(crate) awaits: Vec<bool>,
 }
 
 /// How the last argument is extracted.
@@ -185,6 +189,7 @@ pub(crate) fn validate(args: syn::Result<Args>, handler: Handler) -> syn::Result
     match errors.0 {
         Some(errors) => Err(errors),
         None => Ok(Plan {
+            awaits: uses.iter().map(|u| u.awaits).collect(),
             questions: uses.into_iter().map(|u| u.questions).collect(),
             state: state_type(&args, &handler),
             args,

@@ -8,7 +8,7 @@
 //!     // 1. The last argument, from the head now if its type allows (auth, tenant, `Path`…).
 //!     let early = match <L as LastArgument<_, _>>::from_head(&mut parts, &state).await { … };
 //!     // 2. The validators, in the order written (with `?`: in an async block whose error
-//!     //    type is R's).
+//!     //    type is R's; with `?` or `.await`: an async block checked to be `Send`).
 //!     let etag = etag(E);
 //!     // 3. The route's policy and cache headers, built at compile time.
 //!     let route = const { Route::new(require, weak_if_match, expose, cache_control, vary) };
@@ -33,7 +33,7 @@
 //! name. Every call that checks a user's expression or type is spanned at that expression or
 //! type, so that the compiler's errors point there.
 
-use proc_macro2::{Group, Span, TokenStream, TokenTree};
+use proc_macro2::{Delimiter, Group, Span, TokenStream, TokenTree};
 use quote::{ToTokens, quote, quote_spanned};
 use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
@@ -99,6 +99,7 @@ pub(crate) fn expand(plan: Plan) -> TokenStream {
         last,
         state,
         questions,
+        awaits,
     } = &plan;
     let last_bindings = handler
         .params
@@ -113,7 +114,7 @@ pub(crate) fn expand(plan: Plan) -> TokenStream {
         None => quote!(()),
     };
     let (before, after) = last_argument(*last, last_param, &state_ty, &locals);
-    let validators = validators(args, handler, questions, &locals);
+    let validators = validators(args, handler, questions, awaits, &locals);
     let route = route(args);
     let evaluate = evaluate(args, &locals);
     let bind = args.bind.as_ref().map(|name| {
@@ -286,19 +287,24 @@ fn validators(
     args: &Args,
     handler: &Handler,
     questions: &[Vec<Span>],
+    awaits: &[bool],
     locals: &Locals,
 ) -> Vec<TokenStream> {
     let error_carrier = handler.error_carrier();
     args.validators
         .iter()
         .zip(questions)
-        .map(|(validator, questions)| validator_step(validator, questions, &error_carrier, locals))
+        .zip(awaits)
+        .map(|((validator, questions), awaits)| {
+            validator_step(validator, questions, *awaits, &error_carrier, locals)
+        })
         .collect()
 }
 
 fn validator_step(
     validator: &Validator,
     questions: &[Span],
+    awaits: bool,
     error_carrier: &Type,
     locals: &Locals,
 ) -> TokenStream {
@@ -322,7 +328,11 @@ fn validator_step(
         ),
     };
     let Some(question) = questions.first() else {
-        return quote!(let #name = #converted;);
+        if !awaits {
+            return quote!(let #name = #converted;);
+        }
+        let checked = send_checked(expr, quote_spanned!(span=> async { #converted }));
+        return quote!(let #name = #checked.await;);
     };
     // `?` converts into the handler's error type, read off the return type. The return type is
     // named, and moved to the `?` (its names still resolve where they were written), so that
@@ -339,11 +349,15 @@ fn validator_step(
     } else {
         quote!(return ::axum_conditional::__private::failed(#parts, #body, #error);)
     };
-    quote! {
-        let #name = match async {
+    let checked = send_checked(
+        expr,
+        quote_spanned!(span=> async {
             #fake_error
             ::core::result::Result::Ok(#converted)
-        }
+        }),
+    );
+    quote! {
+        let #name = match #checked
         .await
         {
             ::core::result::Result::Ok(#value) => #value,
@@ -352,6 +366,21 @@ fn validator_step(
             }
         };
     }
+}
+
+/// A validator that awaits or uses `?` runs as a future of its own, checked to be `Send` where
+/// it is written: otherwise a non-`Send` value held across its `.await` is reported by axum's
+/// `Handler` bound, at the route, about a signature the user never wrote. The call spans the
+/// expression from its first token to its last, so that the error covers all of it.
+fn send_checked(expr: &syn::Expr, future: TokenStream) -> TokenStream {
+    let mut tokens = expr.to_token_stream().into_iter();
+    let first = tokens
+        .next()
+        .map_or_else(Span::call_site, |token| token.span());
+    let last = tokens.last().map_or(first, |token| token.span());
+    let mut arguments = Group::new(Delimiter::Parenthesis, future);
+    arguments.set_span(last);
+    quote_spanned!(first=> ::axum_conditional::__private::send_validator #arguments)
 }
 
 /// The route's policy and cache headers, as a `const` expression.

@@ -23,6 +23,10 @@ pub(crate) struct Plan {
     pub(crate) state: Option<Type>,
     /// For each validator of `args.validators`, the `?` operators that apply to it.
     pub(crate) questions: Vec<Vec<Span>>,
+    /// For each validator of `args.validators`, whether it `.await`s, and so may hold a value
+    /// across an await point: such a validator (like one with `?`) runs as a future of its
+    /// own, checked to be `Send` where it is written.
+    pub(crate) awaits: Vec<bool>,
 }
 
 /// How the last argument is extracted.
@@ -135,6 +139,17 @@ pub(crate) fn validate(args: syn::Result<Args>, handler: Handler) -> syn::Result
         }
     }
 
+    // With `?`, a validator is evaluated in an `async` block, and `return` would leave that
+    // block; without, it would leave the rewritten handler, whose return type is not the
+    // user's. Neither is what it reads as.
+    for span in uses.iter().flat_map(|u| &u.returns) {
+        errors.push(syn::Error::new(
+            *span,
+            "a validator is an expression; `return` inside it is not allowed: use `?` to answer \
+             with the handler's error, or an `Option` for a missing resource",
+        ));
+    }
+
     if handler.returns_opaque() {
         for span in uses.iter().flat_map(|u| &u.questions) {
             errors.push(syn::Error::new(
@@ -174,6 +189,7 @@ pub(crate) fn validate(args: syn::Result<Args>, handler: Handler) -> syn::Result
     match errors.0 {
         Some(errors) => Err(errors),
         None => Ok(Plan {
+            awaits: uses.iter().map(|u| u.awaits).collect(),
             questions: uses.into_iter().map(|u| u.questions).collect(),
             state: state_type(&args, &handler),
             args,

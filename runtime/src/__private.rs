@@ -416,3 +416,19 @@ pub fn ran_result<R: HandlerResult>(
         .into_result()
         .map(|output| Conditional::ran(output, evaluation, route))
 }
+
+/// A validator that `.await`s, as the future it runs as: the rewritten handler awaits it, so it
+/// must be `Send` for the handler to be (axum runs handlers on a multi-threaded runtime).
+/// Checked here, spanned at the validator, so that the error points at the expression that
+/// holds the value (rustc then names it and the `.await` it is held across) instead of at
+/// axum's `Handler` bound on the route.
+///
+/// rustc words every `Send` failure of a future itself ("future cannot be sent between
+/// threads safely") and ignores `#[diagnostic::on_unimplemented]` there, so the sentence is
+/// this bound's line, which its note quotes.
+pub fn send_validator<F>(validator: F) -> F
+where
+    F: Future + Send, // a validator must not hold an `Rc`, a `RefCell` borrow or a `MutexGuard` across an `.await`
+{
+    validator
+}

@@ -12,4 +12,16 @@ async fn in_a_format_string(Json(doc): Json<u64>) -> String {
     format!("{doc}")
 }
 
+/// `doc` is shadowed in the inner block only; the second `doc` is the body's.
+#[conditional(etag = axum_conditional::ETag::from_version({ let n = { let doc = 1; doc }; n + doc }))]
+async fn after_a_shadowing_block(Json(doc): Json<u64>) -> String {
+    format!("{doc}")
+}
+
+/// The closure binds `x`, not `doc`: its body uses the body's `doc`.
+#[conditional(etag = Some(1).map(|x| axum_conditional::ETag::from_version(x + doc)))]
+async fn inside_a_closure(Json(doc): Json<u64>) -> String {
+    format!("{doc}")
+}
+
 fn main() {}

@@ -62,7 +62,11 @@ mod validate;
 /// | `bind = name` | an identifier | makes `name: &Evaluation` available in the body |
 ///
 /// The validator expressions may use any binding of the handler's arguments (except the body's,
-/// which is not read yet), `.await`, and `?`. They run in the order written.
+/// which is not read yet), `.await`, and `?`. They run in the order written. A validator is an
+/// expression: `return` in it is an error. It may bind names of its own, even one the body
+/// extractor also binds; only a free use of the body's binding is refused. A validator that
+/// awaits must be `Send` (axum runs handlers on several threads), so it holds no `Rc`,
+/// `RefCell` borrow or `MutexGuard` across an `.await`; the error says so at the validator.
 ///
 /// - **`None` means "does not exist".** When every validator given is `None`, the resource has
 ///   no current representation. This is what makes `If-Match: *` fail and a create-only
@@ -256,7 +260,8 @@ mod validate;
 /// Also reported: a function that is not `async`, an item that is not a function, a `self`
 /// argument, no validator, a duplicate key, a key without a value or with the wrong kind of
 /// value, a `last_modified` of the wrong type, a body extractor that is not the last argument,
-/// a validator that uses an argument whose type reads the body, and more arguments than axum
+/// a validator that uses an argument whose type reads the body, `return` in a validator, a
+/// validator that is not `Send`, and more arguments than axum
 /// accepts.
 ///
 /// # Debugging

@@ -1,11 +1,12 @@
 //! Checks of the arguments against the function, and the decisions the expansion follows.
-//! Every mistake found is reported, combined into one `syn::Error`.
+//! Every mistake found is recorded in the pipeline's [`Ctxt`], after those of the arguments.
 
 use proc_macro2::Span;
 use quote::ToTokens;
 use syn::Type;
 
-use crate::args::Args;
+use crate::args::{Args, Key};
+use crate::ctxt::Ctxt;
 use crate::handler::Handler;
 use crate::scan::Uses;
 
@@ -41,60 +42,42 @@ pub(crate) enum Last {
     Head,
 }
 
-#[derive(Default)]
-struct Errors(Option<syn::Error>);
-
-impl Errors {
-    fn push(&mut self, error: syn::Error) {
-        match &mut self.0 {
-            Some(errors) => errors.combine(error),
-            None => self.0 = Some(error),
-        }
-    }
-}
-
-pub(crate) fn validate(args: syn::Result<Args>, handler: Handler) -> syn::Result<Plan> {
-    let mut errors = Errors::default();
+/// Checks the function, and the arguments against it, recording every mistake in `cx`. `args`
+/// is `None` when they were wrong (already recorded): then only the function itself is
+/// checked, as checks against wrong arguments would report their consequences, and no plan is
+/// made. The plan is meant to be expanded only if `cx` ends without error.
+pub(crate) fn validate(cx: &Ctxt, args: Option<Args>, handler: Handler) -> Option<Plan> {
     let sig = &handler.sig;
 
-    // Mistakes in the arguments first: they come first in the source.
-    let args = match args {
-        Ok(args) => Some(args),
-        Err(error) => {
-            errors.push(error);
-            None
-        }
-    };
-
     if sig.asyncness.is_none() {
-        errors.push(syn::Error::new(
+        cx.error_at(
             sig.fn_token.span,
             "`#[conditional]` needs an `async fn`: axum handlers are async, and the validator \
              expressions may `.await`; write `async fn`",
-        ));
+        );
     }
     if let Some(receiver) = &handler.receiver {
-        errors.push(syn::Error::new_spanned(
+        cx.error_spanned_by(
             receiver,
             "a `#[conditional]` handler cannot take `self`: axum calls handlers as plain \
              functions of their extractors; move it out of the `impl` block and take what it \
              needs as extractor arguments (for example `State<…>`)",
-        ));
+        );
     }
 
-    let Some(args) = args else {
-        return Err(errors
-            .0
-            .unwrap_or_else(|| unreachable!("an error was pushed")));
-    };
+    let args = args?;
 
     if args.validators.is_empty() {
-        errors.push(syn::Error::new(
+        cx.error_at(
             Span::call_site(),
-            "`#[conditional]` needs a validator: add `etag = …` (an `ETag` or `Option<ETag>`) \
-             and/or `last_modified = …` (a `SystemTime`, `HttpDate` or `LastModified`, or an \
-             `Option` of one)",
-        ));
+            format!(
+                "`#[conditional]` needs a validator: add `{} = …` (an `ETag` or `Option<ETag>`) \
+                 and/or `{} = …` (a `SystemTime`, `HttpDate` or `LastModified`, or an `Option` \
+                 of one)",
+                Key::ETag.name(),
+                Key::LastModified.name()
+            ),
+        );
     }
 
     let uses: Vec<Uses> = args.validators.iter().map(|v| Uses::of(&v.expr)).collect();
@@ -109,14 +92,14 @@ pub(crate) fn validate(args: syn::Result<Args>, handler: Handler) -> syn::Result
         });
         last = match (used, param.body_extractor()) {
             (Some((name, span)), Some(extractor)) => {
-                errors.push(syn::Error::new(
+                cx.error_at(
                     span,
                     format!(
                         "validators run before the request body is read, so they cannot use \
                          `{name}`, which the `{extractor}` body extractor binds; compute the \
                          validators from the other arguments"
                     ),
-                ));
+                );
                 Last::Head
             }
             (Some(_), None) => Last::Head,
@@ -128,14 +111,14 @@ pub(crate) fn validate(args: syn::Result<Args>, handler: Handler) -> syn::Result
     let before_last = handler.params.len().saturating_sub(1);
     for param in &handler.params[..before_last] {
         if let Some(extractor) = param.body_extractor() {
-            errors.push(syn::Error::new_spanned(
+            cx.error_spanned_by(
                 &param.arg.ty,
                 format!(
                     "`{extractor}` reads the request body, so it must be the handler's last \
                      argument (axum extracts the body once, last); `#[conditional]` then \
                      extracts it after the preconditions pass"
                 ),
-            ));
+            );
         }
     }
 
@@ -143,21 +126,21 @@ pub(crate) fn validate(args: syn::Result<Args>, handler: Handler) -> syn::Result
     // block; without, it would leave the rewritten handler, whose return type is not the
     // user's. Neither is what it reads as.
     for span in uses.iter().flat_map(|u| &u.returns) {
-        errors.push(syn::Error::new(
+        cx.error_at(
             *span,
             "a validator is an expression; `return` inside it is not allowed: use `?` to answer \
              with the handler's error, or an `Option` for a missing resource",
-        ));
+        );
     }
 
     if handler.returns_opaque() {
         for span in uses.iter().flat_map(|u| &u.questions) {
-            errors.push(syn::Error::new(
+            cx.error_at(
                 *span,
                 "`?` in a validator needs the handler to return a `Result`, whose error type \
                  answers the error; this handler returns `impl …`, so write \
                  `-> Result<impl IntoResponse, YourError>`",
-            ));
+            );
         }
     }
 
@@ -165,13 +148,13 @@ pub(crate) fn validate(args: syn::Result<Args>, handler: Handler) -> syn::Result
     // it has as many arguments as written, or one when it had none.
     let total = handler.params.len().max(1);
     if total > MAX_ARGUMENTS {
-        errors.push(syn::Error::new_spanned(
+        cx.error_spanned_by(
             &sig.inputs,
             format!(
                 "axum handlers take at most {MAX_ARGUMENTS} arguments, and this one takes \
                  {total}; group extractors in a tuple, as in `(a, b): (ExtractorA, ExtractorB)`"
             ),
-        ));
+        );
     }
 
     if let Some(bind) = &args.bind
@@ -180,23 +163,23 @@ pub(crate) fn validate(args: syn::Result<Args>, handler: Handler) -> syn::Result
             .iter()
             .any(|param| param.bindings.contains(bind))
     {
-        errors.push(syn::Error::new(
+        cx.error_at(
             bind.span(),
-            format!("`bind = {bind}` would hide the argument `{bind}`; choose another name"),
-        ));
+            format!(
+                "`{} = {bind}` would hide the argument `{bind}`; choose another name",
+                Key::Bind.name()
+            ),
+        );
     }
 
-    match errors.0 {
-        Some(errors) => Err(errors),
-        None => Ok(Plan {
-            awaits: uses.iter().map(|u| u.awaits).collect(),
-            questions: uses.into_iter().map(|u| u.questions).collect(),
-            state: state_type(&args, &handler),
-            args,
-            handler,
-            last,
-        }),
-    }
+    Some(Plan {
+        awaits: uses.iter().map(|u| u.awaits).collect(),
+        questions: uses.into_iter().map(|u| u.questions).collect(),
+        state: state_type(&args, &handler),
+        args,
+        handler,
+        last,
+    })
 }
 
 /// The state the last argument is extracted with: the one the attribute names, or else the `T`

@@ -240,9 +240,9 @@ fn flag(cx: &Ctxt, key: Key, value: ParseStream) -> syn::Result<Option<LitBool>>
     cx.error_spanned_by(
         expr,
         format!(
-            "`{}` takes `true` or `false`, not {found}: write `{} = true`",
+            "`{}` takes `true` or `false`, not {found}: write `{}`",
             key.name(),
-            key.name()
+            key.example()
         ),
     );
     Ok(None)
@@ -487,6 +487,18 @@ mod tests {
                  value is sent as written on 304s and 2xx `GET` responses",
                 "`require` is given more than once; keep one `require = …`",
                 "`bind` needs a value: write `bind = ev`",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_flag_of_the_wrong_kind_shows_the_value_worth_writing() {
+        // `expose_validators` is `true` by default: the message suggests `false`.
+        assert_eq!(
+            messages("expose_validators = \"no\""),
+            [
+                "`expose_validators` takes `true` or `false`, not a string: write \
+              `expose_validators = false`"
             ]
         );
     }

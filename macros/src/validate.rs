@@ -46,9 +46,32 @@ pub(crate) enum Last {
 /// is `None` when they were wrong (already recorded): then only the function itself is
 /// checked, as checks against wrong arguments would report their consequences, and no plan is
 /// made. The plan is meant to be expanded only if `cx` ends without error.
+///
+/// The checks run in source order as far as they can: the signature, then the validators
+/// against the arguments, then the arguments as a whole.
 pub(crate) fn validate(cx: &Ctxt, args: Option<Args>, handler: Handler) -> Option<Plan> {
-    let sig = &handler.sig;
+    check_signature(cx, &handler);
+    let args = args?;
+    check_has_validator(cx, &args);
+    let uses: Vec<Uses> = args.validators.iter().map(|v| Uses::of(&v.expr)).collect();
+    let last = last_argument(cx, &handler, &uses);
+    check_body_is_last(cx, &handler);
+    check_no_return(cx, &uses);
+    check_questions_have_a_result(cx, &handler, &uses);
+    check_argument_count(cx, &handler);
+    check_bind_hides_nothing(cx, &args, &handler);
+    Some(Plan {
+        awaits: uses.iter().map(|u| u.awaits).collect(),
+        questions: uses.into_iter().map(|u| u.questions).collect(),
+        state: state_type(&args, &handler),
+        args,
+        handler,
+        last,
+    })
+}
 
+fn check_signature(cx: &Ctxt, handler: &Handler) {
+    let sig = &handler.sig;
     if sig.asyncness.is_none() {
         cx.error_at(
             sig.fn_token.span,
@@ -64,9 +87,9 @@ pub(crate) fn validate(cx: &Ctxt, args: Option<Args>, handler: Handler) -> Optio
              needs as extractor arguments (for example `State<…>`)",
         );
     }
+}
 
-    let args = args?;
-
+fn check_has_validator(cx: &Ctxt, args: &Args) {
     if args.validators.is_empty() {
         cx.error_at(
             Span::call_site(),
@@ -79,35 +102,39 @@ pub(crate) fn validate(cx: &Ctxt, args: Option<Args>, handler: Handler) -> Optio
             ),
         );
     }
+}
 
-    let uses: Vec<Uses> = args.validators.iter().map(|v| Uses::of(&v.expr)).collect();
-
-    // The last argument: used by a validator, it must come from the head.
-    let mut last = Last::None;
-    if let Some(param) = handler.params.last() {
-        let used = param.bindings.iter().find_map(|name| {
-            uses.iter()
-                .find_map(|u| u.find(name))
-                .map(|span| (name, span))
-        });
-        last = match (used, param.body_extractor()) {
-            (Some((name, span)), Some(extractor)) => {
-                cx.error_at(
-                    span,
-                    format!(
-                        "validators run before the request body is read, so they cannot use \
-                         `{name}`, which the `{extractor}` body extractor binds; compute the \
-                         validators from the other arguments"
-                    ),
-                );
-                Last::Head
-            }
-            (Some(_), None) => Last::Head,
-            (None, _) => Last::ByType,
-        };
+/// How the last argument is extracted: used by a validator, it must come from the head, and
+/// so cannot be a body extractor.
+fn last_argument(cx: &Ctxt, handler: &Handler, uses: &[Uses]) -> Last {
+    let Some(param) = handler.params.last() else {
+        return Last::None;
+    };
+    let used = param.bindings.iter().find_map(|name| {
+        uses.iter()
+            .find_map(|u| u.find(name))
+            .map(|span| (name, span))
+    });
+    match (used, param.body_extractor()) {
+        (Some((name, span)), Some(extractor)) => {
+            cx.error_at(
+                span,
+                format!(
+                    "validators run before the request body is read, so they cannot use \
+                     `{name}`, which the `{extractor}` body extractor binds; compute the \
+                     validators from the other arguments"
+                ),
+            );
+            Last::Head
+        }
+        (Some(_), None) => Last::Head,
+        (None, _) => Last::ByType,
     }
-    // Only the last argument may read the body, as in axum; say so at the argument, before
-    // axum's `Handler` bound says it about a signature the user never wrote.
+}
+
+/// Only the last argument may read the body, as in axum; say so at the argument, before
+/// axum's `Handler` bound says it about a signature the user never wrote.
+fn check_body_is_last(cx: &Ctxt, handler: &Handler) {
     let before_last = handler.params.len().saturating_sub(1);
     for param in &handler.params[..before_last] {
         if let Some(extractor) = param.body_extractor() {
@@ -121,10 +148,12 @@ pub(crate) fn validate(cx: &Ctxt, args: Option<Args>, handler: Handler) -> Optio
             );
         }
     }
+}
 
-    // With `?`, a validator is evaluated in an `async` block, and `return` would leave that
-    // block; without, it would leave the rewritten handler, whose return type is not the
-    // user's. Neither is what it reads as.
+/// With `?`, a validator is evaluated in an `async` block, and `return` would leave that
+/// block; without, it would leave the rewritten handler, whose return type is not the user's.
+/// Neither is what it reads as.
+fn check_no_return(cx: &Ctxt, uses: &[Uses]) {
     for span in uses.iter().flat_map(|u| &u.returns) {
         cx.error_at(
             *span,
@@ -132,36 +161,46 @@ pub(crate) fn validate(cx: &Ctxt, args: Option<Args>, handler: Handler) -> Optio
              with the handler's error, or an `Option` for a missing resource",
         );
     }
+}
 
-    if handler.returns_opaque() {
-        for span in uses.iter().flat_map(|u| &u.questions) {
-            cx.error_at(
-                *span,
-                "`?` in a validator needs the handler to return a `Result`, whose error type \
-                 answers the error; this handler returns `impl …`, so write \
-                 `-> Result<impl IntoResponse, YourError>`",
-            );
-        }
+/// A validator's `?` answers through the handler's error type, which `impl …` does not name.
+fn check_questions_have_a_result(cx: &Ctxt, handler: &Handler, uses: &[Uses]) {
+    if !handler.returns_opaque() {
+        return;
     }
+    for span in uses.iter().flat_map(|u| &u.questions) {
+        cx.error_at(
+            *span,
+            "`?` in a validator needs the handler to return a `Result`, whose error type \
+             answers the error; this handler returns `impl …`, so write \
+             `-> Result<impl IntoResponse, YourError>`",
+        );
+    }
+}
 
-    // The rewritten handler takes the rest of the request in place of its last argument, so
-    // it has as many arguments as written, or one when it had none.
+/// The rewritten handler takes the rest of the request in place of its last argument, so it
+/// has as many arguments as written, or one when it had none.
+fn check_argument_count(cx: &Ctxt, handler: &Handler) {
     let total = handler.params.len().max(1);
     if total > MAX_ARGUMENTS {
         cx.error_spanned_by(
-            &sig.inputs,
+            &handler.sig.inputs,
             format!(
                 "axum handlers take at most {MAX_ARGUMENTS} arguments, and this one takes \
                  {total}; group extractors in a tuple, as in `(a, b): (ExtractorA, ExtractorB)`"
             ),
         );
     }
+}
 
-    if let Some(bind) = &args.bind
-        && handler
-            .params
-            .iter()
-            .any(|param| param.bindings.contains(bind))
+fn check_bind_hides_nothing(cx: &Ctxt, args: &Args, handler: &Handler) {
+    let Some(bind) = &args.bind else {
+        return;
+    };
+    if handler
+        .params
+        .iter()
+        .any(|param| param.bindings.contains(bind))
     {
         cx.error_at(
             bind.span(),
@@ -171,15 +210,6 @@ pub(crate) fn validate(cx: &Ctxt, args: Option<Args>, handler: Handler) -> Optio
             ),
         );
     }
-
-    Some(Plan {
-        awaits: uses.iter().map(|u| u.awaits).collect(),
-        questions: uses.into_iter().map(|u| u.questions).collect(),
-        state: state_type(&args, &handler),
-        args,
-        handler,
-        last,
-    })
 }
 
 /// The state the last argument is extracted with: the one the attribute names, or else the `T`

@@ -431,6 +431,18 @@ mod tests {
     }
 
     #[test]
+    fn the_documented_table_lists_the_keys_in_order() {
+        // The rows of the `# Arguments` table of `#[conditional]`'s rustdoc: "/// | `key = …".
+        let documented: Vec<&str> = include_str!("lib.rs")
+            .lines()
+            .filter_map(|line| line.strip_prefix("/// | `"))
+            .filter_map(|row| row.split_once(" = ").map(|(key, _)| key))
+            .collect();
+        let keys: Vec<&str> = Key::ALL.iter().map(|key| key.name()).collect();
+        assert_eq!(documented, keys);
+    }
+
+    #[test]
     fn unknown_key_suggests_the_nearest_and_lists_the_table() {
         let list = "the arguments are `etag`, `last_modified`, `require`, `weak_if_match`, \
                     `expose_validators`, `cache_control`, `vary`, `state` and `bind`";

@@ -3,22 +3,69 @@
 //! Parsing goes on after a mistake whenever the syntax allows, so that every wrong key and
 //! value is reported at once.
 
-use proc_macro2::TokenStream;
+use proc_macro2::{Span, TokenStream};
 use syn::parse::{ParseStream, Parser};
 use syn::{Expr, ExprLit, Ident, Lit, LitBool, LitStr, Token, Type};
 
-/// The keys the attribute accepts, in the order the documentation lists them.
-const KEYS: [&str; 9] = [
-    "etag",
-    "last_modified",
-    "require",
-    "weak_if_match",
-    "expose_validators",
-    "cache_control",
-    "vary",
-    "state",
-    "bind",
-];
+use crate::ctxt::Ctxt;
+
+/// Declares the keys in one table, from which the parser, the list of keys in the messages and
+/// the "did you mean" suggestions are all built: a key added here is known everywhere, and the
+/// `match` of the parser does not compile until it says how to read the key's value.
+macro_rules! keys {
+    ($($key:ident: $name:ident = $value:literal,)*) => {
+        /// A key the attribute accepts.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub(crate) enum Key {
+            $($key,)*
+        }
+
+        impl Key {
+            /// Every key, in the order the documentation lists them.
+            pub(crate) const ALL: &[Key] = &[$(Key::$key,)*];
+
+            /// The key as written in the attribute.
+            pub(crate) fn name(self) -> &'static str {
+                match self {
+                    $(Key::$key => stringify!($name),)*
+                }
+            }
+
+            /// A typical value, as the messages show it.
+            fn example_value(self) -> &'static str {
+                match self {
+                    $(Key::$key => $value,)*
+                }
+            }
+
+            /// `key = value` with the typical value, as the messages show it.
+            fn example(self) -> &'static str {
+                match self {
+                    $(Key::$key => concat!(stringify!($name), " = ", $value),)*
+                }
+            }
+        }
+    };
+}
+
+keys! {
+    ETag: etag = "ETag::from_version(version)",
+    LastModified: last_modified = "modified_at",
+    Require: require = "true",
+    WeakIfMatch: weak_if_match = "true",
+    // `true` is the default: the example shows the value worth writing.
+    ExposeValidators: expose_validators = "false",
+    CacheControl: cache_control = "\"private, max-age=0, must-revalidate\"",
+    Vary: vary = "\"accept, accept-encoding\"",
+    State: state = "AppState",
+    Bind: bind = "ev",
+}
+
+impl Key {
+    fn of(ident: &Ident) -> Option<Key> {
+        Key::ALL.iter().copied().find(|key| ident == key.name())
+    }
+}
 
 /// Which validator an expression gives.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -51,203 +98,106 @@ impl Args {
     pub(crate) fn validator(&self, kind: ValidatorKind) -> Option<&Validator> {
         self.validators.iter().find(|v| v.kind == kind)
     }
+
+    /// Reads the value of `key` from after its `=`, recording a value of the wrong kind in
+    /// `cx`. `Err` is a syntax error that parsing cannot step over.
+    fn read(&mut self, cx: &Ctxt, key: Key, value: ParseStream) -> syn::Result<()> {
+        match key {
+            Key::ETag => self.validators.push(Validator {
+                kind: ValidatorKind::ETag,
+                expr: value.parse()?,
+            }),
+            Key::LastModified => self.validators.push(Validator {
+                kind: ValidatorKind::LastModified,
+                expr: value.parse()?,
+            }),
+            Key::Require => self.require = flag(cx, key, value)?,
+            Key::WeakIfMatch => self.weak_if_match = flag(cx, key, value)?,
+            Key::ExposeValidators => self.expose_validators = flag(cx, key, value)?,
+            Key::CacheControl => self.cache_control = header_text(cx, key, value)?,
+            Key::Vary => self.vary = header_text(cx, key, value)?,
+            Key::State => self.state = state(cx, value)?,
+            Key::Bind => self.bind = bind(cx, value)?,
+        }
+        Ok(())
+    }
 }
 
-/// Parses the arguments. `Err` holds every mistake found; parsing stops only at a syntax error
-/// it cannot step over.
-pub(crate) fn parse(tokens: TokenStream) -> Result<Args, syn::Error> {
+/// Parses the arguments, recording every mistake in `cx`. `None` when any argument is wrong;
+/// parsing stops only at a syntax error it cannot step over.
+pub(crate) fn parse(cx: &Ctxt, tokens: TokenStream) -> Option<Args> {
+    let before = cx.error_count();
     let mut args = Args::default();
-    let mut errors: Option<syn::Error> = None;
-    let mut seen: Vec<Ident> = Vec::new();
+    let mut seen: Vec<Key> = Vec::new();
     let parser = syn::meta::parser(|meta| {
-        let Some(key) = meta.path.get_ident().cloned() else {
-            let error = syn::Error::new_spanned(
-                &meta.path,
-                format!(
-                    "unknown argument `{}`; {}",
-                    path_text(&meta.path),
-                    KEYS_SENTENCE
-                ),
-            );
-            push(&mut errors, error);
-            return skip_value(meta.input);
-        };
-        let name = key.to_string();
-        let Some(&known) = KEYS.iter().find(|k| **k == name) else {
-            let hint = match nearest(&name) {
-                Some(near) => format!(" (did you mean `{near}`?)"),
-                None => String::new(),
-            };
-            push(
-                &mut errors,
-                syn::Error::new(
-                    key.span(),
-                    format!("unknown argument `{name}`{hint}; {KEYS_SENTENCE}"),
-                ),
-            );
+        let Some((key, span)) = known_key(cx, &meta.path) else {
             return skip_value(meta.input);
         };
         if seen.contains(&key) {
-            push(
-                &mut errors,
-                syn::Error::new(
-                    key.span(),
-                    format!("`{known}` is given more than once; keep one `{known} = …`"),
-                ),
+            let name = key.name();
+            cx.error_at(
+                span,
+                format!("`{name}` is given more than once; keep one `{name} = …`"),
             );
             return skip_value(meta.input);
         }
-        seen.push(key.clone());
+        seen.push(key);
         if !meta.input.peek(Token![=]) {
-            push(&mut errors, missing_value(&key, known));
+            let name = key.name();
+            cx.error_at(
+                span,
+                format!("`{name}` needs a value: write `{}`", key.example()),
+            );
             return skip_value(meta.input);
         }
-        let value = meta.value()?;
-        match known {
-            "etag" | "last_modified" => {
-                let kind = if known == "etag" {
-                    ValidatorKind::ETag
-                } else {
-                    ValidatorKind::LastModified
-                };
-                let expr: Expr = value.parse()?;
-                args.validators.push(Validator { kind, expr });
-            }
-            "require" | "weak_if_match" | "expose_validators" => {
-                let expr: Expr = value.parse()?;
-                match expr {
-                    Expr::Lit(ExprLit {
-                        lit: Lit::Bool(flag),
-                        ..
-                    }) => {
-                        let slot = match known {
-                            "require" => &mut args.require,
-                            "weak_if_match" => &mut args.weak_if_match,
-                            _ => &mut args.expose_validators,
-                        };
-                        *slot = Some(flag);
-                    }
-                    other => {
-                        let found = match &other {
-                            Expr::Lit(ExprLit {
-                                lit: Lit::Str(_), ..
-                            }) => "a string",
-                            Expr::Lit(ExprLit {
-                                lit: Lit::Int(_) | Lit::Float(_),
-                                ..
-                            }) => "a number",
-                            Expr::Lit(_) => "this literal",
-                            _ => "an expression",
-                        };
-                        push(
-                            &mut errors,
-                            syn::Error::new_spanned(
-                                other,
-                                format!(
-                                    "`{known}` takes `true` or `false`, not {found}: write \
-                                     `{known} = true`"
-                                ),
-                            ),
-                        );
-                    }
-                }
-            }
-            "cache_control" | "vary" => {
-                let expr: Expr = value.parse()?;
-                match expr {
-                    Expr::Lit(ExprLit {
-                        lit: Lit::Str(text),
-                        ..
-                    }) => match header_value_problem(&text.value()) {
-                        None => {
-                            let slot = if known == "cache_control" {
-                                &mut args.cache_control
-                            } else {
-                                &mut args.vary
-                            };
-                            *slot = Some(text);
-                        }
-                        Some(problem) => push(
-                            &mut errors,
-                            syn::Error::new(
-                                text.span(),
-                                format!(
-                                    "this `{known}` value is not a valid header value: {problem}"
-                                ),
-                            ),
-                        ),
-                    },
-                    other => push(
-                        &mut errors,
-                        syn::Error::new_spanned(
-                            other,
-                            format!(
-                                "`{known}` takes a string literal, as in `{}`; the value is \
-                                 sent as written on 304s and 2xx `GET` responses",
-                                example(known)
-                            ),
-                        ),
-                    ),
-                }
-            }
-            "state" => {
-                let fork = value.fork();
-                match fork.parse::<Type>() {
-                    Ok(ty) if fork.is_empty() || fork.peek(Token![,]) => {
-                        value.parse::<Type>()?;
-                        args.state = Some(ty);
-                    }
-                    _ => {
-                        let expr: Expr = value.parse()?;
-                        push(
-                            &mut errors,
-                            syn::Error::new_spanned(
-                                expr,
-                                "`state` takes the type of your router's state (or of a part \
-                                 of it that implements `FromRef`), as in `state = AppState`",
-                            ),
-                        );
-                    }
-                }
-            }
-            "bind" => {
-                let expr: Expr = value.parse()?;
-                match expr {
-                    Expr::Path(path) if path.qself.is_none() && path.path.get_ident().is_some() => {
-                        args.bind = path.path.get_ident().cloned();
-                    }
-                    other => push(
-                        &mut errors,
-                        syn::Error::new_spanned(
-                            other,
-                            "`bind` takes a name for the evaluation, as in `bind = ev`; the \
-                             body can then use `ev: &Evaluation`",
-                        ),
-                    ),
-                }
-            }
-            _ => unreachable!("every key of `KEYS` is handled"),
-        }
-        Ok(())
+        args.read(cx, key, meta.value()?)
     });
     if let Err(error) = parser.parse2(tokens) {
-        push(&mut errors, error);
+        cx.syn_error(error);
     }
-    match errors {
-        Some(errors) => Err(errors),
-        None => Ok(args),
-    }
+    (cx.error_count() == before).then_some(args)
 }
 
-const KEYS_SENTENCE: &str = "the arguments are `etag`, `last_modified`, `require`, \
-                             `weak_if_match`, `expose_validators`, `cache_control`, `vary`, \
-                             `state` and `bind`";
-
-fn push(errors: &mut Option<syn::Error>, error: syn::Error) {
-    match errors {
-        Some(errors) => errors.combine(error),
-        None => *errors = Some(error),
+/// The key `path` names, with the span to point at; an unknown one is recorded in `cx`.
+fn known_key(cx: &Ctxt, path: &syn::Path) -> Option<(Key, Span)> {
+    let Some(ident) = path.get_ident() else {
+        cx.error_spanned_by(
+            path,
+            format!(
+                "unknown argument `{}`; {}",
+                path_text(path),
+                keys_sentence()
+            ),
+        );
+        return None;
+    };
+    if let Some(key) = Key::of(ident) {
+        return Some((key, ident.span()));
     }
+    let hint = match nearest(&ident.to_string()) {
+        Some(near) => format!(" (did you mean `{}`?)", near.name()),
+        None => String::new(),
+    };
+    cx.error_at(
+        ident.span(),
+        format!("unknown argument `{ident}`{hint}; {}", keys_sentence()),
+    );
+    None
+}
+
+/// "the arguments are `a`, `b` and `c`", from the table.
+fn keys_sentence() -> String {
+    let last = Key::ALL.len() - 1;
+    let mut sentence = String::from("the arguments are ");
+    for (i, key) in Key::ALL.iter().enumerate() {
+        let separator = match i {
+            0 => "",
+            i if i == last => " and ",
+            _ => ", ",
+        };
+        sentence.push_str(&format!("{separator}`{}`", key.name()));
+    }
+    sentence
 }
 
 fn path_text(path: &syn::Path) -> String {
@@ -266,25 +216,112 @@ fn skip_value(input: ParseStream) -> syn::Result<()> {
     Ok(())
 }
 
-fn missing_value(key: &Ident, known: &str) -> syn::Error {
-    syn::Error::new(
-        key.span(),
-        format!("`{known}` needs a value: write `{}`", example(known)),
-    )
+/// `true` or `false`, for `require`, `weak_if_match` and `expose_validators`.
+fn flag(cx: &Ctxt, key: Key, value: ParseStream) -> syn::Result<Option<LitBool>> {
+    let expr: Expr = value.parse()?;
+    if let Expr::Lit(ExprLit {
+        lit: Lit::Bool(flag),
+        ..
+    }) = expr
+    {
+        return Ok(Some(flag));
+    }
+    let found = match &expr {
+        Expr::Lit(ExprLit {
+            lit: Lit::Str(_), ..
+        }) => "a string",
+        Expr::Lit(ExprLit {
+            lit: Lit::Int(_) | Lit::Float(_),
+            ..
+        }) => "a number",
+        Expr::Lit(_) => "this literal",
+        _ => "an expression",
+    };
+    cx.error_spanned_by(
+        expr,
+        format!(
+            "`{}` takes `true` or `false`, not {found}: write `{}`",
+            key.name(),
+            key.example()
+        ),
+    );
+    Ok(None)
 }
 
-fn example(key: &str) -> &'static str {
-    match key {
-        "etag" => "etag = ETag::from_version(version)",
-        "last_modified" => "last_modified = modified_at",
-        "require" => "require = true",
-        "weak_if_match" => "weak_if_match = true",
-        "expose_validators" => "expose_validators = false",
-        "cache_control" => "cache_control = \"private, max-age=0, must-revalidate\"",
-        "vary" => "vary = \"accept, accept-encoding\"",
-        "state" => "state = AppState",
-        _ => "bind = ev",
+/// A string literal sent as a header value, for `cache_control` and `vary`.
+fn header_text(cx: &Ctxt, key: Key, value: ParseStream) -> syn::Result<Option<LitStr>> {
+    let expr: Expr = value.parse()?;
+    let Expr::Lit(ExprLit {
+        lit: Lit::Str(text),
+        ..
+    }) = expr
+    else {
+        cx.error_spanned_by(
+            expr,
+            format!(
+                "`{}` takes a string literal, as in `{}`; the value is sent as written on 304s \
+                 and 2xx `GET` responses",
+                key.name(),
+                key.example()
+            ),
+        );
+        return Ok(None);
+    };
+    if let Some(problem) = header_value_problem(&text.value()) {
+        cx.error_at(
+            text.span(),
+            format!(
+                "this `{}` value is not a valid header value: {problem}",
+                key.name()
+            ),
+        );
+        return Ok(None);
     }
+    Ok(Some(text))
+}
+
+/// A type, for `state`. A value that is not one is read as an expression, to point at it whole.
+fn state(cx: &Ctxt, value: ParseStream) -> syn::Result<Option<Type>> {
+    let fork = value.fork();
+    if let Ok(ty) = fork.parse::<Type>()
+        && (fork.is_empty() || fork.peek(Token![,]))
+    {
+        value.parse::<Type>()?;
+        return Ok(Some(ty));
+    }
+    let expr: Expr = value.parse()?;
+    cx.error_spanned_by(
+        expr,
+        format!(
+            "`{}` takes the type of your router's state (or of a part of it that implements \
+             `FromRef`), as in `{}`",
+            Key::State.name(),
+            Key::State.example()
+        ),
+    );
+    Ok(None)
+}
+
+/// An identifier, for `bind`.
+fn bind(cx: &Ctxt, value: ParseStream) -> syn::Result<Option<Ident>> {
+    let expr: Expr = value.parse()?;
+    if let Expr::Path(path) = &expr
+        && path.qself.is_none()
+        && let Some(ident) = path.path.get_ident()
+    {
+        return Ok(Some(ident.clone()));
+    }
+    cx.error_spanned_by(
+        expr,
+        format!(
+            "`{}` takes a name for the evaluation, as in `{}`; the body can then use `{}: \
+             &Evaluation`",
+            Key::Bind.name(),
+            Key::Bind.example(),
+            Key::Bind.example_value()
+        ),
+    );
+    Ok(None)
 }
 
 /// Why `value` cannot be sent as a header value as written, if it cannot.
@@ -298,11 +335,12 @@ fn header_value_problem(value: &str) -> Option<String> {
 }
 
 /// The known key closest to a mistyped one, if it is close enough to be what was meant.
-fn nearest(name: &str) -> Option<&'static str> {
-    KEYS.iter()
-        .map(|key| (edit_distance(name, key), *key))
-        .filter(|(distance, key)| *distance <= (key.len() / 3).max(2))
-        .min_by_key(|(distance, _)| *distance)
+fn nearest(name: &str) -> Option<Key> {
+    Key::ALL
+        .iter()
+        .map(|&key| (edit_distance(name, key.name()), key))
+        .filter(|&(distance, key)| distance <= (key.name().len() / 3).max(2))
+        .min_by_key(|&(distance, _)| distance)
         .map(|(_, key)| key)
 }
 
@@ -328,13 +366,152 @@ fn edit_distance(a: &str, b: &str) -> usize {
 mod tests {
     use super::*;
 
+    /// Parses `input` as the attribute's arguments: the arguments, or every message.
+    fn parse_text(input: &str) -> Result<Args, syn::Error> {
+        let cx = Ctxt::new();
+        let tokens: TokenStream = input.parse().expect("test input is valid tokens");
+        let args = parse(&cx, tokens);
+        cx.check()?;
+        Ok(args.expect("no mistake was recorded, so the arguments are given"))
+    }
+
+    fn messages(input: &str) -> Vec<String> {
+        match parse_text(input) {
+            Ok(_) => panic!("`{input}` parsed without error"),
+            Err(error) => error.into_iter().map(|e| e.to_string()).collect(),
+        }
+    }
+
+    /// Whether `key` was given a value.
+    fn given(args: &Args, key: Key) -> bool {
+        match key {
+            Key::ETag => args.validator(ValidatorKind::ETag).is_some(),
+            Key::LastModified => args.validator(ValidatorKind::LastModified).is_some(),
+            Key::Require => args.require.is_some(),
+            Key::WeakIfMatch => args.weak_if_match.is_some(),
+            Key::ExposeValidators => args.expose_validators.is_some(),
+            Key::CacheControl => args.cache_control.is_some(),
+            Key::Vary => args.vary.is_some(),
+            Key::State => args.state.is_some(),
+            Key::Bind => args.bind.is_some(),
+        }
+    }
+
+    #[test]
+    fn every_key_parses_from_the_example_its_messages_show() {
+        for &key in Key::ALL {
+            let args = parse_text(key.example())
+                .unwrap_or_else(|e| panic!("`{}` does not parse: {e}", key.example()));
+            for &other in Key::ALL {
+                assert_eq!(
+                    given(&args, other),
+                    other == key,
+                    "{other:?} after `{key:?}`"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn every_key_is_known_and_asks_for_its_value() {
+        for &key in Key::ALL {
+            let name = key.name();
+            assert_eq!(
+                messages(name),
+                [format!("`{name}` needs a value: write `{}`", key.example())]
+            );
+        }
+    }
+
+    #[test]
+    fn all_keys_together_parse() {
+        let input: Vec<&str> = Key::ALL.iter().map(|key| key.example()).collect();
+        let args = parse_text(&input.join(", ")).expect("every example together parses");
+        assert!(Key::ALL.iter().all(|&key| given(&args, key)));
+    }
+
+    #[test]
+    fn the_documented_table_lists_the_keys_in_order() {
+        // The rows of the `# Arguments` table of `#[conditional]`'s rustdoc: "/// | `key = …".
+        let documented: Vec<&str> = include_str!("lib.rs")
+            .lines()
+            .filter_map(|line| line.strip_prefix("/// | `"))
+            .filter_map(|row| row.split_once(" = ").map(|(key, _)| key))
+            .collect();
+        let keys: Vec<&str> = Key::ALL.iter().map(|key| key.name()).collect();
+        assert_eq!(documented, keys);
+    }
+
+    #[test]
+    fn unknown_key_suggests_the_nearest_and_lists_the_table() {
+        let list = "the arguments are `etag`, `last_modified`, `require`, `weak_if_match`, \
+                    `expose_validators`, `cache_control`, `vary`, `state` and `bind`";
+        assert_eq!(
+            messages("etags = 1"),
+            [format!(
+                "unknown argument `etags` (did you mean `etag`?); {list}"
+            )]
+        );
+        assert_eq!(
+            messages("max_age = 60"),
+            [format!("unknown argument `max_age`; {list}")]
+        );
+        assert_eq!(
+            messages("http::etag = 1"),
+            [format!("unknown argument `http::etag`; {list}")]
+        );
+    }
+
     #[test]
     fn nearest_suggests_close_keys_only() {
-        assert_eq!(nearest("etags"), Some("etag"));
-        assert_eq!(nearest("last_modifed"), Some("last_modified"));
-        assert_eq!(nearest("lastmodified"), Some("last_modified"));
-        assert_eq!(nearest("required"), Some("require"));
-        assert_eq!(nearest("cache"), None);
-        assert_eq!(nearest("totally_different"), None);
+        let near = |name| nearest(name).map(Key::name);
+        assert_eq!(near("etags"), Some("etag"));
+        assert_eq!(near("last_modifed"), Some("last_modified"));
+        assert_eq!(near("lastmodified"), Some("last_modified"));
+        assert_eq!(near("required"), Some("require"));
+        assert_eq!(near("Vary"), Some("vary"));
+        assert_eq!(near("cache"), None);
+        assert_eq!(near("totally_different"), None);
+    }
+
+    #[test]
+    fn duplicate_key_points_at_the_second() {
+        let input = "etag = a, require = true, etag = b";
+        let error = parse_text(input).err().expect("a duplicate is a mistake");
+        assert_eq!(
+            error.to_string(),
+            "`etag` is given more than once; keep one `etag = …`"
+        );
+        let start = error.span().start();
+        assert_eq!(
+            (start.line, start.column),
+            (1, input.rfind("etag").unwrap_or(0))
+        );
+    }
+
+    #[test]
+    fn every_mistake_is_reported_in_source_order() {
+        assert_eq!(
+            messages("etag = 1, require = yes, vary = 2, require = true, bind"),
+            [
+                "`require` takes `true` or `false`, not an expression: write `require = true`",
+                "`vary` takes a string literal, as in `vary = \"accept, accept-encoding\"`; the \
+                 value is sent as written on 304s and 2xx `GET` responses",
+                "`require` is given more than once; keep one `require = …`",
+                "`bind` needs a value: write `bind = ev`",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_flag_of_the_wrong_kind_shows_the_value_worth_writing() {
+        // `expose_validators` is `true` by default: the message suggests `false`.
+        assert_eq!(
+            messages("expose_validators = \"no\""),
+            [
+                "`expose_validators` takes `true` or `false`, not a string: write \
+              `expose_validators = false`"
+            ]
+        );
     }
 }

@@ -4,6 +4,7 @@
 use proc_macro::TokenStream;
 
 mod args;
+mod ctxt;
 mod expand;
 mod handler;
 mod instrument;
@@ -11,7 +12,8 @@ mod scan;
 mod validate;
 
 // One pipeline: parse (`args`, `handler`) → validate (`validate`, with `scan`) → expand
-// (`expand`). On any mistake the macro emits the errors *and* the function as written, so the
+// (`expand`), with one `ctxt::Ctxt` collecting the mistakes of parse and validate in source
+// order. On any mistake the macro emits the errors *and* the function as written, so the
 // user sees the real error and not a cascade about a missing handler.
 
 /// Answers RFC 9110 conditional requests for an async axum handler: `ETag` and
@@ -281,32 +283,32 @@ fn rewrite(
     args: proc_macro2::TokenStream,
     item: proc_macro2::TokenStream,
 ) -> proc_macro2::TokenStream {
-    let args = args::parse(args);
-    let function = match syn::parse2::<syn::Item>(item.clone()) {
-        Ok(syn::Item::Fn(function)) => function,
+    let cx = ctxt::Ctxt::new();
+    let args = args::parse(&cx, args);
+    let plan = match syn::parse2::<syn::Item>(item.clone()) {
+        Ok(syn::Item::Fn(function)) => {
+            validate::validate(&cx, args, handler::Handler::new(function))
+        }
         Ok(other) => {
-            let mut error = syn::Error::new_spanned(
+            cx.error_spanned_by(
                 item_keyword(&other),
                 "`#[conditional]` goes on an `async fn` axum handler, not on this item",
             );
-            if let Err(more) = args {
-                error.combine(more);
-            }
-            return with_original(error, item);
+            None
         }
         // The item does not parse: give it back as written and let the compiler report its
         // syntax error, plus any mistake in the arguments.
         Err(_) => {
-            return match args {
-                Err(error) => with_original(error, item),
-                Ok(_) => item,
+            return match cx.check() {
+                Ok(()) => item,
+                Err(errors) => with_original(errors, item),
             };
         }
     };
-    let handler = handler::Handler::new(function);
-    match validate::validate(args, handler) {
-        Ok(plan) => expand::expand(plan),
-        Err(error) => with_original(error, item),
+    match (cx.check(), plan) {
+        (Ok(()), Some(plan)) => expand::expand(plan),
+        (Err(errors), _) => with_original(errors, item),
+        (Ok(()), None) => unreachable!("no plan is made only after a mistake is recorded"),
     }
 }
 
@@ -349,5 +351,70 @@ fn item_keyword(item: &syn::Item) -> proc_macro2::TokenStream {
             quote!(#token #ident)
         }
         other => quote::ToTokens::to_token_stream(other),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rewrite_text(args: &str, item: &str) -> String {
+        let parse = |text: &str| text.parse().expect("test input is valid tokens");
+        rewrite(parse(args), parse(item)).to_string()
+    }
+
+    /// Where `needle` is in `haystack`, failing the test when it is not.
+    fn position(haystack: &str, needle: &str) -> usize {
+        haystack
+            .find(needle)
+            .unwrap_or_else(|| panic!("`{needle}` is not in `{haystack}`"))
+    }
+
+    #[test]
+    fn argument_mistakes_come_before_the_item_that_is_not_a_function() {
+        let output = rewrite_text("etags = 1", "struct Handler;");
+        let argument = position(&output, "unknown argument `etags`");
+        let item = position(&output, "goes on an `async fn` axum handler");
+        assert!(argument < item, "not in source order: {output}");
+        assert!(
+            output.ends_with("struct Handler ;"),
+            "item not kept: {output}"
+        );
+    }
+
+    #[test]
+    fn argument_mistakes_come_before_the_function_mistakes() {
+        let output = rewrite_text("require = yes", "fn handler() {}");
+        let argument = position(&output, "`require` takes `true` or `false`");
+        let function = position(&output, "needs an `async fn`");
+        assert!(argument < function, "not in source order: {output}");
+    }
+
+    #[test]
+    fn an_item_that_does_not_parse_is_given_back_as_written() {
+        assert_eq!(
+            rewrite_text("etag = tag", "fn broken -> {}"),
+            "fn broken -> { }"
+        );
+    }
+
+    #[test]
+    fn an_item_that_does_not_parse_is_given_back_with_the_argument_mistakes() {
+        let output = rewrite_text("etags = tag", "fn broken -> {}");
+        position(&output, "unknown argument `etags`");
+        assert!(
+            output.ends_with("fn broken -> { }"),
+            "item not kept: {output}"
+        );
+    }
+
+    #[test]
+    fn a_correct_handler_is_rewritten_without_errors() {
+        let output = rewrite_text(
+            "etag = tag()",
+            "async fn handler() -> &'static str { \"\" }",
+        );
+        assert!(!output.contains("compile_error"), "errors: {output}");
+        position(&output, "__private");
     }
 }

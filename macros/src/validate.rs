@@ -1,11 +1,12 @@
 //! Checks of the arguments against the function, and the decisions the expansion follows.
-//! Every mistake found is reported, combined into one `syn::Error`.
+//! Every mistake found is recorded in the pipeline's [`Ctxt`], after those of the arguments.
 
 use proc_macro2::Span;
 use quote::ToTokens;
 use syn::Type;
 
-use crate::args::Args;
+use crate::args::{Args, Key};
+use crate::ctxt::Ctxt;
 use crate::handler::Handler;
 use crate::scan::Uses;
 
@@ -41,161 +42,173 @@ pub(crate) enum Last {
     Head,
 }
 
-#[derive(Default)]
-struct Errors(Option<syn::Error>);
-
-impl Errors {
-    fn push(&mut self, error: syn::Error) {
-        match &mut self.0 {
-            Some(errors) => errors.combine(error),
-            None => self.0 = Some(error),
-        }
-    }
+/// Checks the function, and the arguments against it, recording every mistake in `cx`. `args`
+/// is `None` when they were wrong (already recorded): then only the function itself is
+/// checked, as checks against wrong arguments would report their consequences, and no plan is
+/// made. The plan is meant to be expanded only if `cx` ends without error.
+///
+/// The checks run in source order as far as they can: the signature, then the validators
+/// against the arguments, then the arguments as a whole.
+pub(crate) fn validate(cx: &Ctxt, args: Option<Args>, handler: Handler) -> Option<Plan> {
+    check_signature(cx, &handler);
+    let args = args?;
+    check_has_validator(cx, &args);
+    let uses: Vec<Uses> = args.validators.iter().map(|v| Uses::of(&v.expr)).collect();
+    let last = last_argument(cx, &handler, &uses);
+    check_body_is_last(cx, &handler);
+    check_no_return(cx, &uses);
+    check_questions_have_a_result(cx, &handler, &uses);
+    check_argument_count(cx, &handler);
+    check_bind_hides_nothing(cx, &args, &handler);
+    Some(Plan {
+        awaits: uses.iter().map(|u| u.awaits).collect(),
+        questions: uses.into_iter().map(|u| u.questions).collect(),
+        state: state_type(&args, &handler),
+        args,
+        handler,
+        last,
+    })
 }
 
-pub(crate) fn validate(args: syn::Result<Args>, handler: Handler) -> syn::Result<Plan> {
-    let mut errors = Errors::default();
+fn check_signature(cx: &Ctxt, handler: &Handler) {
     let sig = &handler.sig;
-
-    // Mistakes in the arguments first: they come first in the source.
-    let args = match args {
-        Ok(args) => Some(args),
-        Err(error) => {
-            errors.push(error);
-            None
-        }
-    };
-
     if sig.asyncness.is_none() {
-        errors.push(syn::Error::new(
+        cx.error_at(
             sig.fn_token.span,
             "`#[conditional]` needs an `async fn`: axum handlers are async, and the validator \
              expressions may `.await`; write `async fn`",
-        ));
+        );
     }
     if let Some(receiver) = &handler.receiver {
-        errors.push(syn::Error::new_spanned(
+        cx.error_spanned_by(
             receiver,
             "a `#[conditional]` handler cannot take `self`: axum calls handlers as plain \
              functions of their extractors; move it out of the `impl` block and take what it \
              needs as extractor arguments (for example `State<…>`)",
-        ));
+        );
     }
+}
 
-    let Some(args) = args else {
-        return Err(errors
-            .0
-            .unwrap_or_else(|| unreachable!("an error was pushed")));
-    };
-
+fn check_has_validator(cx: &Ctxt, args: &Args) {
     if args.validators.is_empty() {
-        errors.push(syn::Error::new(
+        cx.error_at(
             Span::call_site(),
-            "`#[conditional]` needs a validator: add `etag = …` (an `ETag` or `Option<ETag>`) \
-             and/or `last_modified = …` (a `SystemTime`, `HttpDate` or `LastModified`, or an \
-             `Option` of one)",
-        ));
+            format!(
+                "`#[conditional]` needs a validator: add `{} = …` (an `ETag` or `Option<ETag>`) \
+                 and/or `{} = …` (a `SystemTime`, `HttpDate` or `LastModified`, or an `Option` \
+                 of one)",
+                Key::ETag.name(),
+                Key::LastModified.name()
+            ),
+        );
     }
+}
 
-    let uses: Vec<Uses> = args.validators.iter().map(|v| Uses::of(&v.expr)).collect();
-
-    // The last argument: used by a validator, it must come from the head.
-    let mut last = Last::None;
-    if let Some(param) = handler.params.last() {
-        let used = param.bindings.iter().find_map(|name| {
-            uses.iter()
-                .find_map(|u| u.find(name))
-                .map(|span| (name, span))
-        });
-        last = match (used, param.body_extractor()) {
-            (Some((name, span)), Some(extractor)) => {
-                errors.push(syn::Error::new(
-                    span,
-                    format!(
-                        "validators run before the request body is read, so they cannot use \
-                         `{name}`, which the `{extractor}` body extractor binds; compute the \
-                         validators from the other arguments"
-                    ),
-                ));
-                Last::Head
-            }
-            (Some(_), None) => Last::Head,
-            (None, _) => Last::ByType,
-        };
+/// How the last argument is extracted: used by a validator, it must come from the head, and
+/// so cannot be a body extractor.
+fn last_argument(cx: &Ctxt, handler: &Handler, uses: &[Uses]) -> Last {
+    let Some(param) = handler.params.last() else {
+        return Last::None;
+    };
+    let used = param.bindings.iter().find_map(|name| {
+        uses.iter()
+            .find_map(|u| u.find(name))
+            .map(|span| (name, span))
+    });
+    match (used, param.body_extractor()) {
+        (Some((name, span)), Some(extractor)) => {
+            cx.error_at(
+                span,
+                format!(
+                    "validators run before the request body is read, so they cannot use \
+                     `{name}`, which the `{extractor}` body extractor binds; compute the \
+                     validators from the other arguments"
+                ),
+            );
+            Last::Head
+        }
+        (Some(_), None) => Last::Head,
+        (None, _) => Last::ByType,
     }
-    // Only the last argument may read the body, as in axum; say so at the argument, before
-    // axum's `Handler` bound says it about a signature the user never wrote.
+}
+
+/// Only the last argument may read the body, as in axum; say so at the argument, before
+/// axum's `Handler` bound says it about a signature the user never wrote.
+fn check_body_is_last(cx: &Ctxt, handler: &Handler) {
     let before_last = handler.params.len().saturating_sub(1);
     for param in &handler.params[..before_last] {
         if let Some(extractor) = param.body_extractor() {
-            errors.push(syn::Error::new_spanned(
+            cx.error_spanned_by(
                 &param.arg.ty,
                 format!(
                     "`{extractor}` reads the request body, so it must be the handler's last \
                      argument (axum extracts the body once, last); `#[conditional]` then \
                      extracts it after the preconditions pass"
                 ),
-            ));
+            );
         }
     }
+}
 
-    // With `?`, a validator is evaluated in an `async` block, and `return` would leave that
-    // block; without, it would leave the rewritten handler, whose return type is not the
-    // user's. Neither is what it reads as.
+/// With `?`, a validator is evaluated in an `async` block, and `return` would leave that
+/// block; without, it would leave the rewritten handler, whose return type is not the user's.
+/// Neither is what it reads as.
+fn check_no_return(cx: &Ctxt, uses: &[Uses]) {
     for span in uses.iter().flat_map(|u| &u.returns) {
-        errors.push(syn::Error::new(
+        cx.error_at(
             *span,
             "a validator is an expression; `return` inside it is not allowed: use `?` to answer \
              with the handler's error, or an `Option` for a missing resource",
-        ));
+        );
     }
+}
 
-    if handler.returns_opaque() {
-        for span in uses.iter().flat_map(|u| &u.questions) {
-            errors.push(syn::Error::new(
-                *span,
-                "`?` in a validator needs the handler to return a `Result`, whose error type \
-                 answers the error; this handler returns `impl …`, so write \
-                 `-> Result<impl IntoResponse, YourError>`",
-            ));
-        }
+/// A validator's `?` answers through the handler's error type, which `impl …` does not name.
+fn check_questions_have_a_result(cx: &Ctxt, handler: &Handler, uses: &[Uses]) {
+    if !handler.returns_opaque() {
+        return;
     }
+    for span in uses.iter().flat_map(|u| &u.questions) {
+        cx.error_at(
+            *span,
+            "`?` in a validator needs the handler to return a `Result`, whose error type \
+             answers the error; this handler returns `impl …`, so write \
+             `-> Result<impl IntoResponse, YourError>`",
+        );
+    }
+}
 
-    // The rewritten handler takes the rest of the request in place of its last argument, so
-    // it has as many arguments as written, or one when it had none.
+/// The rewritten handler takes the rest of the request in place of its last argument, so it
+/// has as many arguments as written, or one when it had none.
+fn check_argument_count(cx: &Ctxt, handler: &Handler) {
     let total = handler.params.len().max(1);
     if total > MAX_ARGUMENTS {
-        errors.push(syn::Error::new_spanned(
-            &sig.inputs,
+        cx.error_spanned_by(
+            &handler.sig.inputs,
             format!(
                 "axum handlers take at most {MAX_ARGUMENTS} arguments, and this one takes \
                  {total}; group extractors in a tuple, as in `(a, b): (ExtractorA, ExtractorB)`"
             ),
-        ));
+        );
     }
+}
 
-    if let Some(bind) = &args.bind
-        && handler
-            .params
-            .iter()
-            .any(|param| param.bindings.contains(bind))
+fn check_bind_hides_nothing(cx: &Ctxt, args: &Args, handler: &Handler) {
+    let Some(bind) = &args.bind else {
+        return;
+    };
+    if handler
+        .params
+        .iter()
+        .any(|param| param.bindings.contains(bind))
     {
-        errors.push(syn::Error::new(
+        cx.error_at(
             bind.span(),
-            format!("`bind = {bind}` would hide the argument `{bind}`; choose another name"),
-        ));
-    }
-
-    match errors.0 {
-        Some(errors) => Err(errors),
-        None => Ok(Plan {
-            awaits: uses.iter().map(|u| u.awaits).collect(),
-            questions: uses.into_iter().map(|u| u.questions).collect(),
-            state: state_type(&args, &handler),
-            args,
-            handler,
-            last,
-        }),
+            format!(
+                "`{} = {bind}` would hide the argument `{bind}`; choose another name",
+                Key::Bind.name()
+            ),
+        );
     }
 }
 

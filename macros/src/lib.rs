@@ -21,10 +21,46 @@ mod validate;
 /// Precondition Failed and 428 Precondition Required, decided *before* the handler body runs
 /// and before the request body is read.
 ///
-/// ```rust,ignore
+/// ```rust
 /// use axum::Json;
 /// use axum::extract::{Path, State};
 /// use axum_conditional::{ETag, conditional};
+/// # use std::sync::Arc;
+/// # use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+/// # use std::time::SystemTime;
+/// # use axum::body::Body;
+/// # use axum::http::{Request, StatusCode};
+/// # use axum::response::{IntoResponse, Response};
+/// # use axum::{Router, routing::get};
+/// # use serde::{Deserialize, Serialize};
+/// # use tower::ServiceExt as _;
+/// #
+/// # #[derive(Serialize, Deserialize)]
+/// # struct Doc { version: u64 }
+/// # struct ApiError;
+/// # impl IntoResponse for ApiError {
+/// #     fn into_response(self) -> Response { StatusCode::INTERNAL_SERVER_ERROR.into_response() }
+/// # }
+/// # /// Version 7 of every document; counts the loads and saves.
+/// # #[derive(Clone, Default)]
+/// # struct Store { loads: Arc<AtomicUsize>, saves: Arc<AtomicUsize> }
+/// # impl Store {
+/// #     async fn version(&self, _id: u64) -> Result<u64, ApiError> { Ok(7) }
+/// #     async fn etag(&self, id: u64) -> Result<Option<ETag>, ApiError> {
+/// #         Ok(Some(ETag::from_version(self.version(id).await?)))
+/// #     }
+/// #     async fn modified(&self, _id: u64) -> Result<Option<SystemTime>, ApiError> {
+/// #         Ok(Some(SystemTime::UNIX_EPOCH))
+/// #     }
+/// #     async fn load(&self, _id: u64) -> Result<Doc, ApiError> {
+/// #         self.loads.fetch_add(1, SeqCst);
+/// #         Ok(Doc { version: 7 })
+/// #     }
+/// #     async fn save(&self, _id: u64, doc: Doc) -> Result<Doc, ApiError> {
+/// #         self.saves.fetch_add(1, SeqCst);
+/// #         Ok(Doc { version: doc.version + 1 })
+/// #     }
+/// # }
 ///
 /// #[conditional(etag = ETag::from_version(store.version(id).await?))]
 /// async fn get_doc(State(store): State<Store>, Path(id): Path<u64>) -> Result<Json<Doc>, ApiError> {
@@ -38,14 +74,48 @@ mod validate;
 ///     let doc = store.save(id, doc).await?;
 ///     Ok((ETag::from_version(doc.version), Json(doc)))
 /// }
+/// #
+/// # /// The status and `ETag` of one request to `app`.
+/// # async fn send(app: &Router, method: &str, field: Option<(&str, &str)>, body: &str)
+/// #     -> (StatusCode, Option<String>)
+/// # {
+/// #     let mut request = Request::builder().method(method).uri("/docs/1")
+/// #         .header("content-type", "application/json");
+/// #     if let Some((name, value)) = field {
+/// #         request = request.header(name, value);
+/// #     }
+/// #     let request = request.body(Body::from(body.to_owned())).unwrap();
+/// #     let response = app.clone().oneshot(request).await.unwrap();
+/// #     let etag = response.headers().get("etag").map(|v| v.to_str().unwrap().to_owned());
+/// #     (response.status(), etag)
+/// # }
+/// #
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// # let store = Store::default();
+/// # let app = Router::new()
+/// #     .route("/docs/{id}", get(get_doc).put(put_doc))
+/// #     .with_state(store.clone());
+/// # let current = Some(("if-none-match", r#""7""#));
+/// # assert_eq!(send(&app, "GET", current, "").await, (StatusCode::NOT_MODIFIED, Some(r#""7""#.into())));
+/// # assert_eq!(store.loads.load(SeqCst), 0, "the 304 is answered without `load`");
+/// # assert_eq!(send(&app, "GET", None, "").await, (StatusCode::OK, Some(r#""7""#.into())));
+/// # // Not JSON: a 412 rather than a 400 or 422 shows that the body was not parsed.
+/// # let stale = Some(("if-match", r#""6""#));
+/// # assert_eq!(send(&app, "PUT", stale, "not json").await.0, StatusCode::PRECONDITION_FAILED);
+/// # assert_eq!(send(&app, "PUT", None, r#"{"version":7}"#).await.0, StatusCode::PRECONDITION_REQUIRED);
+/// # assert_eq!(store.saves.load(SeqCst), 0);
+/// # let current = Some(("if-match", r#""7""#));
+/// # assert_eq!(send(&app, "PUT", current, r#"{"version":7}"#).await, (StatusCode::OK, Some(r#""8""#.into())));
+/// # }
 /// ```
 ///
 /// A `GET` whose `If-None-Match` lists the current tag gets a 304 without `load` running; a `PUT`
 /// whose `If-Match` is stale gets a 412 without its JSON being read; a `PUT` with no
 /// precondition at all gets a 428.
 ///
-/// The examples on this page cannot be compiled here (this crate does not depend on the runtime);
-/// each has a compiled twin in the `tests/ui/pass` directory of the repository.
+/// The examples on this page are doctests of this crate, written against `axum-conditional` as
+/// an application uses it: they compile, and each sends the requests its text describes.
 ///
 /// # Arguments
 ///
@@ -145,9 +215,46 @@ mod validate;
 /// passed), and the `Range` decision (`ev.range()`). Make the write conditional on that version
 /// (a create on `None`) and answer the same 412 when no row changed:
 ///
-/// ```rust,ignore
+/// ```rust
 /// use axum_conditional::problem::PreconditionFailed;
 /// use axum_conditional::{ETag, Failure, Resource, conditional};
+/// # use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
+/// # use std::sync::{Arc, Mutex};
+/// # use axum::body::Body;
+/// # use axum::extract::{Path, State};
+/// # use axum::http::{Request, StatusCode};
+/// # use axum::response::{IntoResponse, Response};
+/// # use axum::{Json, Router, routing::put};
+/// # use tower::ServiceExt as _;
+/// #
+/// # #[derive(Debug)]
+/// # struct DbError;
+/// # impl IntoResponse for DbError {
+/// #     fn into_response(self) -> Response { StatusCode::SERVICE_UNAVAILABLE.into_response() }
+/// # }
+/// # /// One row, `(version, body)`; `interfere` makes another client write it just before the
+/// # /// next `update`, between the precondition check and the write.
+/// # #[derive(Clone, Default)]
+/// # struct Db { row: Arc<Mutex<Option<(u64, String)>>>, interfere: Arc<AtomicBool> }
+/// # impl Db {
+/// #     async fn version(&self, _id: u64) -> Result<Option<u64>, DbError> {
+/// #         Ok(self.row.lock().map_err(|_| DbError)?.as_ref().map(|(version, _)| *version))
+/// #     }
+/// #     async fn update(&self, _id: u64, expected: Option<u64>, body: String) -> Result<u64, DbError> {
+/// #         let mut row = self.row.lock().map_err(|_| DbError)?;
+/// #         if self.interfere.swap(false, SeqCst) {
+/// #             if let Some((version, _)) = row.as_mut() { *version += 1 }
+/// #         }
+/// #         match (row.as_mut(), expected) {
+/// #             (Some((version, stored)), Some(expected)) if *version == expected => {
+/// #                 *version += 1;
+/// #                 *stored = body;
+/// #                 Ok(1)
+/// #             }
+/// #             _ => Ok(0),
+/// #         }
+/// #     }
+/// # }
 ///
 /// #[conditional(etag = db.version(id).await?.map(ETag::from_version), require = true, bind = ev)]
 /// async fn put_doc(State(db): State<Db>, Path(id): Path<u64>, Json(body): Json<String>)
@@ -164,6 +271,32 @@ mod validate;
 ///     let version = db.version(id).await?.unwrap_or_default();
 ///     Ok((ETag::from_version(version), "stored").into_response())
 /// }
+/// #
+/// # /// The status and `ETag` of a `PUT` with `If-Match: if_match`.
+/// # async fn send(app: &Router, if_match: &str) -> (StatusCode, Option<String>) {
+/// #     let request = Request::put("/docs/1")
+/// #         .header("content-type", "application/json")
+/// #         .header("if-match", if_match)
+/// #         .body(Body::from(r#""text""#))
+/// #         .unwrap();
+/// #     let response = app.clone().oneshot(request).await.unwrap();
+/// #     let etag = response.headers().get("etag").map(|v| v.to_str().unwrap().to_owned());
+/// #     (response.status(), etag)
+/// # }
+/// #
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// # let db = Db::default();
+/// # *db.row.lock().unwrap() = Some((1, String::new()));
+/// # let app = Router::new().route("/docs/{id}", put(put_doc)).with_state(db.clone());
+/// # assert_eq!(send(&app, r#""1""#).await, (StatusCode::OK, Some(r#""2""#.into())));
+/// # // Stale: the early check answers.
+/// # assert_eq!(send(&app, r#""1""#).await, (StatusCode::PRECONDITION_FAILED, Some(r#""2""#.into())));
+/// # // Current at the check, changed before the write: the body answers the same 412.
+/// # db.interfere.store(true, SeqCst);
+/// # assert_eq!(send(&app, r#""2""#).await, (StatusCode::PRECONDITION_FAILED, Some(r#""3""#.into())));
+/// # assert_eq!(db.row.lock().unwrap().as_ref().map(|(v, _)| *v), Some(3));
+/// # }
 /// ```
 ///
 /// # The last argument and `state`
@@ -207,11 +340,31 @@ mod validate;
 /// extracted from that request, so build it as a router would (a `Path` needs the route's
 /// parameters: prefer `Router::oneshot` for such handlers):
 ///
-/// ```rust,ignore
-/// // `async fn get_doc(State(store): State<Store>)`: the state comes with the request.
+/// ```rust
+/// # use axum::body::Body;
+/// # use axum::extract::State;
+/// # use axum::http::Request;
+/// # use axum_conditional::{ETag, conditional};
+/// # #[derive(Clone)]
+/// # struct Store { version: u64 }
+/// #[conditional(etag = ETag::from_version(store.version))]
+/// async fn get_doc(State(store): State<Store>) -> String {
+///     format!("version {}", store.version)
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), axum::http::Error> {
+/// # let store = Store { version: 7 };
+/// // The state comes with the request.
 /// let request = Request::builder().header("if-none-match", r#""7""#).body(Body::empty())?;
-/// let answer = get_doc((request, store).into()).await.into_inner();
+/// let answer = get_doc((request, store.clone()).into()).await.into_inner();
 /// assert_eq!(answer.unwrap_err().status(), 304);
+///
+/// let request = Request::builder().body(Body::empty())?;
+/// let answer = get_doc((request, store).into()).await.into_inner();
+/// assert_eq!(answer.unwrap(), "version 7");
+/// # Ok(())
+/// # }
 /// ```
 ///
 /// Attributes, visibility, argument patterns, generics, inner attributes, `return` and `?` in

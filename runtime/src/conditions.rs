@@ -24,6 +24,7 @@ use crate::{Outcome, Policy, Resource};
 ///         _ => "something else",
 ///     }
 /// }
+/// # #[cfg(feature = "axum")]
 /// # let _: axum::routing::MethodRouter = axum::routing::get(handler);
 /// ```
 #[derive(Clone, Debug, Default)]

@@ -9,7 +9,8 @@
 //! then evaluates `If-Match`, `If-None-Match`, `If-Modified-Since`, `If-Unmodified-Since` and
 //! `If-Range`, and answers 304, 412 or 428 itself when it must:
 //!
-//! ```
+#![cfg_attr(feature = "axum", doc = "```")]
+#![cfg_attr(not(feature = "axum"), doc = "```ignore")]
 //! use axum::extract::{Path, State};
 //! use axum::routing::get;
 //! use axum::{Json, Router};

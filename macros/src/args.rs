@@ -51,6 +51,7 @@ macro_rules! keys {
 keys! {
     ETag: etag = "ETag::from_version(version)",
     LastModified: last_modified = "modified_at",
+    Exists: exists = "store.contains(id).await",
     Require: require = "true",
     WeakIfMatch: weak_if_match = "true",
     // `true` is the default: the example shows the value worth writing.
@@ -67,14 +68,17 @@ impl Key {
     }
 }
 
-/// Which validator an expression gives.
+/// Which fact about the resource an expression gives.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum ValidatorKind {
     ETag,
     LastModified,
+    /// Whether the resource exists, for one that may exist without a validator.
+    Exists,
 }
 
-/// A validator argument: `etag = EXPR` or `last_modified = EXPR`.
+/// An expression over the handler's arguments, run before the preconditions: `etag = EXPR`,
+/// `last_modified = EXPR` or `exists = EXPR`.
 pub(crate) struct Validator {
     pub(crate) kind: ValidatorKind,
     pub(crate) expr: Expr,
@@ -109,6 +113,10 @@ impl Args {
             }),
             Key::LastModified => self.validators.push(Validator {
                 kind: ValidatorKind::LastModified,
+                expr: value.parse()?,
+            }),
+            Key::Exists => self.validators.push(Validator {
+                kind: ValidatorKind::Exists,
                 expr: value.parse()?,
             }),
             Key::Require => self.require = flag(cx, key, value)?,
@@ -387,6 +395,7 @@ mod tests {
         match key {
             Key::ETag => args.validator(ValidatorKind::ETag).is_some(),
             Key::LastModified => args.validator(ValidatorKind::LastModified).is_some(),
+            Key::Exists => args.validator(ValidatorKind::Exists).is_some(),
             Key::Require => args.require.is_some(),
             Key::WeakIfMatch => args.weak_if_match.is_some(),
             Key::ExposeValidators => args.expose_validators.is_some(),
@@ -444,8 +453,9 @@ mod tests {
 
     #[test]
     fn unknown_key_suggests_the_nearest_and_lists_the_table() {
-        let list = "the arguments are `etag`, `last_modified`, `require`, `weak_if_match`, \
-                    `expose_validators`, `cache_control`, `vary`, `state` and `bind`";
+        let list = "the arguments are `etag`, `last_modified`, `exists`, `require`, \
+                    `weak_if_match`, `expose_validators`, `cache_control`, `vary`, `state` and \
+                    `bind`";
         assert_eq!(
             messages("etags = 1"),
             [format!(

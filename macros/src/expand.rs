@@ -58,6 +58,7 @@ struct Locals {
     error: Ident,
     etag: Ident,
     last_modified: Ident,
+    exists: Ident,
     /// Whether the output is split into a `Result` for `#[tracing::instrument(err)]`.
     split: bool,
 }
@@ -78,6 +79,7 @@ impl Locals {
             error: local("__conditional_error"),
             etag: local("__conditional_etag"),
             last_modified: local("__conditional_last_modified"),
+            exists: local("__conditional_exists"),
             split,
         }
     }
@@ -326,6 +328,10 @@ fn validator_step(
             &locals.last_modified,
             quote_spanned!(span=> ::axum_conditional::__private::last_modified(#expr)),
         ),
+        ValidatorKind::Exists => (
+            &locals.exists,
+            quote_spanned!(span=> ::axum_conditional::__private::exists(#expr)),
+        ),
     };
     let Some(question) = questions.first() else {
         if !awaits {
@@ -424,13 +430,21 @@ fn evaluate(args: &Args, locals: &Locals) -> TokenStream {
     };
     let etag = given(ValidatorKind::ETag, &locals.etag);
     let last_modified = given(ValidatorKind::LastModified, &locals.last_modified);
+    // Without `exists`, no validator at all means no resource.
+    let resource = match args.validator(ValidatorKind::Exists) {
+        Some(_) => {
+            let exists = &locals.exists;
+            quote!(::axum_conditional::__private::resource_that(#exists, #etag, #last_modified))
+        }
+        None => quote!(::axum_conditional::__private::resource(#etag, #last_modified)),
+    };
     let refused = locals.answer(quote!(
         ::axum_conditional::__private::refused(#parts, #body, #error)
     ));
     quote! {
         let #evaluation = match ::axum_conditional::__private::evaluate(
             &#parts,
-            ::axum_conditional::__private::resource(#etag, #last_modified),
+            #resource,
             &#route,
         ) {
             ::core::result::Result::Ok(#value) => #value,

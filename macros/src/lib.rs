@@ -125,6 +125,7 @@ mod validate;
 /// |---|---|---|
 /// | `etag = EXPR` | `ETag` or `Option<ETag>` | the current entity-tag |
 /// | `last_modified = EXPR` | `SystemTime`, `HttpDate`, `LastModified`, or an `Option` of one | the current modification date (whole seconds) |
+/// | `exists = EXPR` | `bool` | whether the resource exists, for one that may have no validator |
 /// | `require = true` | `true` or `false` | an unsafe method without a usable precondition gets 428 |
 /// | `weak_if_match = true` | `true` or `false` | `If-Match` uses weak comparison instead of strong |
 /// | `expose_validators = false` | `true` or `false` | 412s do not show the current `ETag` and `Last-Modified` (shown by default) |
@@ -141,7 +142,10 @@ mod validate;
 /// `RefCell` borrow or `MutexGuard` across an `.await`; the error says so at the validator.
 ///
 /// - **`None` means "does not exist".** When every validator given is `None`, the resource has
-///   no current representation. This is what makes `If-Match: *` fail and a create-only
+///   no current representation, unless `exists = …` says otherwise: a resource that exists
+///   without an entity-tag or a date (so that `If-None-Match: *` on a `PUT` refuses to overwrite
+///   it, and `If-Match: *` lets the write through) declares it with `exists = EXPR`, a `bool`
+///   over the handler's arguments like the validators. With `exists`, it alone decides. This is what makes `If-Match: *` fail and a create-only
 ///   `If-None-Match: *` pass (see [Missing resources](#missing-resources)).
 /// - **`?` works as in the body.** The error converts into the handler's error type (by `From`,
 ///   as `?` always does) and is answered through it, exactly as a `?` in the body would be; the

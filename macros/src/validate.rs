@@ -96,9 +96,10 @@ fn check_has_validator(cx: &Ctxt, args: &Args) {
             format!(
                 "`#[conditional]` needs a validator: add `{} = …` (an `ETag` or `Option<ETag>`) \
                  and/or `{} = …` (a `SystemTime`, `HttpDate` or `LastModified`, or an `Option` \
-                 of one)",
+                 of one), or at least `{} = …` (a `bool`) for a resource without one",
                 Key::ETag.name(),
-                Key::LastModified.name()
+                Key::LastModified.name(),
+                Key::Exists.name()
             ),
         );
     }

@@ -128,6 +128,43 @@ pub fn last_modified<T: LastModifiedValidator>(value: T) -> Option<LastModified>
     value.into_last_modified()
 }
 
+/// A value `exists = …` accepts.
+#[diagnostic::on_unimplemented(
+    message = "`exists = …` needs a `bool`, not `{Self}`",
+    label = "this expression has type `{Self}`",
+    note = "`true` when the resource has a current representation, whether or not it has a validator",
+    note = "if this is a future, did you forget `.await`?"
+)]
+pub trait Existence {
+    /// Whether the resource exists.
+    fn into_exists(self) -> bool;
+}
+
+impl Existence for bool {
+    fn into_exists(self) -> bool {
+        self
+    }
+}
+
+/// The value of `exists = …`.
+pub fn exists<T: Existence>(value: T) -> bool {
+    value.into_exists()
+}
+
+/// The resource as `exists = …` says: with its validators when it exists (either may be
+/// absent), missing otherwise (its validators, if any, are then ignored).
+pub fn resource_that(
+    exists: bool,
+    etag: Option<ETag>,
+    last_modified: Option<LastModified>,
+) -> Resource {
+    if exists {
+        Resource::new(etag, last_modified)
+    } else {
+        Resource::missing()
+    }
+}
+
 /// The resource the validators describe: `None` from every one means it does not exist.
 pub fn resource(etag: Option<ETag>, last_modified: Option<LastModified>) -> Resource {
     Resource::from_validators(etag, last_modified)

@@ -1092,7 +1092,7 @@ fn parse_raw(bytes: &[u8]) -> Raw {
         })
         .collect();
     let raw_body = &bytes[end + 4..];
-    // Refusals of requests with a body are sent chunked (see `axum_conditional::LINGER_LIMIT`).
+    // Refusals of requests with a body are sent chunked (see `axum_conditional::Linger::DEFAULT_MAX_BYTES`).
     let chunked = headers
         .iter()
         .any(|(name, value)| name == "transfer-encoding" && value.as_slice() == b"chunked");

@@ -90,6 +90,9 @@ mod etag;
 mod evaluate;
 #[cfg(feature = "axum")]
 mod linger;
+// The list parser: not a public API (its members are, as `Member`). Reachable for the project's
+// own parser tests and fuzz targets only.
+#[doc(hidden)]
 pub mod list;
 mod outcome;
 mod policy;
@@ -107,7 +110,8 @@ pub use date::{InvalidHttpDate, LastModified};
 pub use etag::{ETag, InvalidETag};
 pub use evaluate::evaluate;
 #[cfg(feature = "axum")]
-pub use linger::{LINGER_DEADLINE, LINGER_LIMIT, Linger};
+pub use linger::Linger;
+pub use list::Member;
 pub use outcome::{Condition, Failure, Outcome, RangeDecision, Reason, Requirement};
 pub use policy::Policy;
 pub use resource::Resource;

@@ -12,8 +12,8 @@
 //! open for the next request. This is the "lingering close" of RFC 9112 §9.6 ("Tear-down"),
 //! done in the response body because hyper reads the request body only while someone polls it.
 //!
-//! The swallowing is bounded twice, by [`Linger`]: in bytes ([`LINGER_LIMIT`] by default) and
-//! in time ([`LINGER_DEADLINE`] by default), so that a client that stops sending after reading
+//! The swallowing is bounded twice, by [`Linger`]: in bytes ([`Linger::DEFAULT_MAX_BYTES`] by default) and
+//! in time ([`Linger::DEFAULT_MAX_DURATION`] by default), so that a client that stops sending after reading
 //! the refusal's head cannot hold a connection and a task open for ever.
 
 use std::future::Future as _;
@@ -29,29 +29,12 @@ use http::{StatusCode, header};
 use http_body::{Body as _, Frame, SizeHint};
 use tokio::time::{Instant, Sleep};
 
-/// How many bytes of an unread request body a refusal swallows after itself, unless a
-/// [`Linger`] says otherwise. A larger body is cut off, and the connection closed, once this
-/// much has been read; a client that sends more than this after a refusal is sending it to
-/// nobody.
-pub const LINGER_LIMIT: usize = 1 << 20;
-
-/// How long a refusal waits for the rest of an unread request body, unless a [`Linger`] says
-/// otherwise: 5 seconds.
-///
-/// Long enough for [`LINGER_LIMIT`] to arrive over a slow uplink (1 MiB in 5 s is about
-/// 1.7 Mbit/s), and for a client that writes its whole body before it reads to find the
-/// refusal waiting; short enough that a client that stops sending holds a connection and a
-/// task for seconds, not for ever. nginx, lingering after an early response, also gives up
-/// after 5 seconds without data (`lingering_timeout`); this deadline is stricter, as it bounds
-/// the whole swallowing rather than each wait.
-pub const LINGER_DEADLINE: Duration = Duration::from_secs(5);
-
 /// How much of an unread request body, and for how long, a 412 or 428 (or a validator's error)
 /// answered before the body was read swallows after its own bytes, before it ends: the
 /// "lingering close" of RFC 9112 §9.6, which keeps a reset over the unread body from destroying
 /// the answer (see the README section "A refusal reaches the client").
 ///
-/// The defaults are [`LINGER_LIMIT`] (1 MiB) and [`LINGER_DEADLINE`] (5 s). The response ends
+/// The defaults are [`Linger::DEFAULT_MAX_BYTES`] (1 MiB) and [`Linger::DEFAULT_MAX_DURATION`] (5 s). The response ends
 /// when the body does, or when either bound is reached; in that last case the rest of the body
 /// is unread, so hyper closes the connection (it cannot carry another request), and the task
 /// that served it is freed.
@@ -92,11 +75,28 @@ pub struct Linger {
 }
 
 impl Linger {
-    /// The defaults: [`LINGER_LIMIT`] bytes within [`LINGER_DEADLINE`].
+    /// How many bytes of an unread request body a refusal swallows after itself, unless a
+    /// [`Linger`] says otherwise. A larger body is cut off, and the connection closed, once this
+    /// much has been read; a client that sends more than this after a refusal is sending it to
+    /// nobody.
+    pub const DEFAULT_MAX_BYTES: usize = 1 << 20;
+
+    /// How long a refusal waits for the rest of an unread request body, unless a [`Linger`] says
+    /// otherwise: 5 seconds.
+    ///
+    /// Long enough for [`Linger::DEFAULT_MAX_BYTES`] to arrive over a slow uplink (1 MiB in 5 s is about
+    /// 1.7 Mbit/s), and for a client that writes its whole body before it reads to find the
+    /// refusal waiting; short enough that a client that stops sending holds a connection and a
+    /// task for seconds, not for ever. nginx, lingering after an early response, also gives up
+    /// after 5 seconds without data (`lingering_timeout`); this deadline is stricter, as it bounds
+    /// the whole swallowing rather than each wait.
+    pub const DEFAULT_MAX_DURATION: Duration = Duration::from_secs(5);
+
+    /// The defaults: [`Linger::DEFAULT_MAX_BYTES`] bytes within [`Linger::DEFAULT_MAX_DURATION`].
     pub const fn new() -> Self {
         Linger {
-            max_bytes: LINGER_LIMIT,
-            max_duration: LINGER_DEADLINE,
+            max_bytes: Linger::DEFAULT_MAX_BYTES,
+            max_duration: Linger::DEFAULT_MAX_DURATION,
         }
     }
 
@@ -280,7 +280,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_refusal_keeps_its_bytes_and_swallows_the_request_body() {
-        let request = Request::new(Body::from(vec![b'x'; 3 * LINGER_LIMIT]));
+        let request = Request::new(Body::from(vec![b'x'; 3 * Linger::DEFAULT_MAX_BYTES]));
         let mut answer = refused();
         answer
             .headers_mut()
@@ -316,7 +316,7 @@ mod tests {
         assert_eq!(response.body().size_hint().exact(), Some(7));
     }
 
-    /// A request body that sends `LINGER_LIMIT` bytes and fails the test if read any further.
+    /// A request body that sends `Linger::DEFAULT_MAX_BYTES` bytes and fails the test if read any further.
     struct LimitThenPanic(Option<Bytes>);
 
     impl http_body::Body for LimitThenPanic {
@@ -327,7 +327,10 @@ mod tests {
             mut self: Pin<&mut Self>,
             _cx: &mut Context<'_>,
         ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
-            let data = self.0.take().expect("the body was read past LINGER_LIMIT");
+            let data = self
+                .0
+                .take()
+                .expect("the body was read past Linger::DEFAULT_MAX_BYTES");
             Poll::Ready(Some(Ok(Frame::data(data))))
         }
     }
@@ -336,7 +339,7 @@ mod tests {
     async fn swallowing_stops_at_the_limit() {
         let request = Request::new(Body::new(LimitThenPanic(Some(Bytes::from(vec![
             b'x';
-            LINGER_LIMIT
+            Linger::DEFAULT_MAX_BYTES
         ])))));
         let response = refusal(request, refused());
         assert_eq!(collect(response.into_body()).await, b"refused");
@@ -407,7 +410,7 @@ mod tests {
     #[tokio::test]
     async fn the_whole_body_under_the_limit_is_read_to_its_end() {
         let tally = Tally::default();
-        let len = LINGER_LIMIT - 1;
+        let len = Linger::DEFAULT_MAX_BYTES - 1;
         let response = refusal_of(Counted::body(len, 4096, &tally), None);
         assert_eq!(
             tally.read(),
@@ -423,17 +426,23 @@ mod tests {
     async fn a_body_over_the_limit_is_read_up_to_the_limit_and_no_further() {
         // Frames that divide the limit: exactly the limit is read.
         let tally = Tally::default();
-        let response = refusal_of(Counted::body(3 * LINGER_LIMIT, 4096, &tally), None);
+        let response = refusal_of(
+            Counted::body(3 * Linger::DEFAULT_MAX_BYTES, 4096, &tally),
+            None,
+        );
         assert_eq!(collect(response.into_body()).await, b"refused");
-        assert_eq!(tally.read(), LINGER_LIMIT);
+        assert_eq!(tally.read(), Linger::DEFAULT_MAX_BYTES);
         assert!(!tally.ended.load(SeqCst));
 
         // Frames that straddle it: the frame that reaches the limit is the last one read.
         let tally = Tally::default();
-        let response = refusal_of(Counted::body(3 * LINGER_LIMIT, 1000, &tally), None);
+        let response = refusal_of(
+            Counted::body(3 * Linger::DEFAULT_MAX_BYTES, 1000, &tally),
+            None,
+        );
         assert_eq!(collect(response.into_body()).await, b"refused");
         assert!(
-            (LINGER_LIMIT..LINGER_LIMIT + 1000).contains(&tally.read()),
+            (Linger::DEFAULT_MAX_BYTES..Linger::DEFAULT_MAX_BYTES + 1000).contains(&tally.read()),
             "{}",
             tally.read()
         );
@@ -443,7 +452,10 @@ mod tests {
     async fn a_linger_in_the_extensions_sets_the_byte_limit() {
         let tally = Tally::default();
         let linger = Linger::new().max_bytes(10_000);
-        let response = refusal_of(Counted::body(LINGER_LIMIT, 1000, &tally), Some(linger));
+        let response = refusal_of(
+            Counted::body(Linger::DEFAULT_MAX_BYTES, 1000, &tally),
+            Some(linger),
+        );
         assert_eq!(collect(response.into_body()).await, b"refused");
         assert_eq!(tally.read(), 10_000);
     }
@@ -465,12 +477,12 @@ mod tests {
     #[test]
     fn the_defaults_are_the_documented_constants() {
         let documented = Linger::new()
-            .max_bytes(LINGER_LIMIT)
-            .max_duration(LINGER_DEADLINE);
+            .max_bytes(Linger::DEFAULT_MAX_BYTES)
+            .max_duration(Linger::DEFAULT_MAX_DURATION);
         assert_eq!(Linger::default(), documented);
         assert_eq!(Linger::new(), documented);
-        assert_eq!(LINGER_LIMIT, 1 << 20);
-        assert_eq!(LINGER_DEADLINE, Duration::from_secs(5));
+        assert_eq!(Linger::DEFAULT_MAX_BYTES, 1 << 20);
+        assert_eq!(Linger::DEFAULT_MAX_DURATION, Duration::from_secs(5));
     }
 
     // -----------------------------------------------------------------------------------------
@@ -543,7 +555,7 @@ mod tests {
         let response = refusal_of(Stalling::body(1000, None, &tally), None);
         let (body, elapsed) = collect_within_an_hour(response).await;
         assert_eq!(body, b"refused");
-        assert_eq!(elapsed, LINGER_DEADLINE);
+        assert_eq!(elapsed, Linger::DEFAULT_MAX_DURATION);
         assert_eq!(tally.read(), 1000);
         assert!(tally.dropped.load(SeqCst), "the request body was let go of");
     }
@@ -564,7 +576,7 @@ mod tests {
         let every = Some(Duration::from_secs(1));
         let response = refusal_of(Stalling::body(1, every, &tally), None);
         let (_, elapsed) = collect_within_an_hour(response).await;
-        assert_eq!(elapsed, LINGER_DEADLINE);
+        assert_eq!(elapsed, Linger::DEFAULT_MAX_DURATION);
         assert!(tally.read() > 1, "the trickle was read while it lasted");
     }
 }

@@ -388,14 +388,18 @@ pub(crate) fn format_imf_fixdate(secs: i64) -> [u8; 29] {
 /// file's sub-second mtime against a client's whole-second echo of it would
 /// otherwise always look "modified".
 ///
-/// Every constructor also clamps:
+/// Every constructor clamps to years 0000..=9999, the only years an
+/// HTTP-date can spell, and to nothing else: a `LastModified` is the value it
+/// was given, so it compares, formats and parses the same whenever it is used.
 ///
-/// - to years 0000..=9999, the only years an HTTP-date can spell;
-/// - to the current time, because an origin server MUST NOT send a
-///   `Last-Modified` later than its `Date` and replaces a future modification
-///   time with the current time (RFC 9110 §8.8.2.1). A file touched with a
-///   future mtime therefore becomes stable validator-wise once the clock
-///   passes it.
+/// The clock applies where the response is built: an origin server MUST NOT
+/// send a `Last-Modified` later than its `Date` and replaces a future
+/// modification time with the current time (RFC 9110 §8.8.2.1), so
+/// [`LastModified::to_header_value`] (every header this crate sends) and
+/// [`LastModified::as_sent`] give a future date as "now". A file touched with a
+/// future mtime therefore shows a date that moves with the clock until the
+/// clock passes it, and revalidation against it gives full responses until
+/// then, which is the safe side.
 ///
 /// Ordering is chronological, which is what the `If-Modified-Since` and
 /// `If-Unmodified-Since` evaluations (RFC 9110 §13.1.3, §13.1.4) need.
@@ -413,7 +417,7 @@ pub(crate) fn format_imf_fixdate(secs: i64) -> [u8; 29] {
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct LastModified {
-    /// Invariant: within years 0000..=9999 and not after the clock at creation.
+    /// Invariant: within years 0000..=9999.
     secs: i64,
 }
 
@@ -434,9 +438,11 @@ impl LastModified {
     /// let lm = LastModified::from_system_time(UNIX_EPOCH - Duration::from_millis(500));
     /// assert_eq!(lm.unix_seconds(), -1);
     ///
-    /// // A modification time in the future is replaced by "now".
+    /// // A modification time in the future is kept; it is sent as "now".
     /// let tomorrow = SystemTime::now() + Duration::from_secs(86_400);
-    /// assert!(LastModified::from_system_time(tomorrow).to_system_time() <= SystemTime::now());
+    /// let lm = LastModified::from_system_time(tomorrow);
+    /// assert!(lm.to_system_time() > SystemTime::now());
+    /// assert!(lm.as_sent().to_system_time() <= SystemTime::now());
     /// ```
     #[must_use]
     pub fn from_system_time(t: SystemTime) -> Self {
@@ -457,12 +463,28 @@ impl LastModified {
     /// ```
     #[must_use]
     pub fn from_unix_seconds(secs: i64) -> Self {
+        Self {
+            secs: secs.clamp(MIN_UNIX_SECS, MAX_UNIX_SECS),
+        }
+    }
+
+    /// The date as a response may send it: never later than the current time
+    /// (RFC 9110 §8.8.2.1), so a future modification time is sent as "now".
+    /// [`LastModified::to_header_value`] applies it; a response built by hand
+    /// that writes the date some other way should too.
+    ///
+    /// ```
+    /// use axum_conditional::LastModified;
+    ///
+    /// let past = LastModified::from_unix_seconds(784_111_777);
+    /// assert_eq!(past.as_sent(), past);
+    /// assert!(LastModified::from_unix_seconds(i64::MAX).as_sent() < LastModified::from_unix_seconds(i64::MAX));
+    /// ```
+    #[must_use]
+    pub fn as_sent(self) -> Self {
         // Clamping to the range last keeps the invariant even if the system
         // clock itself is outside years 0000..=9999.
-        let secs = secs
-            .min(now_unix_secs())
-            .clamp(MIN_UNIX_SECS, MAX_UNIX_SECS);
-        Self { secs }
+        Self::from_unix_seconds(self.secs.min(now_unix_secs()))
     }
 
     /// Parses an HTTP-date in any of the three formats of RFC 9110 §5.6.7
@@ -538,7 +560,8 @@ impl LastModified {
     }
 
     /// The IMF-fixdate header value (RFC 9110 §5.6.7, §8.8.2), e.g.
-    /// `Sun, 06 Nov 1994 08:49:37 GMT`.
+    /// `Sun, 06 Nov 1994 08:49:37 GMT`, of the date [as sent](LastModified::as_sent):
+    /// a future date is sent as the current time (§8.8.2.1).
     ///
     /// ```
     /// use axum_conditional::LastModified;
@@ -554,7 +577,7 @@ impl LastModified {
     #[must_use]
     pub fn to_header_value(self) -> HeaderValue {
         // `http` offers no infallible constructor from runtime bytes.
-        HeaderValue::from_bytes(&format_imf_fixdate(self.secs)).expect(
+        HeaderValue::from_bytes(&format_imf_fixdate(self.as_sent().secs)).expect(
             "an IMF-fixdate is 29 visible ASCII bytes, which is always a valid header value",
         )
     }
@@ -1112,17 +1135,29 @@ mod tests {
     }
 
     #[test]
-    fn clamps_to_range_and_to_now() {
+    fn clamps_to_range_and_sends_a_future_date_as_now() {
+        // The value is what it was given, whenever it is made.
+        assert_eq!(
+            LastModified::from_unix_seconds(i64::MAX).unix_seconds(),
+            MAX_UNIX_SECS
+        );
+        let tomorrow = SystemTime::now() + Duration::from_secs(SECS_PER_DAY as u64);
+        let lm = LastModified::from_system_time(tomorrow);
+        assert_eq!(lm.unix_seconds(), floor_unix_secs(tomorrow));
+        // As sent, it is never later than the clock.
         let before = now_unix_secs();
-        let future = LastModified::from_unix_seconds(i64::MAX).unix_seconds();
+        let sent = lm.as_sent().unix_seconds();
+        let header = lm.to_header_value();
         let after = now_unix_secs();
         assert!(
-            (before..=after).contains(&future),
-            "{before} <= {future} <= {after}"
+            (before..=after).contains(&sent),
+            "{before} <= {sent} <= {after}"
         );
-
-        let tomorrow = SystemTime::now() + Duration::from_secs(SECS_PER_DAY as u64);
-        assert!(LastModified::from_system_time(tomorrow).to_system_time() <= SystemTime::now());
+        let header_secs = parse_http_date(header.as_bytes());
+        assert!(
+            header_secs.is_some_and(|secs| (before..=after).contains(&secs)),
+            "{header:?}"
+        );
 
         assert_eq!(
             LastModified::from_unix_seconds(i64::MIN).unix_seconds(),
@@ -1153,11 +1188,11 @@ mod tests {
     }
 
     #[test]
-    fn header_value_matches_display() {
+    fn header_value_matches_display_of_the_date_as_sent() {
         for secs in [MIN_UNIX_SECS, -1, 0, 784_111_777, i64::MAX] {
             let lm = LastModified::from_unix_seconds(secs);
             let value = lm.to_header_value();
-            assert_eq!(value.to_str().ok(), Some(lm.to_string().as_str()));
+            assert_eq!(value.to_str().ok(), Some(lm.as_sent().to_string().as_str()));
             assert_eq!(HeaderValue::from(lm), value);
         }
     }
@@ -1277,9 +1312,9 @@ mod tests {
             let lm = LastModified::from_unix_seconds(secs);
             let s = lm.unix_seconds();
             prop_assert!((MIN_UNIX_SECS..=MAX_UNIX_SECS).contains(&s));
-            prop_assert!(s <= now_unix_secs());
+            prop_assert!(lm.as_sent().unix_seconds() <= now_unix_secs());
             prop_assert_eq!(LastModified::from_unix_seconds(s), lm);
-            if (MIN_UNIX_SECS..=now_unix_secs()).contains(&secs) {
+            if (MIN_UNIX_SECS..=MAX_UNIX_SECS).contains(&secs) {
                 prop_assert_eq!(s, secs);
             }
             prop_assert_eq!(LastModified::parse(lm.to_string().as_bytes()), Some(lm));

@@ -361,7 +361,7 @@ impl PreconditionFailed {
             member(&mut body, "etag", &etag.to_string());
         }
         if let Some(date) = self.last_modified {
-            member(&mut body, "last_modified", &date.to_string());
+            member(&mut body, "last_modified", &date.as_sent().to_string());
         }
         if let Some(sent) = &self.sent {
             member(&mut body, "sent", sent);

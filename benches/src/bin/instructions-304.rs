@@ -4,30 +4,37 @@
 //!
 //! ```text
 //! cargo build --release -p axum-conditional-benches --bin instructions-304
-//! target/release/instructions-304             # every route under callgrind, then the ratios
-//! target/release/instructions-304 serve       # the server alone (prints its address)
+//! target/release/instructions-304             # every handler under callgrind, then the ratios
+//! target/release/instructions-304 500         # N = 500 (the default is 2000)
+//! target/release/instructions-304 serve typed # one server alone (prints its address)
 //! ```
 //!
 //! The server is axum on `127.0.0.1`, on a current-thread tokio runtime (one thread, so that the
-//! count does not depend on how work is spread over threads). For each route this program starts
-//! it under `valgrind --tool=callgrind` twice, sends on one keep-alive connection `N` requests
-//! to the first and `2N` to the second, then `GET /quit` (with `Connection: close`), which shuts
-//! the server down. The two processes do the same start-up, the same connection and the same
-//! shutdown, so the difference of their totals, divided by `N`, is what one more request costs
-//! the server: parsing it, routing, the handler, writing the response. The client is this
-//! program, outside valgrind; every response is checked (status, `ETag`, body) before it counts.
+//! count does not depend on how work is spread over threads), with one handler at `/r` and
+//! `/quit`: the same router and the same request bytes whichever handler is measured, since
+//! routing and parsing cost more for a longer path or a route further down the table. For each
+//! handler this program starts the server under `valgrind --tool=callgrind` twice, sends on one
+//! keep-alive connection `N` requests to the first and `2N` to the second, then `GET /quit`
+//! (with `Connection: close`), which shuts the server down. The two processes do the same
+//! start-up, the same connection and the same shutdown, so the difference of their totals,
+//! divided by `N`, is what one more request costs the server: parsing it, routing, the handler,
+//! writing the response. The client is this program, outside valgrind; every response is
+//! checked (status, `ETag`, body) before it counts.
 //!
-//! The routes, each answering with a 5-byte body `hello` when it answers 200, and each named by
-//! one letter, so that every request has the same length (hyper's parsing, and how often it
-//! makes room in its read buffer, depend on it):
+//! The handlers, each answering with a 5-byte body `hello` when it answers 200:
 //!
-//! - `/l`: a hand-written 304 that checks nothing: the status and the tag, `"7"`, as a
+//! - `limit`: a hand-written 304 that checks nothing: the status and the tag, `"7"`, as a
 //!   static header value. Nothing that computes or checks a tag can cost less.
-//! - `/b`: a bare handler with no extractor, returning the body (the 200 path's floor).
-//! - `/t`: the check by hand with axum-extra's `TypedHeader<IfNoneMatch>`: the tag parsed
+//! - `bare`: a bare handler with no extractor, returning the body (the 200 path's floor).
+//! - `limit-tag` and `bare-tag`: the same two with the tag built by `ETag::from_version`
+//!   instead of static bytes: `(StatusCode::NOT_MODIFIED, tag)` and `(tag, body)`. A dynamic
+//!   tag costs an allocation and a header value check that a static one does not, on every
+//!   route whose tag comes from a version; these rows show how much, and what `#[conditional]`
+//!   costs beyond it.
+//! - `typed`: the check by hand with axum-extra's `TypedHeader<IfNoneMatch>`: the tag parsed
 //!   into a `headers::ETag` from the version, `precondition_passes`, then a 304 with the tag or
 //!   the body with the tag.
-//! - `/c`: `#[conditional(etag = ETag::from_version(n))]` on the bare handler.
+//! - `conditional`: `#[conditional(etag = ETag::from_version(n))]` on the bare handler.
 //!
 //! The version `n` is 7, read from an atomic on every request, as a validator would read it.
 //! The callgrind output files are kept under `target/instructions-304/` for
@@ -76,6 +83,14 @@ async fn bare() -> &'static str {
     BODY
 }
 
+async fn limit_with_tag() -> Response {
+    (StatusCode::NOT_MODIFIED, ETag::from_version(version())).into_response()
+}
+
+async fn bare_with_tag() -> Response {
+    (ETag::from_version(version()), BODY).into_response()
+}
+
 async fn typed(if_none_match: Option<TypedHeader<IfNoneMatch>>) -> Response {
     let Ok(etag) = format!("\"{}\"", version()).parse::<headers::ETag>() else {
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
@@ -93,23 +108,33 @@ async fn conditional() -> &'static str {
     BODY
 }
 
-fn app(quit: Arc<tokio::sync::Notify>) -> Router {
-    Router::new()
-        .route("/l", get(limit))
-        .route("/b", get(bare))
-        .route("/t", get(typed))
-        .route("/c", get(conditional))
-        .route(
-            "/quit",
-            get(move || async move {
-                quit.notify_one();
-                "bye"
-            }),
-        )
+/// The router of one server: the handler named `handler` at `/r`, and `/quit`. Every server
+/// has a router of the same shape and every request the same path, so that routing costs the
+/// same whichever handler is measured.
+fn app(handler: &str, quit: Arc<tokio::sync::Notify>) -> Option<Router> {
+    let route = match handler {
+        "limit" => get(limit),
+        "limit-tag" => get(limit_with_tag),
+        "bare" => get(bare),
+        "bare-tag" => get(bare_with_tag),
+        "typed" => get(typed),
+        "conditional" => get(conditional),
+        _ => return None,
+    };
+    let quit = get(move || async move {
+        quit.notify_one();
+        "bye"
+    });
+    Some(Router::new().route("/r", route).route("/quit", quit))
 }
 
-/// The server: prints `listening on ADDR` and serves until `GET /quit`.
-fn serve() -> ExitCode {
+/// The server: prints `listening on ADDR` and serves `handler` until `GET /quit`.
+fn serve(handler: &str) -> ExitCode {
+    let quit = Arc::new(tokio::sync::Notify::new());
+    let Some(app) = app(handler, Arc::clone(&quit)) else {
+        eprintln!("no handler {handler:?}");
+        return ExitCode::from(2);
+    };
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -124,12 +149,8 @@ fn serve() -> ExitCode {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         println!("listening on {}", listener.local_addr()?);
         std::io::stdout().flush()?;
-        let quit = Arc::new(tokio::sync::Notify::new());
-        let shutdown = {
-            let quit = Arc::clone(&quit);
-            async move { quit.notified().await }
-        };
-        axum::serve(listener, app(quit))
+        let shutdown = async move { quit.notified().await };
+        axum::serve(listener, app)
             .with_graceful_shutdown(shutdown)
             .await
     });
@@ -146,7 +167,7 @@ fn serve() -> ExitCode {
 struct Case {
     path: &'static str,
     label: &'static str,
-    route: &'static str,
+    handler: &'static str,
     if_none_match: bool,
     expect: Expect,
 }
@@ -166,42 +187,56 @@ const CASES: &[Case] = &[
     Case {
         path: "304",
         label: "(a) limit: hand-written 304, checks nothing",
-        route: "/l",
+        handler: "limit",
+        if_none_match: true,
+        expect: Expect::NotModified,
+    },
+    Case {
+        path: "304",
+        label: "(a') the limit, tag from ETag::from_version",
+        handler: "limit-tag",
         if_none_match: true,
         expect: Expect::NotModified,
     },
     Case {
         path: "304",
         label: "(b) by hand, TypedHeader<IfNoneMatch>",
-        route: "/t",
+        handler: "typed",
         if_none_match: true,
         expect: Expect::NotModified,
     },
     Case {
         path: "304",
         label: "(c) #[conditional]",
-        route: "/c",
+        handler: "conditional",
         if_none_match: true,
         expect: Expect::NotModified,
     },
     Case {
         path: "200",
         label: "(a) bare handler, no extractor",
-        route: "/b",
+        handler: "bare",
         if_none_match: false,
         expect: Expect::Untagged,
     },
     Case {
         path: "200",
+        label: "(a') bare, plus ETag::from_version",
+        handler: "bare-tag",
+        if_none_match: false,
+        expect: Expect::Tagged,
+    },
+    Case {
+        path: "200",
         label: "(b) by hand, TypedHeader<IfNoneMatch>",
-        route: "/t",
+        handler: "typed",
         if_none_match: false,
         expect: Expect::Tagged,
     },
     Case {
         path: "200",
         label: "(c) #[conditional]",
-        route: "/c",
+        handler: "conditional",
         if_none_match: false,
         expect: Expect::Tagged,
     },
@@ -213,7 +248,7 @@ const GOALS: &[(&str, f64)] = &[("304", 1.03), ("200", 1.05)];
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.as_slice() {
-        [mode] if mode == "serve" => serve(),
+        [mode, handler] if mode == "serve" => serve(handler),
         [] => measure_all(DEFAULT_REQUESTS),
         [count] => match count.parse::<u64>() {
             Ok(n) if n > 0 => measure_all(n),
@@ -224,7 +259,7 @@ fn main() -> ExitCode {
 }
 
 fn usage() -> ExitCode {
-    eprintln!("usage: instructions-304 [N | serve]");
+    eprintln!("usage: instructions-304 [N | serve HANDLER]");
     ExitCode::from(2)
 }
 
@@ -247,15 +282,11 @@ fn measure_all(n: u64) -> ExitCode {
     for case in CASES {
         let mut totals = [0u64; 2];
         for (total, count) in totals.iter_mut().zip([n, 2 * n]) {
-            let file = out_dir.join(format!(
-                "{}{}-{count}.out",
-                case.path,
-                case.route.replace('/', "-")
-            ));
+            let file = out_dir.join(format!("{}-{}-{count}.out", case.path, case.handler));
             match run_server(&me, &file, case, count) {
                 Ok(instructions) => *total = instructions,
                 Err(error) => {
-                    eprintln!("{} {}: {error}", case.path, case.route);
+                    eprintln!("{} {}: {error}", case.path, case.handler);
                     return ExitCode::FAILURE;
                 }
             }
@@ -287,7 +318,9 @@ fn report(figures: &[(&Case, f64)], out_dir: &Path) {
         for (case, count) in figures.iter().filter(|(case, _)| case.path == *path) {
             println!("  {:<46} {:>9.0}", case.label, count);
         }
-        let (Some(a), Some(b), Some(c)) = (of("(a)"), of("(b)"), of("(c)")) else {
+        let (Some(a), Some(a_tag), Some(b), Some(c)) =
+            (of("(a)"), of("(a')"), of("(b)"), of("(c)"))
+        else {
             continue;
         };
         let met = |ok: bool| if ok { "met" } else { "NOT met" };
@@ -306,6 +339,10 @@ fn report(figures: &[(&Case, f64)], out_dir: &Path) {
         };
         println!("  (c) / (b) {:>8.3}{below}", c / b);
         println!("  (b) / (a) {:>8.3}", b / a);
+        println!(
+            "  (c) / (a') {:>7.3}   (the tag's cost left out)",
+            c / a_tag
+        );
     }
     println!("\ncallgrind files: {}", out_dir.display());
 }
@@ -317,7 +354,7 @@ fn run_server(me: &Path, file: &Path, case: &Case, count: u64) -> Result<u64, St
         .args(["--tool=callgrind", "-q"])
         .arg(format!("--callgrind-out-file={}", file.display()))
         .arg(me)
-        .arg("serve")
+        .args(["serve", case.handler])
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
@@ -358,10 +395,7 @@ fn drive(child: &mut Child, case: &Case, count: u64) -> Result<(), String> {
     } else {
         String::new()
     };
-    let request = format!(
-        "GET {} HTTP/1.1\r\nhost: localhost\r\n{if_none_match}\r\n",
-        case.route
-    );
+    let request = format!("GET /r HTTP/1.1\r\nhost: localhost\r\n{if_none_match}\r\n");
     for _ in 0..count {
         writer
             .write_all(request.as_bytes())

@@ -332,3 +332,15 @@ fn iterating_list_members_allocates_nothing() {
     );
     assert_eq!(info.count_total, 0, "{info:?}");
 }
+
+/// `ETag::from_version` allocates the tag's bytes once: no formatting buffer, and a vector
+/// `Bytes` takes over without allocating a shared header for it.
+#[test]
+fn from_version_allocates_once() {
+    for version in [0, 7, 1_234, u64::MAX] {
+        let info = measure(|| {
+            black_box(ETag::from_version(black_box(version)));
+        });
+        assert_eq!(info.count_total, 1, "from_version({version}): {info:?}");
+    }
+}

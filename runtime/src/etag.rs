@@ -40,7 +40,25 @@ impl ETag {
     /// A version that changes on every write of the resource is the cheapest sound validator:
     /// the tag can be computed without loading or rendering the representation.
     pub fn from_version(version: u64) -> Self {
-        Self::from_checked(format!("\"{version}\"").into_bytes(), false)
+        // The digits are written right to left into a stack buffer and copied once into a
+        // vector of exactly their length, instead of `format!`: no formatting machinery, and
+        // one allocation instead of two, since `Bytes` takes over a vector whose length is its
+        // capacity without allocating a shared header for it. Measured over HTTP
+        // (`scripts/instructions-304.sh`, BENCHMARKS.md item 6): 669 instructions per tag
+        // before, 226 after.
+        const QUOTED_MAX: usize = 22; // `"`, the 20 digits of `u64::MAX`, `"`
+        let mut buf = [b'"'; QUOTED_MAX];
+        let mut start = QUOTED_MAX - 1;
+        let mut rest = version;
+        loop {
+            start -= 1;
+            buf[start] = b'0' + (rest % 10) as u8;
+            rest /= 10;
+            if rest == 0 {
+                break;
+            }
+        }
+        Self::from_checked(buf[start - 1..].to_vec(), false)
     }
 
     /// A strong tag for the content bytes of a representation: the 64-bit FNV-1a hash of the
@@ -372,6 +390,26 @@ impl std::error::Error for InvalidETag {}
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn from_version_writes_every_digit_count_as_format_does() {
+        let mut edges = vec![0, 1, 9, u64::MAX - 1, u64::MAX];
+        let mut power = 1u64;
+        while let Some(next) = power.checked_mul(10) {
+            edges.extend([next - 1, next, next + 1]);
+            power = next;
+        }
+        for version in edges {
+            let tag = ETag::from_version(version);
+            assert_eq!(
+                tag.as_header_value(),
+                &format!("\"{version}\""),
+                "{version}"
+            );
+            assert_eq!(tag.version(), Some(version));
+            assert!(!tag.is_weak());
+        }
+    }
 
     #[test]
     fn from_version_formats_decimal_strong_tags() {

@@ -332,3 +332,49 @@ fn iterating_list_members_allocates_nothing() {
     );
     assert_eq!(info.count_total, 0, "{info:?}");
 }
+
+/// `ETag::from_version` allocates the tag's bytes once: no formatting buffer, and a vector
+/// `Bytes` takes over without allocating a shared header for it.
+#[test]
+fn from_version_allocates_once() {
+    for version in [0, 7, 1_234, u64::MAX] {
+        let info = measure(|| {
+            black_box(ETag::from_version(black_box(version)));
+        });
+        assert_eq!(info.count_total, 1, "from_version({version}): {info:?}");
+    }
+}
+
+/// The 304 a `#[conditional]` route answers moves the validator's tag into its `ETag` header:
+/// the only allocations are the header map's two tables (a clone of a tag whose bytes are
+/// uniquely owned would allocate a third time).
+#[test]
+fn early_304_allocates_only_its_header_map() {
+    use axum_conditional::__private::{Route, evaluate as early};
+    let (parts, ()) = http::Request::builder()
+        .header(header::IF_NONE_MATCH, r#""7""#)
+        .body(())
+        .expect("a valid request")
+        .into_parts();
+    for route in [
+        Route::new(false, false, true, None, None),
+        Route::new(
+            false,
+            false,
+            true,
+            Some("no-cache"),
+            Some("accept-encoding"),
+        ),
+    ] {
+        let resource = Resource::new(Some(ETag::from_version(7)), None);
+        let mut answer = None;
+        let info = measure(|| {
+            answer = Some(black_box(early(&parts, black_box(resource), &route)));
+        });
+        let status = answer
+            .and_then(|answer| answer.err())
+            .map(|response| response.status());
+        assert_eq!(status, Some(http::StatusCode::NOT_MODIFIED), "{route:?}");
+        assert_eq!(info.count_total, 2, "{route:?}: {info:?}");
+    }
+}

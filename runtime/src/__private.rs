@@ -192,17 +192,7 @@ pub fn answered<R>(response: Response) -> Conditional<R> {
 /// body is swallowed after the answer, so that the answer is not lost to a connection reset
 /// (see `crate::linger`).
 pub fn refused<R>(parts: Parts, body: Body, response: Response) -> Conditional<R> {
-    // The cases `linger::refusal` answers as they are, decided before the request is put back
-    // together and its extensions and `Expect` looked up: a 304 (no body of its own to hold the
-    // connection open with) and a request without a body, which covers nearly every `GET`.
-    // Measured over HTTP (BENCHMARKS.md item 6): 1,220 instructions per 304 in
-    // `linger::refusal` before, 1,078 here after, most of it dropping the request.
-    if response.status() == http::StatusCode::NOT_MODIFIED || http_body::Body::is_end_stream(&body)
-    {
-        return Conditional::answered(response);
-    }
-    let request = Request::from_parts(parts, body);
-    Conditional::answered(crate::linger::refusal(request, response))
+    Conditional::answered(crate::linger::refusal(&parts, body, response))
 }
 
 /// The answer to a validator's error: the handler's error type, as a response. Like a

@@ -74,7 +74,7 @@ type Case = (&'static str, Method, Vec<(header::HeaderName, String)>, u16);
 
 fn bench(c: &mut Criterion) {
     let modified = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
-    let ours = Resource::new(
+    let ours = Resource::existing(
         Some(ETag::from_version(42)),
         Some(LastModified::from_system_time(modified)),
     );

@@ -17,7 +17,7 @@ const TAG_COUNTS: [usize; 4] = [10, 100, 1_000, 10_000];
 const LINE_COUNTS: [usize; 3] = [10, 100, 1_000];
 
 fn resource() -> Resource {
-    Resource::new(
+    Resource::existing(
         Some(ETag::from_version(42)),
         Some(LastModified::from_unix_seconds(1_700_000_000)),
     )

@@ -3,7 +3,7 @@
 //!
 //! - [`deferred_app`]: `#[conditional]`, which evaluates the preconditions before the body
 //!   extractor runs, so the body is never read nor parsed;
-//! - [`parsed_first_app`]: the same handler written by hand with the [`Conditions`] extractor,
+//! - [`parsed_first_app`]: the same handler written by hand with the [`Preconditions`] extractor,
 //!   where axum runs `Json` (the last argument) before the body can check anything, as every
 //!   handler or middleware does that checks after extraction.
 //!
@@ -18,7 +18,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::put;
 use axum_conditional::problem::{Answer, CacheHeaders};
-use axum_conditional::{Conditions, ETag, Policy, Resource, conditional};
+use axum_conditional::{ETag, Policy, Preconditions, Resource, conditional};
 use serde_json::Value;
 
 /// One document and its version, replaced by `PUT` when `If-Match` names the current version.
@@ -73,10 +73,13 @@ pub async fn put_deferred(
 pub async fn put_parsed_first(
     State(store): State<Store>,
     Path(id): Path<u64>,
-    conditions: Conditions,
+    conditions: Preconditions,
     Json(document): Json<Value>,
 ) -> Response {
-    let resource = Resource::from_validators(store.version(id).map(ETag::from_version), None);
+    let resource = match store.version(id) {
+        Some(version) => Resource::existing(Some(ETag::from_version(version)), None),
+        None => Resource::missing(),
+    };
     let policy = Policy::new().require_precondition(true);
     let outcome = conditions.evaluate(&resource, policy);
     if let Some(answer) = Answer::for_outcome(outcome, &resource, policy, &CacheHeaders::new()) {

@@ -1724,7 +1724,7 @@ async fn notes_server() -> (Server, Notes) {
     (Server::start(notes_app(notes.clone())).await, notes)
 }
 
-/// Conditions that would each give a 412 or a 428 if they were looked at.
+/// Preconditions that would each give a 412 or a 428 if they were looked at.
 const PRECONDITIONS: [&[(&str, &str)]; 5] = [
     &[],
     &[("if-match", "\"4\"")],

@@ -1,5 +1,5 @@
 //! A structured request (method, field lines of the six fields, biased towards their syntax), a
-//! resource state and a policy, through `evaluate` and `Conditions::evaluate`, against the
+//! resource state and a policy, through `evaluate` and `Preconditions::evaluate`, against the
 //! reference model. The invariants are on `axum_conditional_fuzz::check_evaluator`.
 #![no_main]
 

@@ -9,7 +9,7 @@ use std::ops::Range;
 
 use arbitrary::Arbitrary;
 use axum_conditional::list::{Member, Members};
-use axum_conditional::{Conditions, LastModified, Policy, evaluate};
+use axum_conditional::{Preconditions, LastModified, Policy, evaluate};
 use axum_conditional_tests::model::{
     self, CurrentTag, DateLine, IfRangeLine, MAX_UNIX_SECS, MIN_UNIX_SECS, ModelMember, Request,
     State, Verdict,
@@ -747,7 +747,7 @@ fn check_model_reads_generated_dates(input: &EvaluatorInput, state: &State) {
 ///
 /// - `evaluate` never panics, and its outcome agrees with the reference model
 ///   (`axum_conditional_tests::model::model`);
-/// - `Conditions::new(..).evaluate(..)` gives the same outcome as `evaluate`;
+/// - `Preconditions::new(..).evaluate(..)` gives the same outcome as `evaluate`;
 /// - unrelated header fields (up to 31, so that both of the evaluator's ways of finding its
 ///   fields run) change nothing.
 pub fn check_evaluator(input: &EvaluatorInput) {
@@ -772,7 +772,7 @@ pub fn check_evaluator(input: &EvaluatorInput) {
         expected,
         "\nrequest:\n{request:?}state: {state:?}\npolicy: {policy:?}\noutcome: {outcome:?}"
     );
-    let via_conditions = Conditions::new(&request.method, &headers).evaluate(&resource, policy);
+    let via_conditions = Preconditions::new(&request.method, &headers).evaluate(&resource, policy);
     assert_eq!(
         via_conditions, outcome,
         "\nConditions disagrees with evaluate on\n{request:?}state: {state:?}"

@@ -3,7 +3,7 @@
 //! The shape, for `#[conditional(etag = E)] async fn f(a: A, last: L) -> R { … }`:
 //!
 //! ```text
-//! async fn f(a: A, incoming: Incoming) -> Conditional<R> {    // `IncomingWith<T>` with a state
+//! async fn f(a: A, incoming: Incoming) -> ConditionalResponse<R> {    // `IncomingWith<T>` with a state
 //!     let (mut parts, body, state) = incoming.split();
 //!     // 1. The last argument, from the head now if its type allows (auth, tenant, `Path`…).
 //!     let early = match <L as LastArgument<_, _>>::from_head(&mut parts, &state).await { … };
@@ -174,11 +174,11 @@ fn signature(handler: &Handler, state: Option<&Type>, locals: &Locals) -> Signat
     sig.output = if locals.split {
         let (ok, err) = split_result(&output_ty);
         syn::parse_quote_spanned!(output_span=>
-            -> ::core::result::Result<::axum_conditional::__private::Conditional<#ok>, #err>
+            -> ::core::result::Result<::axum_conditional::__private::ConditionalResponse<#ok>, #err>
         )
     } else {
         syn::parse_quote_spanned!(output_span=>
-            -> ::axum_conditional::__private::Conditional<#output_ty>
+            -> ::axum_conditional::__private::ConditionalResponse<#output_ty>
         )
     };
     sig

@@ -267,7 +267,7 @@ mod validate;
 ///     // UPDATE docs SET body = ?, version = version + 1 WHERE id = ? AND version = ?
 ///     let expected = ev.checked_etag().and_then(ETag::version);
 ///     if db.update(id, expected, body).await? == 0 {
-///         let now = Resource::new(db.version(id).await?.map(ETag::from_version), None);
+///         let now = Resource::existing(db.version(id).await?.map(ETag::from_version), None);
 ///         return Ok(PreconditionFailed::new(Failure::changed_during_request())
 ///             .with_current(&now)
 ///             .into_response());
@@ -328,7 +328,7 @@ mod validate;
 /// rewritten handler takes is recorded as `Incoming(..)`, never with its headers (no
 /// `Authorization` or cookie reaches a trace). The last argument is no longer a parameter
 /// there: it is not recorded, a `skip` that names it is dropped, and `fields` cannot use it.
-/// With `err`, the rewritten handler returns `Result<Conditional<T>, E>` for a handler returning
+/// With `err`, the rewritten handler returns `Result<ConditionalResponse<T>, E>` for a handler returning
 /// `Result<T, E>`, so that the handler's errors and the validators' `?` errors are recorded (a
 /// validator's error then reaches the client without the lingering read of an unread body).
 ///
@@ -339,7 +339,7 @@ mod validate;
 ///
 /// Routing does not notice, but a unit test that calls the handler directly does: the last
 /// argument is replaced by the rest of the request (added, when there is none), and the return
-/// type `R` becomes `Conditional<R>`, whose `into_inner()` gives `Ok(R)` when the body ran and
+/// type `R` becomes `ConditionalResponse<R>`, whose `into_inner()` gives `Ok(R)` when the body ran and
 /// `Err(response)` with the 304, 412, 428 or rejection otherwise. The last argument is then
 /// extracted from that request, so build it as a router would (a `Path` needs the route's
 /// parameters: prefer `Router::oneshot` for such handlers):

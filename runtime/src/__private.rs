@@ -14,7 +14,7 @@ use axum_core::extract::{FromRef, FromRequest, FromRequestParts};
 use axum_core::response::{IntoResponse, Response};
 use http::request::Parts;
 
-pub use crate::respond::{Conditional, Evaluation, Route};
+pub use crate::respond::{ConditionalResponse, Evaluation, Route};
 pub use axum_core::extract::Request;
 
 use crate::{ETag, LastModified, Resource};
@@ -159,15 +159,17 @@ pub fn resource_that(
     last_modified: Option<LastModified>,
 ) -> Resource {
     if exists {
-        Resource::new(etag, last_modified)
+        Resource::existing(etag, last_modified)
     } else {
         Resource::missing()
     }
 }
 
-/// The resource the validators describe: `None` from every one means it does not exist.
+/// The resource the validators describe, without `exists = …`: `None` from every one means it
+/// does not exist.
 pub fn resource(etag: Option<ETag>, last_modified: Option<LastModified>) -> Resource {
-    Resource::from_validators(etag, last_modified)
+    let exists = etag.is_some() || last_modified.is_some();
+    resource_that(exists, etag, last_modified)
 }
 
 /// Evaluates the preconditions against the request head.
@@ -184,26 +186,26 @@ pub fn evaluate(parts: &Parts, resource: Resource, route: &Route) -> Result<Eval
 }
 
 /// The answer given in place of the handler.
-pub fn answered<R>(response: Response) -> Conditional<R> {
-    Conditional::answered(response)
+pub fn answered<R>(response: Response) -> ConditionalResponse<R> {
+    ConditionalResponse::answered(response)
 }
 
 /// The 304, 412 or 428 given in place of the handler, before the request body was read: the
 /// body is swallowed after the answer, so that the answer is not lost to a connection reset
 /// (see `crate::linger`).
-pub fn refused<R>(parts: Parts, body: Body, response: Response) -> Conditional<R> {
-    Conditional::answered(crate::linger::refusal(&parts, body, response))
+pub fn refused<R>(parts: Parts, body: Body, response: Response) -> ConditionalResponse<R> {
+    ConditionalResponse::answered(crate::linger::refusal(&parts, body, response))
 }
 
 /// The answer to a validator's error: the handler's error type, as a response. Like a
 /// refusal, it is answered before the request body was read, so the body is swallowed after it.
-pub fn failed<R, E: IntoResponse>(parts: Parts, body: Body, error: E) -> Conditional<R> {
+pub fn failed<R, E: IntoResponse>(parts: Parts, body: Body, error: E) -> ConditionalResponse<R> {
     refused(parts, body, error.into_response())
 }
 
 /// The handler ran and returned `output`.
-pub fn ran<R>(output: R, evaluation: Evaluation, route: Route) -> Conditional<R> {
-    Conditional::ran(output, evaluation, route)
+pub fn ran<R>(output: R, evaluation: Evaluation, route: Route) -> ConditionalResponse<R> {
+    ConditionalResponse::ran(output, evaluation, route)
 }
 
 /// The hidden last argument of a rewritten handler: the rest of the request, after the
@@ -407,7 +409,7 @@ where
 /// A handler's `Result` output, split: `#[tracing::instrument(err)]` placed after
 /// `#[conditional]` wraps the rewritten handler, whose output must then be a `Result` for
 /// `err` to record its errors. The rewritten handler returns
-/// `Result<Conditional<Self::Ok>, Self::Err>`: the answers in place of the handler (304, 412,
+/// `Result<ConditionalResponse<Self::Ok>, Self::Err>`: the answers in place of the handler (304, 412,
 /// 428) and the handler's success are `Ok`, a validator's `?` error and the handler's error
 /// are `Err`, recorded by `err`.
 #[diagnostic::on_unimplemented(
@@ -447,10 +449,10 @@ pub fn ran_result<R: HandlerResult>(
     output: R,
     evaluation: Evaluation,
     route: Route,
-) -> Result<Conditional<R::Ok>, R::Err> {
+) -> Result<ConditionalResponse<R::Ok>, R::Err> {
     output
         .into_result()
-        .map(|output| Conditional::ran(output, evaluation, route))
+        .map(|output| ConditionalResponse::ran(output, evaluation, route))
 }
 
 /// A validator that `.await`s, as the future it runs as: the rewritten handler awaits it, so it

@@ -8,13 +8,13 @@ use http::header;
 use http::request::Parts;
 
 use crate::problem::{Answer, NotModified, PreconditionFailed, PreconditionRequired};
-use crate::{Conditions, ETag, LastModified};
+use crate::{ETag, LastModified, Preconditions};
 
-impl<S: Send + Sync> FromRequestParts<S> for Conditions {
+impl<S: Send + Sync> FromRequestParts<S> for Preconditions {
     type Rejection = Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Infallible> {
-        Ok(Conditions::new(&parts.method, &parts.headers))
+        Ok(Preconditions::new(&parts.method, &parts.headers))
     }
 }
 

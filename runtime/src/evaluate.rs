@@ -5,7 +5,7 @@ use http::{HeaderMap, Method, header};
 use crate::date::parse_http_date;
 use crate::etag::{Comparison, parse_entity_tag, tag_eq};
 use crate::list::{Member, Members, trim_ows};
-use crate::outcome::{Condition, Failure, Outcome, RangeDecision, Reason, Requirement, Sent};
+use crate::outcome::{ConditionHeader, Failure, Outcome, RangeDecision, Reason, Requirement, Sent};
 use crate::{Policy, Resource};
 
 /// The request fields the evaluator reads.
@@ -56,7 +56,7 @@ impl Presence {
 }
 
 /// A source of request field lines: a whole `HeaderMap`, or the few lines the
-/// [`Conditions`](crate::Conditions) extractor kept.
+/// [`Preconditions`](crate::Preconditions) extractor kept.
 pub(crate) trait FieldLines {
     /// Every field line of `field`, in order (RFC 9110 §5.3: together they form one list).
     fn lines(&self, field: Field) -> impl Iterator<Item = &[u8]>;
@@ -166,7 +166,7 @@ impl FieldLines for HeaderMap {
 /// use axum_conditional::{evaluate, ETag, Outcome, Policy, Resource};
 /// use http::{HeaderMap, HeaderValue, Method, header};
 ///
-/// let resource = Resource::new(Some(ETag::from_version(3)), None);
+/// let resource = Resource::existing(Some(ETag::from_version(3)), None);
 /// let mut headers = HeaderMap::new();
 /// headers.insert(header::IF_NONE_MATCH, HeaderValue::from_static(r#"W/"2", "3""#));
 ///
@@ -238,11 +238,11 @@ pub(crate) fn evaluate_fields<F: FieldLines>(
         };
         if_match(fields, resource, comparison)
             .err()
-            .map(|reason| (Condition::IfMatch, reason))
+            .map(|reason| (ConditionHeader::IfMatch, reason))
     } else {
         match (if_unmodified_since, last_modified) {
             (Some(since), Some(modified)) if modified > since => {
-                Some((Condition::IfUnmodifiedSince, Reason::Modified))
+                Some((ConditionHeader::IfUnmodifiedSince, Reason::Modified))
             }
             _ => None,
         }
@@ -262,7 +262,10 @@ pub(crate) fn evaluate_fields<F: FieldLines>(
             return if get_or_head {
                 Outcome::NotModified
             } else {
-                Outcome::PreconditionFailed(Failure::new(Condition::IfNoneMatch, Reason::Matched))
+                Outcome::PreconditionFailed(Failure::new(
+                    ConditionHeader::IfNoneMatch,
+                    Reason::Matched,
+                ))
             };
         }
     } else if get_or_head
@@ -436,10 +439,10 @@ mod tests {
         let date = Some(LastModified::from_unix_seconds(1_000_000));
         let tag = Some(ETag::from_version(1));
         [
-            Resource::new(tag.clone(), date),
-            Resource::new(tag, None),
-            Resource::new(None, date),
-            Resource::new(None, None),
+            Resource::existing(tag.clone(), date),
+            Resource::existing(tag, None),
+            Resource::existing(None, date),
+            Resource::existing(None, None),
             Resource::missing(),
         ]
     }
@@ -514,7 +517,7 @@ mod tests {
                             assert!(
                                 !sent.iter().any(|(field, value)| *field == name
                                     && !["garbage", "yesterday"].contains(value)
-                                    && (condition != Condition::IfNoneMatch
+                                    && (condition != ConditionHeader::IfNoneMatch
                                         || value.contains('*'))),
                                 "{method} {sent:?}: the 428 lists {condition}, which was sent"
                             );
@@ -527,13 +530,13 @@ mod tests {
 
     #[test]
     fn a_428_lists_what_gets_past_the_gate() {
-        let cases: [(Condition, &'static str); 3] = [
-            (Condition::IfMatch, "\"7\""),
+        let cases: [(ConditionHeader, &'static str); 3] = [
+            (ConditionHeader::IfMatch, "\"7\""),
             (
-                Condition::IfUnmodifiedSince,
+                ConditionHeader::IfUnmodifiedSince,
                 "Sun, 01 Jan 2040 00:00:00 GMT",
             ),
-            (Condition::IfNoneMatch, "*"),
+            (ConditionHeader::IfNoneMatch, "*"),
         ];
         for method in [Method::PUT, Method::PATCH, Method::POST, Method::DELETE] {
             for resource in resource_states() {
@@ -587,7 +590,7 @@ mod tests {
 
     #[test]
     fn a_star_inside_if_none_match_gets_the_safe_reading_per_method() {
-        let doc = Resource::new(Some(ETag::from_version(1)), None);
+        let doc = Resource::existing(Some(ETag::from_version(1)), None);
         let in_list = [("if-none-match", "\"x\", *")];
         let read = |method: Method| evaluate(&method, &headers_of(&in_list), &doc, Policy::new());
         // A read gets the full response: no 304 for a copy the client may not hold.
@@ -598,7 +601,10 @@ mod tests {
             let result = read(method.clone());
             assert_eq!(
                 result,
-                Outcome::PreconditionFailed(Failure::new(Condition::IfNoneMatch, Reason::Matched)),
+                Outcome::PreconditionFailed(Failure::new(
+                    ConditionHeader::IfNoneMatch,
+                    Reason::Matched
+                )),
                 "{method}"
             );
         }
@@ -610,7 +616,7 @@ mod tests {
 
     #[test]
     fn the_current_tag_sent_weak_to_a_strong_if_match_says_so() {
-        let doc = Resource::new(Some(ETag::from_version(2)), None);
+        let doc = Resource::existing(Some(ETag::from_version(2)), None);
         let reason = |value: &'static str, policy: Policy| match evaluate(
             &Method::PUT,
             &headers_of(&[("if-match", value)]),
@@ -628,7 +634,7 @@ mod tests {
         assert_eq!(reason("W/\"1\"", Policy::new()), Some(Reason::Mismatch));
         assert_eq!(reason("\"1\"", Policy::new()), Some(Reason::Mismatch));
         assert_eq!(reason("W/\"2\"", Policy::new().weak_if_match(true)), None);
-        let failure = Failure::new(Condition::IfMatch, Reason::WeakTag).to_string();
+        let failure = Failure::new(ConditionHeader::IfMatch, Reason::WeakTag).to_string();
         assert!(
             failure.contains("weak tag never satisfies If-Match"),
             "{failure}"
@@ -640,11 +646,11 @@ mod tests {
         let date = Some(LastModified::from_unix_seconds(0));
         let table = [
             (
-                Resource::new(Some(ETag::from_version(1)), date),
+                Resource::existing(Some(ETag::from_version(1)), date),
                 "If-Match with the entity-tag",
             ),
-            (Resource::new(None, date), "If-Unmodified-Since"),
-            (Resource::new(None, None), "If-Match: *"),
+            (Resource::existing(None, date), "If-Unmodified-Since"),
+            (Resource::existing(None, None), "If-Match: *"),
             (Resource::missing(), "If-None-Match: *"),
         ];
         for (resource, expected) in table {

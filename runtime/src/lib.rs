@@ -55,7 +55,7 @@
 //! request headers and the resource's current state ([`Resource`]) that returns an
 //! [`Outcome`] by the rules of RFC 9110 §13.2.2; it allocates nothing and never panics. The
 //! [`problem`] module turns outcomes into responses. With the default `axum` feature,
-//! [`Conditions`] is an extractor and [`ETag`] and [`LastModified`] are response parts.
+//! [`Preconditions`] is an extractor and [`ETag`] and [`LastModified`] are response parts.
 //!
 //! ```
 //! use axum_conditional::problem::{Answer, CacheHeaders};
@@ -63,7 +63,7 @@
 //! use http::{HeaderMap, HeaderValue, Method, header};
 //!
 //! // A client holding version 6 tries to overwrite version 7.
-//! let current = Resource::new(Some(ETag::from_version(7)), None);
+//! let current = Resource::existing(Some(ETag::from_version(7)), None);
 //! let mut headers = HeaderMap::new();
 //! headers.insert(header::IF_MATCH, HeaderValue::from_static(r#""6""#));
 //!
@@ -84,12 +84,12 @@
 
 #[cfg(feature = "axum")]
 mod axum;
-mod conditions;
 mod date;
 mod etag;
 mod evaluate;
 #[cfg(feature = "axum")]
 mod linger;
+mod preconditions;
 // The list parser: not a public API (its members are, as `Member`). Reachable for the project's
 // own parser tests and fuzz targets only.
 #[doc(hidden)]
@@ -105,18 +105,18 @@ mod respond;
 #[cfg(feature = "axum")]
 pub mod __private;
 
-pub use conditions::Conditions;
 pub use date::{InvalidHttpDate, LastModified};
 pub use etag::{ETag, InvalidETag};
 pub use evaluate::evaluate;
 #[cfg(feature = "axum")]
 pub use linger::Linger;
 pub use list::Member;
-pub use outcome::{Condition, Failure, Outcome, RangeDecision, Reason, Requirement};
+pub use outcome::{ConditionHeader, Failure, Outcome, RangeDecision, Reason, Requirement};
 pub use policy::Policy;
+pub use preconditions::Preconditions;
 pub use resource::Resource;
 #[cfg(feature = "axum")]
-pub use respond::{Conditional, Evaluation};
+pub use respond::{ConditionalResponse, Evaluation};
 
 /// Rewrites an async axum handler to answer conditional requests before its body runs; see the
 /// [crate documentation](crate).

@@ -93,24 +93,24 @@ impl RangeDecision {
 /// check passed; see [`PreconditionFailed`](crate::problem::PreconditionFailed).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Failure {
-    condition: Condition,
+    condition: ConditionHeader,
     reason: Reason,
 }
 
 impl Failure {
     /// A failure of `condition` for `reason`.
-    pub const fn new(condition: Condition, reason: Reason) -> Self {
+    pub const fn new(condition: ConditionHeader, reason: Reason) -> Self {
         Self { condition, reason }
     }
 
     /// The failure an atomic write reports when the stored version changed between the early
     /// check and the write: `If-Match`, [`Reason::ChangedDuringRequest`].
     pub const fn changed_during_request() -> Self {
-        Self::new(Condition::IfMatch, Reason::ChangedDuringRequest)
+        Self::new(ConditionHeader::IfMatch, Reason::ChangedDuringRequest)
     }
 
     /// The condition that was false.
-    pub const fn condition(&self) -> Condition {
+    pub const fn condition(&self) -> ConditionHeader {
         self.condition
     }
 
@@ -125,7 +125,7 @@ impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let header = self.condition.as_str();
         let fact = match (self.condition, self.reason) {
-            (Condition::IfNoneMatch, Reason::Matched) => {
+            (ConditionHeader::IfNoneMatch, Reason::Matched) => {
                 "matches the current representation, so the request was not applied \
                  (for a create-only request, the resource already exists)"
             }
@@ -159,7 +159,7 @@ impl fmt::Display for Failure {
 /// A conditional request header that can fail or be required.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
-pub enum Condition {
+pub enum ConditionHeader {
     /// `If-Match` (RFC 9110 §13.1.1).
     IfMatch,
     /// `If-None-Match` (RFC 9110 §13.1.2).
@@ -168,27 +168,27 @@ pub enum Condition {
     IfUnmodifiedSince,
 }
 
-impl Condition {
+impl ConditionHeader {
     /// The header's name, as registered: `If-Match`.
     pub const fn as_str(self) -> &'static str {
         match self {
-            Condition::IfMatch => "If-Match",
-            Condition::IfNoneMatch => "If-None-Match",
-            Condition::IfUnmodifiedSince => "If-Unmodified-Since",
+            ConditionHeader::IfMatch => "If-Match",
+            ConditionHeader::IfNoneMatch => "If-None-Match",
+            ConditionHeader::IfUnmodifiedSince => "If-Unmodified-Since",
         }
     }
 
     /// The header's name as a [`HeaderName`].
     pub fn header_name(self) -> HeaderName {
         match self {
-            Condition::IfMatch => header::IF_MATCH,
-            Condition::IfNoneMatch => header::IF_NONE_MATCH,
-            Condition::IfUnmodifiedSince => header::IF_UNMODIFIED_SINCE,
+            ConditionHeader::IfMatch => header::IF_MATCH,
+            ConditionHeader::IfNoneMatch => header::IF_NONE_MATCH,
+            ConditionHeader::IfUnmodifiedSince => header::IF_UNMODIFIED_SINCE,
         }
     }
 }
 
-impl fmt::Display for Condition {
+impl fmt::Display for ConditionHeader {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
@@ -291,9 +291,9 @@ impl Requirement {
 
     /// Whether a request that sent `sent` satisfies the requirement.
     pub(crate) fn is_met_by(&self, sent: Sent) -> bool {
-        (sent.if_match && self.accepts(Condition::IfMatch))
-            || (sent.if_unmodified_since && self.accepts(Condition::IfUnmodifiedSince))
-            || (sent.if_none_match_star && self.accepts(Condition::IfNoneMatch))
+        (sent.if_match && self.accepts(ConditionHeader::IfMatch))
+            || (sent.if_unmodified_since && self.accepts(ConditionHeader::IfUnmodifiedSince))
+            || (sent.if_none_match_star && self.accepts(ConditionHeader::IfNoneMatch))
     }
 
     /// A sentence telling the client how to resubmit, as RFC 6585 §3 asks, fitted to the
@@ -327,27 +327,27 @@ impl Requirement {
 
     /// Whether sending `condition` satisfies the requirement (see the type's documentation;
     /// for `If-None-Match`, only its `*` form counts).
-    pub fn accepts(&self, condition: Condition) -> bool {
+    pub fn accepts(&self, condition: ConditionHeader) -> bool {
         match condition {
-            Condition::IfMatch => true,
-            Condition::IfUnmodifiedSince => self.has_last_modified,
-            Condition::IfNoneMatch => self.can_create,
+            ConditionHeader::IfMatch => true,
+            ConditionHeader::IfUnmodifiedSince => self.has_last_modified,
+            ConditionHeader::IfNoneMatch => self.can_create,
         }
     }
 
     /// The accepted conditions, the one that can succeed on the resource's current state first.
-    pub fn accepted(&self) -> impl Iterator<Item = Condition> + '_ {
+    pub fn accepted(&self) -> impl Iterator<Item = ConditionHeader> + '_ {
         let order = if self.exists {
             [
-                Condition::IfMatch,
-                Condition::IfUnmodifiedSince,
-                Condition::IfNoneMatch,
+                ConditionHeader::IfMatch,
+                ConditionHeader::IfUnmodifiedSince,
+                ConditionHeader::IfNoneMatch,
             ]
         } else {
             [
-                Condition::IfNoneMatch,
-                Condition::IfMatch,
-                Condition::IfUnmodifiedSince,
+                ConditionHeader::IfNoneMatch,
+                ConditionHeader::IfMatch,
+                ConditionHeader::IfUnmodifiedSince,
             ]
         };
         order

@@ -12,7 +12,7 @@
 /// // A write route that refuses writes which do not say which version they change.
 /// const WRITES: Policy = Policy::new().require_precondition(true);
 ///
-/// let resource = Resource::new(Some(ETag::from_version(1)), None);
+/// let resource = Resource::existing(Some(ETag::from_version(1)), None);
 /// let outcome = evaluate(&Method::PUT, &HeaderMap::new(), &resource, WRITES);
 /// assert!(matches!(outcome, Outcome::PreconditionRequired(_)));
 /// ```

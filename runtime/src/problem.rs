@@ -324,7 +324,7 @@ pub(crate) fn not_modified<B: Default>(
 /// use axum_conditional::{ETag, Failure, Resource};
 ///
 /// // `UPDATE documents SET … WHERE id = ? AND version = ?` changed zero rows.
-/// let now = Resource::new(Some(ETag::from_version(8)), None);
+/// let now = Resource::existing(Some(ETag::from_version(8)), None);
 /// let refusal = PreconditionFailed::new(Failure::changed_during_request()).with_current(&now);
 /// let response: http::Response<String> = refusal.into_http_response();
 /// assert_eq!(response.status(), 412);
@@ -351,7 +351,7 @@ impl PreconditionFailed {
     }
 
     /// Shows, in the body's `sent` member, what the client sent in the failed field: pass the
-    /// field lines of the [`Condition::header_name`](crate::Condition::header_name) of the
+    /// field lines of the [`ConditionHeader::header_name`](crate::ConditionHeader::header_name) of the
     /// failure, `headers.get_all(…)`. `#[conditional]` does so for the evaluator's 412s unless
     /// the route hides its validators (`expose_validators = false`).
     ///
@@ -363,7 +363,7 @@ impl PreconditionFailed {
     ///
     /// ```
     /// use axum_conditional::problem::PreconditionFailed;
-    /// use axum_conditional::{Condition, Failure};
+    /// use axum_conditional::{ConditionHeader, Failure};
     /// use http::{HeaderMap, HeaderValue, header};
     ///
     /// let mut request = HeaderMap::new();
@@ -371,7 +371,7 @@ impl PreconditionFailed {
     /// request.append(header::IF_MATCH, HeaderValue::from_static(r#""6""#));
     ///
     /// let failure = Failure::changed_during_request();
-    /// assert_eq!(failure.condition(), Condition::IfMatch);
+    /// assert_eq!(failure.condition(), ConditionHeader::IfMatch);
     /// let refusal = PreconditionFailed::new(failure)
     ///     .with_sent(request.get_all(failure.condition().header_name()));
     /// let body: serde_json::Value = serde_json::from_str(&refusal.body()).unwrap();
@@ -540,7 +540,7 @@ impl Answer {
     /// use axum_conditional::{evaluate, ETag, Policy, Resource};
     /// use http::{HeaderMap, HeaderValue, Method, header};
     ///
-    /// let resource = Resource::new(Some(ETag::from_version(2)), None);
+    /// let resource = Resource::existing(Some(ETag::from_version(2)), None);
     /// let mut headers = HeaderMap::new();
     /// headers.insert(header::IF_MATCH, HeaderValue::from_static(r#""1""#));
     /// let outcome = evaluate(&Method::PUT, &headers, &resource, Policy::new());

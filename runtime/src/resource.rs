@@ -12,11 +12,11 @@ use crate::{ETag, LastModified};
 /// ```
 /// use axum_conditional::{ETag, Resource};
 ///
-/// let doc = Resource::new(Some(ETag::from_version(3)), None);
+/// let doc = Resource::existing(Some(ETag::from_version(3)), None);
 /// assert!(doc.exists());
 ///
-/// // The rule `#[conditional]` uses: no validator at all means no resource.
-/// assert!(!Resource::from_validators(None, None).exists());
+/// // Existence is said, never guessed: a resource may exist without any validator.
+/// assert!(Resource::existing(None, None).exists());
 /// assert!(!Resource::missing().exists());
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
@@ -29,8 +29,8 @@ pub struct Resource {
 
 impl Resource {
     /// A resource with a current representation and the given validators (either may be
-    /// absent).
-    pub fn new(etag: Option<ETag>, last_modified: Option<LastModified>) -> Self {
+    /// absent: a resource can exist without an entity-tag or a date).
+    pub fn existing(etag: Option<ETag>, last_modified: Option<LastModified>) -> Self {
         Self {
             exists: true,
             etag,
@@ -43,19 +43,6 @@ impl Resource {
     /// create it.
     pub fn missing() -> Self {
         Self::default()
-    }
-
-    /// A resource that exists if and only if at least one validator is given. This is how
-    /// `#[conditional]` reads validator expressions that return `Option`: `None` from every one
-    /// of them means "not found".
-    pub fn from_validators(etag: Option<ETag>, last_modified: Option<LastModified>) -> Self {
-        let exists = etag.is_some() || last_modified.is_some();
-        Self {
-            exists,
-            etag,
-            last_modified,
-            strong_last_modified: false,
-        }
     }
 
     /// Declares that the `Last-Modified` date is a strong validator: the origin knows the
@@ -103,9 +90,9 @@ mod tests {
     #[test]
     fn existence_is_separate_from_validators_and_validators_move_out_whole() {
         let date = LastModified::from_unix_seconds(0);
-        assert!(Resource::new(None, None).exists());
-        assert!(Resource::from_validators(None, Some(date)).exists());
-        let resource = Resource::new(Some(ETag::from_version(3)), Some(date));
+        assert!(Resource::existing(None, None).exists());
+        assert!(!Resource::missing().exists());
+        let resource = Resource::existing(Some(ETag::from_version(3)), Some(date));
         assert!(!resource.has_strong_last_modified());
         assert!(
             resource

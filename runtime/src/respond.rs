@@ -1,5 +1,5 @@
 //! What a handler rewritten by `#[conditional]` sees and returns: the [`Evaluation`] its body
-//! can bind, and the [`Conditional`] response wrapper.
+//! can bind, and the [`ConditionalResponse`] response wrapper.
 
 use std::fmt;
 
@@ -37,7 +37,7 @@ use crate::{ETag, Outcome, Policy, RangeDecision, Resource};
 ///     let changed = DB.update(id, expected, &doc).await;
 ///     if changed == 0 {
 ///         // Someone else wrote between the check and the write: same answer as the check.
-///         let now = Resource::new(DB.version(id).await.map(ETag::from_version), None);
+///         let now = Resource::existing(DB.version(id).await.map(ETag::from_version), None);
 ///         return PreconditionFailed::new(Failure::changed_during_request())
 ///             .with_current(&now)
 ///             .into_response();
@@ -351,10 +351,10 @@ const fn is_header_value(value: &str) -> bool {
 /// are [`ETag::from_version`] tags and the handler's is the newer version, which is only that
 /// race.
 ///
-/// A unit test that calls a rewritten handler directly gets a `Conditional`; use
-/// [`Conditional::into_inner`] to look at the handler's output.
-#[must_use = "a `Conditional` does nothing until it is turned into a response"]
-pub struct Conditional<R> {
+/// A unit test that calls a rewritten handler directly gets a `ConditionalResponse`; use
+/// [`ConditionalResponse::into_inner`] to look at the handler's output.
+#[must_use = "a `ConditionalResponse` does nothing until it is turned into a response"]
+pub struct ConditionalResponse<R> {
     inner: Inner<R>,
 }
 
@@ -367,7 +367,7 @@ enum Inner<R> {
     },
 }
 
-impl<R> Conditional<R> {
+impl<R> ConditionalResponse<R> {
     pub(crate) fn answered(response: Response) -> Self {
         Self {
             inner: Inner::Answered(response),
@@ -402,7 +402,7 @@ impl<R> Conditional<R> {
     }
 }
 
-impl<R: IntoResponse> IntoResponse for Conditional<R> {
+impl<R: IntoResponse> IntoResponse for ConditionalResponse<R> {
     fn into_response(self) -> Response {
         match self.inner {
             Inner::Answered(response) => response,
@@ -415,17 +415,17 @@ impl<R: IntoResponse> IntoResponse for Conditional<R> {
     }
 }
 
-impl<R: fmt::Debug> fmt::Debug for Conditional<R> {
+impl<R: fmt::Debug> fmt::Debug for ConditionalResponse<R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.inner {
             Inner::Answered(response) => f
-                .debug_tuple("Conditional::Answered")
+                .debug_tuple("ConditionalResponse::Answered")
                 .field(&response.status())
                 .finish(),
             Inner::Ran {
                 output, evaluation, ..
             } => f
-                .debug_struct("Conditional::Ran")
+                .debug_struct("ConditionalResponse::Ran")
                 .field("output", output)
                 .field("evaluation", evaluation)
                 .finish(),
@@ -451,7 +451,7 @@ mod tests {
     }
 
     fn v(n: u64) -> Resource {
-        Resource::new(
+        Resource::existing(
             Some(ETag::from_version(n)),
             Some(LastModified::from_unix_seconds(0)),
         )
@@ -498,7 +498,7 @@ mod tests {
     #[test]
     fn get_2xx_gets_validators_and_cache_headers() {
         let ev = evaluation(Method::GET, None, v(7));
-        let response = Conditional::ran("body", ev, ROUTE).into_response();
+        let response = ConditionalResponse::ran("body", ev, ROUTE).into_response();
         assert_eq!(response.headers()["etag"], r#""7""#);
         assert_eq!(
             response.headers()["last-modified"],
@@ -516,7 +516,7 @@ mod tests {
             [(header::CACHE_CONTROL, "no-store")],
             "body",
         );
-        let response = Conditional::ran(output, ev, ROUTE).into_response();
+        let response = ConditionalResponse::ran(output, ev, ROUTE).into_response();
         assert_eq!(response.headers()["etag"], r#""8""#);
         assert_eq!(response.headers()["cache-control"], "no-store");
     }
@@ -524,7 +524,7 @@ mod tests {
     #[test]
     fn put_2xx_gets_no_stale_validators_nor_cache_headers() {
         let ev = evaluation(Method::PUT, Some(r#""7""#), v(7));
-        let response = Conditional::ran("stored", ev, ROUTE).into_response();
+        let response = ConditionalResponse::ran("stored", ev, ROUTE).into_response();
         assert!(response.headers().get("etag").is_none());
         assert!(response.headers().get("last-modified").is_none());
         assert!(response.headers().get("cache-control").is_none());
@@ -533,7 +533,7 @@ mod tests {
     #[test]
     fn non_2xx_get_is_left_alone() {
         let ev = evaluation(Method::GET, None, v(7));
-        let response = Conditional::ran(StatusCode::NOT_FOUND, ev, ROUTE).into_response();
+        let response = ConditionalResponse::ran(StatusCode::NOT_FOUND, ev, ROUTE).into_response();
         assert_eq!(response.status(), StatusCode::NOT_FOUND);
         assert!(response.headers().get("etag").is_none());
     }
@@ -542,17 +542,21 @@ mod tests {
     fn deferred_failure_keeps_a_404_and_replaces_a_200_with_412() {
         let ev = evaluation(Method::GET, Some(r#""7""#), Resource::missing());
         assert!(matches!(ev.outcome(), Outcome::Deferred(_)));
-        let kept = Conditional::ran(StatusCode::NOT_FOUND, ev.clone(), ROUTE).into_response();
+        let kept =
+            ConditionalResponse::ran(StatusCode::NOT_FOUND, ev.clone(), ROUTE).into_response();
         assert_eq!(kept.status(), StatusCode::NOT_FOUND);
-        let replaced = Conditional::ran("found after all", ev, ROUTE).into_response();
+        let replaced = ConditionalResponse::ran("found after all", ev, ROUTE).into_response();
         assert_eq!(replaced.status(), StatusCode::PRECONDITION_FAILED);
     }
 
     #[test]
     fn into_inner_gives_the_output_or_the_early_answer() {
         let ev = evaluation(Method::GET, None, v(1));
-        assert_eq!(Conditional::ran(5, ev, ROUTE).into_inner().ok(), Some(5));
-        let early = Conditional::<u8>::answered(StatusCode::NOT_MODIFIED.into_response());
+        assert_eq!(
+            ConditionalResponse::ran(5, ev, ROUTE).into_inner().ok(),
+            Some(5)
+        );
+        let early = ConditionalResponse::<u8>::answered(StatusCode::NOT_MODIFIED.into_response());
         let status = early.into_inner().err().map(|response| response.status());
         assert_eq!(status, Some(StatusCode::NOT_MODIFIED));
     }
@@ -569,9 +573,9 @@ mod tests {
         ];
         let date = LastModified::from_unix_seconds(0);
         let resources = [
-            Resource::new(Some(ETag::from_version(7)), Some(date)),
-            Resource::new(Some(ETag::from_version(7)), None),
-            Resource::new(None, Some(date)),
+            Resource::existing(Some(ETag::from_version(7)), Some(date)),
+            Resource::existing(Some(ETag::from_version(7)), None),
+            Resource::existing(None, Some(date)),
         ];
         for route in &routes {
             for resource in &resources {

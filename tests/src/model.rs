@@ -15,7 +15,9 @@
 use std::fmt;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use axum_conditional::{Condition, ETag, LastModified, Outcome, Policy, RangeDecision, Resource};
+use axum_conditional::{
+    ConditionHeader, ETag, LastModified, Outcome, Policy, RangeDecision, Resource,
+};
 use http::{HeaderMap, HeaderName, HeaderValue, Method, header};
 
 /// `Sat, 01 Jan 0000 00:00:00 GMT`: the earliest instant an HTTP-date can spell.
@@ -132,7 +134,7 @@ impl State {
             CurrentTag::Weak(opaque) => Some(ETag::weak(opaque).expect("valid opaque")),
         };
         let last_modified = self.last_modified.map(LastModified::from_unix_seconds);
-        let resource = Resource::new(etag, last_modified);
+        let resource = Resource::existing(etag, last_modified);
         if self.strong_last_modified {
             resource.with_strong_last_modified()
         } else {
@@ -333,13 +335,13 @@ pub enum Verdict {
     /// The handler runs, with this range decision.
     Proceed(RangeDecision),
     /// The handler runs; a 2xx answer becomes a 412 for this condition.
-    Deferred(Condition),
+    Deferred(ConditionHeader),
     /// 304.
     NotModified,
     /// 412, for this condition.
-    Failed(Condition),
+    Failed(ConditionHeader),
     /// 428, with the conditions that would be accepted.
-    Required(Vec<Condition>),
+    Required(Vec<ConditionHeader>),
 }
 
 impl Verdict {
@@ -400,14 +402,14 @@ pub fn model(request: &Request, state: &State, policy: Policy) -> Verdict {
     {
         let mut accepted = Vec::new();
         if !state.exists && can_create {
-            accepted.push(Condition::IfNoneMatch);
+            accepted.push(ConditionHeader::IfNoneMatch);
         }
-        accepted.push(Condition::IfMatch);
+        accepted.push(ConditionHeader::IfMatch);
         if state.last_modified.is_some() {
-            accepted.push(Condition::IfUnmodifiedSince);
+            accepted.push(ConditionHeader::IfUnmodifiedSince);
         }
         if state.exists && can_create {
-            accepted.push(Condition::IfNoneMatch);
+            accepted.push(ConditionHeader::IfNoneMatch);
         }
         return Verdict::Required(accepted);
     }
@@ -430,10 +432,12 @@ pub fn model(request: &Request, state: &State, policy: Policy) -> Verdict {
                 ModelMember::Star | ModelMember::Invalid => false,
             })
         };
-        (!passes).then_some(Condition::IfMatch)
+        (!passes).then_some(ConditionHeader::IfMatch)
     } else {
         match (ius, state.last_modified) {
-            (Some(since), Some(modified)) if modified > since => Some(Condition::IfUnmodifiedSince),
+            (Some(since), Some(modified)) if modified > since => {
+                Some(ConditionHeader::IfUnmodifiedSince)
+            }
             _ => None,
         }
     };
@@ -460,7 +464,7 @@ pub fn model(request: &Request, state: &State, policy: Policy) -> Verdict {
             return if get_or_head {
                 Verdict::NotModified
             } else {
-                Verdict::Failed(Condition::IfNoneMatch)
+                Verdict::Failed(ConditionHeader::IfNoneMatch)
             };
         }
     } else if get_or_head

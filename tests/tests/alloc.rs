@@ -14,7 +14,7 @@ use std::hint::black_box;
 use allocation_counter::measure;
 use axum_conditional::list::{Member, Members};
 use axum_conditional::{
-    Conditions, ETag, LastModified, Outcome, Policy, RangeDecision, Resource, evaluate,
+    ETag, LastModified, Outcome, Policy, Preconditions, RangeDecision, Resource, evaluate,
 };
 use http::{HeaderMap, HeaderName, HeaderValue, Method, header};
 
@@ -64,7 +64,7 @@ fn fifty_tags(last: &str) -> [Vec<u8>; 2] {
 }
 
 fn current() -> Resource {
-    Resource::new(
+    Resource::existing(
         Some(ETag::strong("current").expect("valid")),
         Some(LastModified::from_unix_seconds(LM)),
     )
@@ -270,11 +270,11 @@ fn evaluate_allocates_nothing_on_any_path() {
 
 #[test]
 fn conditions_evaluate_allocates_nothing_on_any_path() {
-    // Building `Conditions` clones the field values (outside the measurement); evaluating the
+    // Building `Preconditions` clones the field values (outside the measurement); evaluating the
     // kept fields must be as free as `evaluate` itself.
     let mut failures = Vec::new();
     for scenario in scenarios() {
-        let conditions = Conditions::new(&scenario.method, &scenario.headers);
+        let conditions = Preconditions::new(&scenario.method, &scenario.headers);
         let mut outcome = None;
         let info = measure(|| {
             outcome = Some(black_box(
@@ -283,7 +283,7 @@ fn conditions_evaluate_allocates_nothing_on_any_path() {
         });
         let outcome = outcome.expect("evaluate ran");
         println!(
-            "Conditions, {}: {} allocations",
+            "Preconditions, {}: {} allocations",
             scenario.name, info.count_total
         );
         assert!(
@@ -300,7 +300,7 @@ fn conditions_evaluate_allocates_nothing_on_any_path() {
     }
     assert!(
         failures.is_empty(),
-        "Conditions::evaluate allocated:\n{}",
+        "Preconditions::evaluate allocated:\n{}",
         failures.join("\n")
     );
 }
@@ -366,7 +366,7 @@ fn early_304_allocates_only_its_header_map() {
             Some("accept-encoding"),
         ),
     ] {
-        let resource = Resource::new(Some(ETag::from_version(7)), None);
+        let resource = Resource::existing(Some(ETag::from_version(7)), None);
         let mut answer = None;
         let info = measure(|| {
             answer = Some(black_box(early(&parts, black_box(resource), &route)));

@@ -191,7 +191,7 @@ async fn put_doc(
             Ok((status, ETag::from_version(version), Json(doc)).into_response())
         }
         None => {
-            let now = Resource::new(store.version(id).await?.map(ETag::from_version), None);
+            let now = Resource::existing(store.version(id).await?.map(ETag::from_version), None);
             Ok(PreconditionFailed::new(Failure::changed_during_request())
                 .with_current(&now)
                 .into_response())

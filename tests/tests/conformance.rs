@@ -1,5 +1,5 @@
 //! Every case of `tests/fixtures/cases.json` (RFC 9110 §13 and RFC 6585 §3, cross-checked against
-//! seven peers) driven through [`evaluate`] and through the [`Conditions`] extractor.
+//! seven peers) driven through [`evaluate`] and through the [`Preconditions`] extractor.
 //!
 //! The fixture states the RFC 9110 answer of each case as an HTTP status (`expected_status`) and,
 //! for `Range` requests, whether the range is honoured (`expected_range`). Where the RFC is open
@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum_conditional::{
-    Conditions, ETag, LastModified, Outcome, Policy, RangeDecision, Resource, evaluate,
+    ETag, LastModified, Outcome, Policy, Preconditions, RangeDecision, Resource, evaluate,
 };
 use axum_conditional_tests::SAFETY_DEPARTURES;
 use http::{HeaderMap, HeaderName, HeaderValue, Method};
@@ -272,7 +272,7 @@ fn last_modified(case: &Case) -> Option<LastModified> {
 
 fn resource(case: &Case) -> Resource {
     if case.resource.exists {
-        Resource::new(etag(case), last_modified(case))
+        Resource::existing(etag(case), last_modified(case))
     } else {
         assert!(
             case.resource.etag.is_none() && case.resource.last_modified.is_none(),
@@ -554,11 +554,11 @@ fn conditions_extractor_agrees_with_evaluate_on_every_case() {
             (method(case), headers(case), resource(case), policy(case));
         for resource in [resource.clone(), resource.with_strong_last_modified()] {
             let direct = evaluate(&method, &headers, &resource, policy);
-            let kept = Conditions::new(&method, &headers);
+            let kept = Preconditions::new(&method, &headers);
             let via_conditions = kept.evaluate(&resource, policy);
             if direct != via_conditions {
                 failures.push(format!(
-                    "{}: evaluate {direct:?}, Conditions {via_conditions:?}",
+                    "{}: evaluate {direct:?}, Preconditions {via_conditions:?}",
                     case.id
                 ));
             }
@@ -566,7 +566,7 @@ fn conditions_extractor_agrees_with_evaluate_on_every_case() {
     }
     assert!(
         failures.is_empty(),
-        "Conditions disagrees with evaluate:\n{}",
+        "Preconditions disagrees with evaluate:\n{}",
         failures.join("\n")
     );
 }

@@ -249,7 +249,7 @@ async fn send(router: Router, request: Request) -> Reply {
     collect(response).await
 }
 
-/// Conditions that would give a 304, a 412 or a 428 if they were evaluated.
+/// Preconditions that would give a 304, a 412 or a 428 if they were evaluated.
 const CONDITIONS: [&[(&str, &str)]; 4] = [
     &[],
     &[("if-none-match", "\"7\"")],

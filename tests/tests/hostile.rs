@@ -12,8 +12,8 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::routing::get;
 use axum_conditional::list::{Member, Members};
 use axum_conditional::{
-    Condition, Conditions, ETag, Failure, LastModified, Outcome, Policy, RangeDecision, Reason,
-    Resource, conditional, evaluate,
+    ConditionHeader, ETag, Failure, LastModified, Outcome, Policy, Preconditions, RangeDecision,
+    Reason, Resource, conditional, evaluate,
 };
 use http_body_util::BodyExt;
 use proptest::prelude::*;
@@ -28,7 +28,7 @@ const MODIFIED: i64 = 784_111_777;
 const MODIFIED_IMF: &str = "Sun, 06 Nov 1994 08:49:37 GMT";
 
 fn resource() -> Resource {
-    Resource::new(
+    Resource::existing(
         Some(ETag::from_version(VERSION)),
         Some(LastModified::from_unix_seconds(MODIFIED)),
     )
@@ -126,7 +126,7 @@ fn headers(lines: &[(&str, &[u8])]) -> HeaderMap {
     map
 }
 
-/// The evaluator's outcome, checked against the `Conditions` extractor's for the same input.
+/// The evaluator's outcome, checked against the `Preconditions` extractor's for the same input.
 fn outcome(method: &Method, lines: &[(&str, &[u8])], policy: Policy) -> Outcome {
     outcome_for(method, lines, &resource(), policy)
 }
@@ -139,12 +139,12 @@ fn outcome_for(
 ) -> Outcome {
     let map = headers(lines);
     let direct = evaluate(method, &map, resource, policy);
-    let kept = Conditions::new(method, &map).evaluate(resource, policy);
-    assert_eq!(direct, kept, "evaluate and Conditions disagree");
+    let kept = Preconditions::new(method, &map).evaluate(resource, policy);
+    assert_eq!(direct, kept, "evaluate and Preconditions disagree");
     direct
 }
 
-fn failed(condition: Condition, reason: Reason) -> Outcome {
+fn failed(condition: ConditionHeader, reason: Reason) -> Outcome {
     Outcome::PreconditionFailed(Failure::new(condition, reason))
 }
 
@@ -202,7 +202,7 @@ async fn obs_text_and_non_utf8_tags_are_valid_tags_that_match_only_themselves() 
         let lines = [("if-match", value)];
         assert_eq!(
             outcome(&put, &lines, required()),
-            failed(Condition::IfMatch, Reason::Mismatch),
+            failed(ConditionHeader::IfMatch, Reason::Mismatch),
             "{:?}",
             value.escape_ascii()
         );
@@ -213,7 +213,7 @@ async fn obs_text_and_non_utf8_tags_are_valid_tags_that_match_only_themselves() 
         assert_eq!(reply.problem()["reason"], "mismatch");
     }
     // A tag of obs-text bytes matches itself.
-    let latin1 = Resource::new(ETag::strong(b"caf\xe9").ok(), None);
+    let latin1 = Resource::existing(ETag::strong(b"caf\xe9").ok(), None);
     let lines = [("if-match", &b"\"caf\xe9\""[..])];
     assert_eq!(outcome_for(&put, &lines, &latin1, required()), PROCEED);
     let lines = [("if-none-match", &b"W/\"caf\xe9\""[..])];
@@ -264,7 +264,7 @@ async fn unterminated_quotes_and_near_misses_in_if_match_fail_as_malformed() {
         for method in [Method::PUT, Method::PATCH, Method::DELETE, Method::GET] {
             assert_eq!(
                 outcome(&method, &lines, required()),
-                failed(Condition::IfMatch, Reason::Malformed),
+                failed(ConditionHeader::IfMatch, Reason::Malformed),
                 "{method} If-Match: {value}"
             );
         }
@@ -318,7 +318,7 @@ async fn near_misses_in_if_none_match_are_skipped_never_a_304_and_never_a_write_
     assert_eq!(outcome(&Method::GET, &star_in_list, Policy::new()), PROCEED);
     assert_eq!(
         outcome(&Method::PUT, &star_in_list, required()),
-        failed(Condition::IfNoneMatch, Reason::Matched)
+        failed(ConditionHeader::IfNoneMatch, Reason::Matched)
     );
 }
 
@@ -400,11 +400,11 @@ async fn a_64_kib_if_none_match_is_read_to_its_end() {
     let put = Method::PUT;
     assert_eq!(
         outcome(&put, &[("if-match", &big)], required()),
-        failed(Condition::IfMatch, Reason::Malformed)
+        failed(ConditionHeader::IfMatch, Reason::Malformed)
     );
     assert_eq!(
         outcome(&put, &[("if-match", &swallowed)], required()),
-        failed(Condition::IfMatch, Reason::Malformed)
+        failed(ConditionHeader::IfMatch, Reason::Malformed)
     );
     assert_eq!(
         outcome(
@@ -416,7 +416,7 @@ async fn a_64_kib_if_none_match_is_read_to_its_end() {
     );
     assert_eq!(
         outcome(&put, &[("if-match", &complete)], required()),
-        failed(Condition::IfMatch, Reason::Mismatch)
+        failed(ConditionHeader::IfMatch, Reason::Mismatch)
     );
 }
 
@@ -428,7 +428,7 @@ async fn ten_thousand_tags_in_one_list_are_each_compared() {
 
     assert_eq!(
         outcome(&put, &[("if-match", &stale)], required()),
-        failed(Condition::IfMatch, Reason::Mismatch)
+        failed(ConditionHeader::IfMatch, Reason::Mismatch)
     );
     assert_eq!(
         outcome(&put, &[("if-match", &with_current)], required()),
@@ -478,7 +478,7 @@ async fn a_thousand_field_lines_form_one_list_and_make_a_date_field_invalid() {
     let stale_match = lines("if-match", None);
     assert_eq!(
         outcome(&put, &stale_match, required()),
-        failed(Condition::IfMatch, Reason::Mismatch)
+        failed(ConditionHeader::IfMatch, Reason::Mismatch)
     );
 
     // A date field holds one date: a thousand lines of the same valid date are not one.
@@ -560,7 +560,7 @@ fn the_extreme_valid_dates_are_compared_like_any_other() {
     let year_9999 = b"Fri, 31 Dec 9999 23:59:59 GMT";
     assert_eq!(
         outcome(&Method::PUT, &[("if-unmodified-since", year_0)], required()),
-        failed(Condition::IfUnmodifiedSince, Reason::Modified)
+        failed(ConditionHeader::IfUnmodifiedSince, Reason::Modified)
     );
     assert_eq!(
         outcome(
@@ -588,7 +588,7 @@ fn the_extreme_valid_dates_are_compared_like_any_other() {
     );
     // A resource modified at either end of the range.
     for secs in [i64::MIN, i64::MAX] {
-        let extreme = Resource::new(None, Some(LastModified::from_unix_seconds(secs)));
+        let extreme = Resource::existing(None, Some(LastModified::from_unix_seconds(secs)));
         let lines = [("if-modified-since", &year_9999[..])];
         let _ = outcome_for(&Method::GET, &lines, &extreme, Policy::new());
         let lines = [("if-unmodified-since", &year_0[..])];
@@ -624,7 +624,7 @@ async fn obsolete_date_forms_are_the_same_instant_as_imf_fixdate() {
         let lines = [("if-unmodified-since", earlier.as_bytes())];
         assert_eq!(
             outcome(&Method::PUT, &lines, required()),
-            failed(Condition::IfUnmodifiedSince, Reason::Modified),
+            failed(ConditionHeader::IfUnmodifiedSince, Reason::Modified),
             "{earlier}"
         );
         let reply = send(&Method::PUT, "/doc", &lines).await;
@@ -655,7 +655,7 @@ async fn a_repeated_list_field_is_one_list_and_a_repeated_date_field_is_ignored(
             "If-Match * twice is not *",
             &put,
             vec![("if-match", b"*"), ("if-match", b"*")],
-            failed(Condition::IfMatch, Reason::Malformed),
+            failed(ConditionHeader::IfMatch, Reason::Malformed),
         ),
         (
             "If-Match * and a current tag",
@@ -673,7 +673,7 @@ async fn a_repeated_list_field_is_one_list_and_a_repeated_date_field_is_ignored(
             "If-None-Match * inside a list",
             &put,
             vec![("if-none-match", b"\"1\""), ("if-none-match", b"*")],
-            failed(Condition::IfNoneMatch, Reason::Matched),
+            failed(ConditionHeader::IfNoneMatch, Reason::Matched),
         ),
         (
             "If-Modified-Since earlier and later",
@@ -701,7 +701,7 @@ async fn a_repeated_list_field_is_one_list_and_a_repeated_date_field_is_ignored(
             "If-Match fails before a matching If-None-Match",
             &put,
             vec![("if-match", b"\"1\""), ("if-none-match", b"\"7\"")],
-            failed(Condition::IfMatch, Reason::Mismatch),
+            failed(ConditionHeader::IfMatch, Reason::Mismatch),
         ),
         (
             "If-Range twice",

@@ -9,7 +9,7 @@
 //! `evaluate`'s rustdoc).
 
 use axum_conditional::{
-    Condition, Conditions, LastModified, Outcome, Policy, RangeDecision, evaluate,
+    ConditionHeader, LastModified, Outcome, Policy, Preconditions, RangeDecision, evaluate,
 };
 use axum_conditional_tests::model::{
     CurrentTag, DateLine, IfRangeLine, ModelMember, Request, State, Verdict, asctime, imf_fixdate,
@@ -207,7 +207,7 @@ proptest! {
         prop_assert_eq!(Verdict::of(outcome), expected.clone(), "state {:?}", state);
         // The extractor must not see anything different.
         let via_conditions =
-            Conditions::new(&request.method, &headers).evaluate(&resource, policy);
+            Preconditions::new(&request.method, &headers).evaluate(&resource, policy);
         prop_assert_eq!(via_conditions, outcome);
     }
 }
@@ -276,19 +276,22 @@ fn random_requests_reach_every_outcome() {
         Verdict::Proceed(RangeDecision::Honour),
         Verdict::Proceed(RangeDecision::Ignore),
         // (`Deferred(IfUnmodifiedSince)` cannot happen: a missing resource has no date.)
-        Verdict::Deferred(Condition::IfMatch),
+        Verdict::Deferred(ConditionHeader::IfMatch),
         Verdict::NotModified,
-        Verdict::Failed(Condition::IfMatch),
-        Verdict::Failed(Condition::IfUnmodifiedSince),
-        Verdict::Failed(Condition::IfNoneMatch),
+        Verdict::Failed(ConditionHeader::IfMatch),
+        Verdict::Failed(ConditionHeader::IfUnmodifiedSince),
+        Verdict::Failed(ConditionHeader::IfNoneMatch),
         Verdict::Required(vec![
-            Condition::IfMatch,
-            Condition::IfUnmodifiedSince,
-            Condition::IfNoneMatch,
+            ConditionHeader::IfMatch,
+            ConditionHeader::IfUnmodifiedSince,
+            ConditionHeader::IfNoneMatch,
         ]),
-        Verdict::Required(vec![Condition::IfMatch, Condition::IfUnmodifiedSince]),
-        Verdict::Required(vec![Condition::IfMatch]),
-        Verdict::Required(vec![Condition::IfNoneMatch, Condition::IfMatch]),
+        Verdict::Required(vec![
+            ConditionHeader::IfMatch,
+            ConditionHeader::IfUnmodifiedSince,
+        ]),
+        Verdict::Required(vec![ConditionHeader::IfMatch]),
+        Verdict::Required(vec![ConditionHeader::IfNoneMatch, ConditionHeader::IfMatch]),
     ];
     let missing: Vec<String> = wanted
         .iter()

@@ -2,7 +2,7 @@
 //! and faithful to the RFC 9110 grammar (§5.6.7 HTTP-date, §8.8.3 entity-tag, §13.1.1–2 lists).
 
 use axum_conditional::list::{Member, Members};
-use axum_conditional::{Conditions, ETag, LastModified, Policy, Resource, evaluate};
+use axum_conditional::{ETag, LastModified, Policy, Preconditions, Resource, evaluate};
 use http::{HeaderMap, HeaderValue, Method, header};
 use proptest::prelude::*;
 use proptest::sample::select;
@@ -62,9 +62,9 @@ fn resource() -> impl Strategy<Value = Resource> {
     (any::<bool>(), etag, last_modified, any::<bool>()).prop_map(
         |(exists, etag, last_modified, strong)| {
             let resource = if exists {
-                Resource::new(etag, last_modified)
+                Resource::existing(etag, last_modified)
             } else {
-                Resource::from_validators(etag, last_modified)
+                Resource::missing()
             };
             if strong {
                 resource.with_strong_last_modified()
@@ -201,7 +201,7 @@ proptest! {
         }
         let policy = Policy::new().require_precondition(require).weak_if_match(weak);
         let outcome = evaluate(&method, &headers, &resource, policy);
-        let via_conditions = Conditions::new(&method, &headers).evaluate(&resource, policy);
+        let via_conditions = Preconditions::new(&method, &headers).evaluate(&resource, policy);
         prop_assert_eq!(outcome, via_conditions);
     }
 

@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
 use axum_conditional::problem::{Answer, CacheHeaders, PreconditionFailed};
 use axum_conditional::{
-    Conditions, ETag, Failure, LastModified, Outcome, Policy, RangeDecision, Resource, evaluate,
+    ETag, Failure, LastModified, Outcome, Policy, Preconditions, RangeDecision, Resource, evaluate,
 };
 use http::{HeaderMap, HeaderValue, Method, Request, StatusCode, header};
 use http_body_util::BodyExt as _;
@@ -27,7 +27,7 @@ fn last_modified() -> LastModified {
 
 /// Version 7 of a document, with both validators.
 fn document() -> Resource {
-    Resource::new(Some(ETag::from_version(7)), Some(last_modified()))
+    Resource::existing(Some(ETag::from_version(7)), Some(last_modified()))
 }
 
 fn request_headers(fields: &[(header::HeaderName, &'static str)]) -> HeaderMap {
@@ -110,7 +110,7 @@ fn not_modified_has_no_content_and_repeats_etag_and_declared_cache_headers() {
 
 #[test]
 fn not_modified_sends_last_modified_only_when_there_is_no_etag() {
-    let dated = Resource::new(None, Some(last_modified()));
+    let dated = Resource::existing(None, Some(last_modified()));
     let response = answer(
         Method::HEAD,
         &[(header::IF_MODIFIED_SINCE, LM_TEXT)],
@@ -279,7 +279,7 @@ fn expose_validators_off_hides_them_from_headers_and_body() {
 #[test]
 fn changed_during_request_412_is_built_by_handler_code_with_the_new_validators() {
     // `UPDATE … WHERE version = 7` changed nothing: someone wrote version 8 meanwhile.
-    let now = Resource::new(Some(ETag::from_version(8)), Some(last_modified()));
+    let now = Resource::existing(Some(ETag::from_version(8)), Some(last_modified()));
     let refusal = PreconditionFailed::new(Failure::changed_during_request()).with_current(&now);
     assert_eq!(refusal.failure(), Failure::changed_during_request());
     let response: http::Response<String> = refusal.into_http_response();
@@ -335,7 +335,7 @@ fn precondition_required_is_a_problem_that_must_not_be_stored() {
 #[test]
 fn precondition_required_accepts_what_fits_the_resource() {
     let required = Policy::new().require_precondition(true);
-    let etag_only = Resource::new(Some(ETag::from_version(7)), None);
+    let etag_only = Resource::existing(Some(ETag::from_version(7)), None);
     // What the 428 lists is exactly what gets past it (`Requirement`); `If-None-Match` (as
     // `*`) only on the methods that can create their target.
     let table: &[(Method, &str, Resource, &[&str])] = &[
@@ -520,9 +520,9 @@ async fn last_modified_as_a_response_part_sets_the_last_modified_header() {
     assert_eq!(body, "dated body");
 }
 
-/// Reports, in a response header (kept on HEAD, unlike a body), how the extracted `Conditions`
+/// Reports, in a response header (kept on HEAD, unlike a body), how the extracted `Preconditions`
 /// evaluate against [`document`].
-async fn report_outcome(conditions: Conditions) -> impl IntoResponse {
+async fn report_outcome(conditions: Preconditions) -> impl IntoResponse {
     let outcome = conditions.evaluate(&document(), Policy::new().require_precondition(true));
     let value = HeaderValue::from_str(&format!("{outcome:?}")).expect("Debug is printable");
     ([("x-outcome", value)], ())
@@ -594,7 +594,7 @@ async fn conditions_extractor_evaluates_like_evaluate_on_the_raw_headers() {
 
 /// A hand-written conditional handler: evaluate, answer in place of the handler when told to,
 /// otherwise serve the document with its validators.
-async fn conditional_document(conditions: Conditions) -> Response {
+async fn conditional_document(conditions: Preconditions) -> Response {
     let resource = document();
     let policy = Policy::new();
     let outcome = conditions.evaluate(&resource, policy);
@@ -664,7 +664,7 @@ mod any_validator {
             secs in -62_167_219_200_i64..1_700_000_000,
         ) {
             let tag = if weak { ETag::weak(&opaque) } else { ETag::strong(&opaque) }.expect("etagc");
-            let resource = Resource::new(Some(tag.clone()), Some(LastModified::from_unix_seconds(secs)));
+            let resource = Resource::existing(Some(tag.clone()), Some(LastModified::from_unix_seconds(secs)));
             let response = answer(
                 Method::PUT,
                 &[(header::IF_MATCH, r#""never-current""#)],

@@ -10,7 +10,9 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum_conditional::problem::PreconditionFailed;
-use axum_conditional::{Condition, ETag, Failure, LastModified, Reason, Resource, conditional};
+use axum_conditional::{
+    ConditionHeader, ETag, Failure, LastModified, Reason, Resource, conditional,
+};
 use serde_json::Value;
 
 use super::error::ApiError;
@@ -60,11 +62,13 @@ impl Target {
 
     /// The 412 for `failure`, with the validators as they are now, like the early check's.
     async fn refused(&self, store: &Store, failure: Failure) -> ApiError {
-        let now = store.meta(self.id).await.ok().flatten();
-        let resource = Resource::from_validators(
-            now.map(|meta| ETag::from_version(meta.version)),
-            now.map(|meta| LastModified::from_system_time(meta.updated_at)),
-        );
+        let resource = match store.meta(self.id).await.ok().flatten() {
+            Some(meta) => Resource::existing(
+                Some(ETag::from_version(meta.version)),
+                Some(LastModified::from_system_time(meta.updated_at)),
+            ),
+            None => Resource::missing(),
+        };
         PreconditionFailed::new(failure)
             .with_current(&resource)
             .into()
@@ -93,11 +97,13 @@ impl Collection {
     /// collection changed: another write got there first. It shows the validators as they are
     /// now.
     async fn lost_race(store: &Store) -> ApiError {
-        let now = store.collection_meta().await.ok();
-        let resource = Resource::from_validators(
-            now.map(collection_etag),
-            now.map(|meta| LastModified::from_system_time(meta.updated_at)),
-        );
+        let resource = match store.collection_meta().await.ok() {
+            Some(meta) => Resource::existing(
+                Some(collection_etag(meta)),
+                Some(LastModified::from_system_time(meta.updated_at)),
+            ),
+            None => Resource::missing(),
+        };
         PreconditionFailed::new(Failure::changed_during_request())
             .with_current(&resource)
             .into()
@@ -140,7 +146,7 @@ pub async fn replace(
             Write::Conflict => {
                 // Another create-only write got there first: the same 412 as the early check
                 // gives once the document exists, with its validators.
-                let failure = Failure::new(Condition::IfNoneMatch, Reason::Matched);
+                let failure = Failure::new(ConditionHeader::IfNoneMatch, Reason::Matched);
                 Err(target.refused(&store, failure).await)
             }
         };

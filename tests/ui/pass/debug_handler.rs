@@ -2,7 +2,7 @@
 //! handler: with a body extractor, without one, with a last argument that reads only the head,
 //! and with `state = …`. Before `#[conditional]`, debug_handler checks the function as written
 //! (the rewritten handler has as many arguments); after it, the rewritten function (the rest of
-//! the request last, `Conditional<…>` returned).
+//! the request last, `ConditionalResponse<…>` returned).
 //!
 //! The one exception is a handler with no argument at all: the rewritten one takes the request,
 //! so debug_handler must come after `#[conditional]` (`no_argument` below).

@@ -15,10 +15,10 @@ use crate::{Outcome, Policy, Resource};
 /// is an infallible extractor:
 ///
 /// ```
-/// use axum_conditional::{Conditions, ETag, Outcome, Policy, Resource};
+/// use axum_conditional::{Preconditions, ETag, Outcome, Policy, Resource};
 ///
-/// async fn handler(conditions: Conditions) -> &'static str {
-///     let resource = Resource::new(Some(ETag::from_version(1)), None);
+/// async fn handler(conditions: Preconditions) -> &'static str {
+///     let resource = Resource::existing(Some(ETag::from_version(1)), None);
 ///     match conditions.evaluate(&resource, Policy::new()) {
 ///         Outcome::NotModified => "your copy is current",
 ///         _ => "something else",
@@ -28,7 +28,7 @@ use crate::{Outcome, Policy, Resource};
 /// # let _: axum::routing::MethodRouter = axum::routing::get(handler);
 /// ```
 #[derive(Clone, Debug, Default)]
-pub struct Conditions {
+pub struct Preconditions {
     method: Method,
     fields: [Lines; 6],
 }
@@ -41,7 +41,7 @@ struct Lines {
     more: Vec<HeaderValue>,
 }
 
-impl Conditions {
+impl Preconditions {
     /// Copies the method and the conditional fields of a request.
     pub fn new(method: &Method, headers: &HeaderMap) -> Self {
         let fields = Field::ALL.map(|field| {
@@ -97,7 +97,7 @@ impl Conditions {
     }
 }
 
-impl FieldLines for Conditions {
+impl FieldLines for Preconditions {
     fn lines(&self, field: Field) -> impl Iterator<Item = &[u8]> {
         let lines = &self.fields[field as usize];
         lines

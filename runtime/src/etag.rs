@@ -29,9 +29,9 @@ use http::HeaderValue;
 /// [`ETag::weak_eq`].
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct ETag {
-    /// The whole tag as sent: `W/"opaque"` or `"opaque"`.
+    /// The whole tag as sent: `W/"opaque"` or `"opaque"`. Whether it is weak is read off its
+    /// first byte, so the two can never disagree.
     value: HeaderValue,
-    weak: bool,
 }
 
 impl ETag {
@@ -58,7 +58,7 @@ impl ETag {
                 break;
             }
         }
-        Self::from_checked(buf[start - 1..].to_vec(), false)
+        Self::from_checked(buf[start - 1..].to_vec())
     }
 
     /// A strong tag for the content bytes of a representation: the 64-bit FNV-1a hash of the
@@ -86,7 +86,7 @@ impl ETag {
         for (i, slot) in buf[1..17].iter_mut().enumerate() {
             *slot = HEX[((hash >> (60 - 4 * i)) & 0xf) as usize];
         }
-        Self::from_checked(buf.to_vec(), false)
+        Self::from_checked(buf.to_vec())
     }
 
     /// A strong tag whose opaque part is `opaque` (without quotes): `strong("v7")` gives `"v7"`.
@@ -118,9 +118,9 @@ impl ETag {
     ///
     /// [`InvalidETag`] when the bytes are not exactly one entity-tag.
     pub fn parse(bytes: &[u8]) -> Result<Self, InvalidETag> {
-        let (weak, _) = parse_entity_tag(bytes)
+        parse_entity_tag(bytes)
             .map_err(|(position, problem)| InvalidETag::new(bytes, position, problem))?;
-        Ok(Self::from_checked(bytes.to_vec(), weak))
+        Ok(Self::from_checked(bytes.to_vec()))
     }
 
     fn from_opaque(opaque: &[u8], weak: bool) -> Result<Self, InvalidETag> {
@@ -132,16 +132,16 @@ impl ETag {
         whole.extend_from_slice(prefix);
         whole.extend_from_slice(opaque);
         whole.push(b'"');
-        Ok(Self::from_checked(whole, weak))
+        Ok(Self::from_checked(whole))
     }
 
     /// `bytes` is a whole, already validated entity-tag.
-    fn from_checked(bytes: Vec<u8>, weak: bool) -> Self {
+    fn from_checked(bytes: Vec<u8>) -> Self {
         // Every byte of a valid entity-tag is visible ASCII or obs-text, which is exactly what a
         // header value allows besides SP and HTAB, so this conversion cannot fail.
         let value = HeaderValue::try_from(bytes)
             .expect("a validated entity-tag is always a valid header value");
-        Self { value, weak }
+        Self { value }
     }
 
     /// The version number of a tag made by [`ETag::from_version`]: `Some(7)` for `"7"`; `None`
@@ -161,7 +161,7 @@ impl ETag {
     pub fn version(&self) -> Option<u64> {
         let opaque = self.opaque();
         let canonical = opaque == b"0" || opaque.first().is_some_and(|&b| b != b'0');
-        if self.weak || !canonical || !opaque.iter().all(u8::is_ascii_digit) {
+        if self.is_weak() || !canonical || !opaque.iter().all(u8::is_ascii_digit) {
             return None;
         }
         opaque.iter().try_fold(0u64, |n, &digit| {
@@ -171,13 +171,14 @@ impl ETag {
 
     /// Whether this is a weak tag (`W/"…"`).
     pub fn is_weak(&self) -> bool {
-        self.weak
+        // A valid entity-tag starts with `W/` or with its opening quote.
+        self.value.as_bytes().first() == Some(&b'W')
     }
 
     /// The opaque part, without `W/` and quotes: `b"v7"` for `W/"v7"`.
     pub fn opaque(&self) -> &[u8] {
         let bytes = self.value.as_bytes();
-        let start = if self.weak { 3 } else { 1 };
+        let start = if self.is_weak() { 3 } else { 1 };
         bytes
             .get(start..bytes.len().saturating_sub(1))
             .unwrap_or_default()
@@ -189,25 +190,25 @@ impl ETag {
     /// strong tags, or `If-Match` and `If-Range` would vouch for bytes that were never sent.
     #[must_use]
     pub fn into_weak(self) -> Self {
-        if self.weak {
+        if self.is_weak() {
             return self;
         }
         let mut whole = Vec::with_capacity(self.value.len() + 2);
         whole.extend_from_slice(b"W/");
         whole.extend_from_slice(self.value.as_bytes());
-        Self::from_checked(whole, true)
+        Self::from_checked(whole)
     }
 
     /// Strong comparison (RFC 9110 §8.8.3.2): both tags are strong and their opaque parts are
     /// equal octet for octet. This is what `If-Match` and `If-Range` use.
     pub fn strong_eq(&self, other: &ETag) -> bool {
-        tag_eq(self, other.weak, other.opaque(), Comparison::Strong)
+        tag_eq(self, other.is_weak(), other.opaque(), Comparison::Strong)
     }
 
     /// Weak comparison (RFC 9110 §8.8.3.2): the opaque parts are equal octet for octet, whether
     /// or not either tag is weak. This is what `If-None-Match` uses.
     pub fn weak_eq(&self, other: &ETag) -> bool {
-        tag_eq(self, other.weak, other.opaque(), Comparison::Weak)
+        tag_eq(self, other.is_weak(), other.opaque(), Comparison::Weak)
     }
 
     /// The whole tag as a `str`, exactly as sent (`"v7"`, `W/"v7"`), or `None` when its
@@ -253,7 +254,7 @@ pub(crate) enum Comparison {
 /// without building an `ETag` for each.
 pub(crate) fn tag_eq(current: &ETag, weak: bool, opaque: &[u8], comparison: Comparison) -> bool {
     let strength_ok = match comparison {
-        Comparison::Strong => !weak && !current.weak,
+        Comparison::Strong => !weak && !current.is_weak(),
         Comparison::Weak => true,
     };
     strength_ok && current.opaque() == opaque
@@ -390,6 +391,23 @@ impl std::error::Error for InvalidETag {}
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn weakness_is_read_off_the_tag_itself() {
+        let cases = [
+            (ETag::parse(br#"W/"a""#), true),
+            (ETag::parse(br#""a""#), false),
+            (ETag::strong("W/a"), false),
+            (ETag::weak("W/a"), true),
+            (ETag::strong("W"), false),
+        ];
+        for (tag, weak) in cases {
+            let tag = tag.unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(tag.is_weak(), weak, "{tag}");
+            assert!(tag.clone().into_weak().is_weak(), "{tag}");
+            assert_eq!(ETag::parse(tag.to_string().as_bytes()).ok(), Some(tag));
+        }
+    }
 
     #[test]
     fn from_version_writes_every_digit_count_as_format_does() {

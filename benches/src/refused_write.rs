@@ -17,7 +17,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::put;
-use axum_conditional::problem::{Answer, CacheHeaders};
+use axum_conditional::answer::{Answer, CacheHeaders};
 use axum_conditional::{ETag, Policy, Preconditions, Resource, conditional};
 use serde_json::Value;
 

@@ -7,7 +7,8 @@ use axum_core::response::{IntoResponse, IntoResponseParts, Response, ResponsePar
 use http::header;
 use http::request::Parts;
 
-use crate::problem::{Answer, NotModified, PreconditionFailed, PreconditionRequired};
+use crate::answer::{Answer, NotModified};
+use crate::problem::{PreconditionFailed, PreconditionRequired};
 use crate::{ETag, LastModified, Preconditions};
 
 impl<S: Send + Sync> FromRequestParts<S> for Preconditions {

@@ -53,12 +53,14 @@
 //! The decisions are ordinary functions, usable from a hand-written handler, a tower layer or
 //! any server on the `http` crate. [`evaluate`] is a pure function of the request method, the
 //! request headers and the resource's current state ([`Resource`]) that returns an
-//! [`Outcome`] by the rules of RFC 9110 §13.2.2; it allocates nothing and never panics. The
-//! [`problem`] module turns outcomes into responses. With the default `axum` feature,
-//! [`Preconditions`] is an extractor and [`ETag`] and [`LastModified`] are response parts.
+//! [`Outcome`] by the rules of RFC 9110 §13.2.2; it allocates nothing and never panics.
+//! [`answer::Answer`] turns an outcome into its response: the 304 of the [`answer`] module,
+//! or the 412 and 428 of the [`problem`] module, with RFC 9457 bodies. With the default `axum`
+//! feature, [`Preconditions`] is an extractor and [`ETag`] and [`LastModified`] are response
+//! parts.
 //!
 //! ```
-//! use axum_conditional::problem::{Answer, CacheHeaders};
+//! use axum_conditional::answer::{Answer, CacheHeaders};
 //! use axum_conditional::{evaluate, ETag, Outcome, Policy, Resource};
 //! use http::{HeaderMap, HeaderValue, Method, header};
 //!
@@ -80,7 +82,8 @@
 //!
 //! - `axum` (default): the attribute, the extractor, and `IntoResponse`/`IntoResponseParts`
 //!   impls, on `axum-core`, with tokio's timer (the deadline of a refusal's lingering read,
-//!   [`Linger`]) and `tracing` (a warning about a handler `ETag` that can never match). Without it the crate depends on `http` and `httpdate` only.
+//!   [`Linger`]) and `tracing` (a warning about a handler `ETag` that can never match).
+//!   Without it the crate depends on `http` and `httpdate` only.
 
 #[cfg(feature = "axum")]
 mod axum;
@@ -92,6 +95,7 @@ mod linger;
 mod preconditions;
 // The list parser: not a public API (its members are, as `Member`). Reachable for the project's
 // own parser tests and fuzz targets only.
+pub mod answer;
 #[doc(hidden)]
 pub mod list;
 mod outcome;

@@ -7,7 +7,8 @@ use axum_core::response::{IntoResponse, Response};
 use http::header::Entry;
 use http::{HeaderMap, Method, header};
 
-use crate::problem::{Answer, CacheHeaders, not_modified, precondition_failed};
+use crate::answer::{Answer, CacheHeaders, not_modified};
+use crate::problem::precondition_failed;
 use crate::{ETag, Outcome, Policy, RangeDecision, Resource};
 
 /// The result of the precondition check of a request that goes on to the handler: the

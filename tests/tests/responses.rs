@@ -6,7 +6,8 @@ use axum::Router;
 use axum::body::Body;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
-use axum_conditional::problem::{Answer, CacheHeaders, PreconditionFailed};
+use axum_conditional::answer::{Answer, CacheHeaders};
+use axum_conditional::problem::PreconditionFailed;
 use axum_conditional::{
     ETag, Failure, LastModified, Outcome, Policy, Preconditions, RangeDecision, Resource, evaluate,
 };

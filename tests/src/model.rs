@@ -554,7 +554,7 @@ const YEAR_STARTS: [i64; 401] = {
 const DAYS_PER_400_YEARS: i64 = YEAR_STARTS[400];
 
 /// Days from 1970-01-01 to `year-month-day` (negative before it), counted: whole 400-year
-/// cycles, the years before `year` in its cycle ([`YEAR_STARTS`]), then month by month.
+/// cycles, the years before `year` in its cycle (`YEAR_STARTS`), then month by month.
 /// `month` is 0-based (0 = January) and `day` 1-based, as in [`Civil`]; a day past the month's
 /// end counts on into the next.
 pub fn days_from_civil(year: i64, month: usize, day: i64) -> i64 {
@@ -591,7 +591,7 @@ pub struct Civil {
 
 /// Breaks Unix seconds into a proleptic Gregorian date, by counting from 1970-01-01: whole
 /// 400-year cycles, the last year start within the cycle that is not after the day
-/// ([`YEAR_STARTS`]), then month by month.
+/// (`YEAR_STARTS`), then month by month.
 pub fn civil(secs: i64) -> Civil {
     let (days, time) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
     let cycles = days.div_euclid(DAYS_PER_400_YEARS);

@@ -59,14 +59,26 @@ EOF
 
 throwaway "$work/ours" "axum-conditional-macros = { path = \"$root/macros\" }"
 throwaway "$work/theirs" "axum-macros = \"=$axum_macros_version\""
-# What a user pays: an application crate already has serde's derive (syn 2) in its build. The
-# growth of its clean build when the macro is added is the macro's real cost.
-serde_derive='serde = { version = "1", features = ["derive"] }'
-throwaway "$work/app" "$serde_derive"
-throwaway "$work/app-ours" "$serde_derive
+# What a user pays: an axum application already has serde's derive and tokio's macros
+# (`#[tokio::main]`) in its build. With this workspace's Cargo.lock both are on syn 3
+# (serde_derive 1.0.229 with syn's `derive`, tokio-macros 2.7.2 with `full`): the growth of
+# that app's clean build when a macro is added is the macro's real cost.
+app_deps='serde = { version = "1", features = ["derive"] }
+tokio = { version = "1", features = ["macros", "rt-multi-thread"] }'
+throwaway "$work/app" "$app_deps"
+throwaway "$work/app-ours" "$app_deps
 axum-conditional-macros = { path = \"$root/macros\" }"
-throwaway "$work/app-theirs" "$serde_derive
+throwaway "$work/app-theirs" "$app_deps
 axum-macros = \"=$axum_macros_version\""
+syn_of() { # CRATE -> the syn version CRATE depends on in this workspace's Cargo.lock
+  python3 - "$root/Cargo.lock" "$1" <<'PY'
+import re, sys
+lock, crate = open(sys.argv[1]).read(), sys.argv[2]
+for package in lock.split("[[package]]"):
+    if re.search(rf'name = "{re.escape(crate)}"\n', package):
+        print(re.search(r'"(syn [0-9.]+)"', package).group(1))
+PY
+}
 
 unit_time() { # TIMING-HTML CRATE -> seconds of that crate's compilation (lib, not build script)
   python3 - "$1" "$2" <<'PY'
@@ -91,7 +103,7 @@ clean_build() { # SIDE PROFILE REP -> wall seconds; leaves the timing report in 
 }
 
 printf 'crate\tprofile\trep\twall s\tmacro crate s\tsyn s\n' >"$work/builds"
-printf 'profile\trep\tserde-derive app s\t+ axum-conditional-macros s\t+ axum-macros s\n' >"$work/apps"
+printf 'profile\trep\tserde + tokio app s\t+ axum-conditional-macros s\t+ axum-macros s\n' >"$work/apps"
 for rep in $(seq "$REPS"); do
   for profile in dev release; do
     for side in ours theirs; do
@@ -102,7 +114,7 @@ for rep in $(seq "$REPS"); do
         "$(unit_time "$work/timing.html" "$crate")" "$(unit_time "$work/timing.html" syn)" \
         >>"$work/builds"
     done
-    echo "== build the serde-derive app, alone and with each macro ($profile, rep $rep)" >&2
+    echo "== build the serde + tokio app, alone and with each macro ($profile, rep $rep)" >&2
     printf '%s\t%s\t%s\t%s\t%s\n' "$profile" "$rep" "$(clean_build app "$profile" "$rep")" \
       "$(clean_build app-ours "$profile" "$rep")" "$(clean_build app-theirs "$profile" "$rep")" \
       >>"$work/apps"
@@ -213,7 +225,11 @@ for profile in ["dev", "release"]:
 PY
 
 echo
-echo "clean build of an application crate that has serde's derive, with each macro added"
+echo "clean build of an application crate with serde's derive and tokio's macros, with each"\
+  "macro added"
+for crate in serde_derive tokio-macros axum-conditional-macros axum-macros; do
+  echo "  $crate builds $(syn_of "$crate")"
+done
 column -t -s $'\t' "$work/apps"
 python3 - "$work/apps" <<'PY'
 import sys

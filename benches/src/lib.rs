@@ -8,6 +8,7 @@
 
 pub mod document;
 pub mod etag_middleware;
+pub mod evaluator;
 pub mod handler;
 pub mod refused_write;
 pub mod report;

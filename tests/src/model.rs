@@ -4,9 +4,10 @@
 //!
 //! The model shares no code with the runtime: it splits lists with its own naive quote-aware
 //! splitter ([`members`]), reads entity-tags with its own reader ([`entity_tag`]) and dates with
-//! its own naive HTTP-date parser ([`http_date`], whose calendar arithmetic is not the
-//! runtime's). It implements the same documented rules as `evaluate`, including the choices the
-//! RFC leaves open (listed on `evaluate`'s rustdoc).
+//! its own naive HTTP-date parser ([`http_date`]) on its own calendar, which adds up year and
+//! month lengths ([`days_from_civil`], [`civil`]). It implements the same documented
+//! rules as `evaluate`, including the choices the RFC leaves open (listed on `evaluate`'s
+//! rustdoc).
 //!
 //! A date field line carries the instant it denotes ([`DateLine::meaning`]): a generator that
 //! made the date from an instant knows it, and [`DateLine::parse`] reads it from arbitrary text
@@ -500,6 +501,126 @@ pub fn model(request: &Request, state: &State, policy: Policy) -> Verdict {
 }
 
 // ---------------------------------------------------------------------------------------------
+// The model's calendar
+// ---------------------------------------------------------------------------------------------
+//
+// Obviously right, on purpose: it adds up year and month lengths, and
+// shares nothing with the runtime's closed-form arithmetic (`runtime/src/date.rs`), so that a
+// slip there cannot hide behind the same slip here. The tests below pin it to well-known
+// instants and to the `httpdate` crate.
+
+/// RFC 9110 §5.6.7 dates are in the proleptic Gregorian calendar: every fourth year is a leap
+/// year, except the centuries not divisible by 400.
+const fn is_leap(year: i64) -> bool {
+    (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
+}
+
+const fn year_length(year: i64) -> i64 {
+    if is_leap(year) { 366 } else { 365 }
+}
+
+/// The length of `month` (0 = January) of `year`.
+fn month_length(year: i64, month: usize) -> i64 {
+    [
+        31,
+        if is_leap(year) { 29 } else { 28 },
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ][month]
+}
+
+/// The first year of the 400-year cycles the calendar counts in. The leap-year rule repeats
+/// every 400 years, so every cycle has the same years, in the same order.
+const CYCLE_START: i64 = 1970;
+
+/// Days from the first of January of a cycle's first year to the first of January of each of
+/// its years, and (last) of the next cycle's first year: year lengths added up one by one, at
+/// compile time.
+const YEAR_STARTS: [i64; 401] = {
+    let mut starts = [0; 401];
+    let mut i = 0;
+    while i < 400 {
+        starts[i + 1] = starts[i] + year_length(CYCLE_START + i as i64);
+        i += 1;
+    }
+    starts
+};
+
+/// The days in any 400 consecutive years.
+const DAYS_PER_400_YEARS: i64 = YEAR_STARTS[400];
+
+/// Days from 1970-01-01 to `year-month-day` (negative before it), counted: whole 400-year
+/// cycles, the years before `year` in its cycle (`YEAR_STARTS`), then month by month.
+/// `month` is 0-based (0 = January) and `day` 1-based, as in [`Civil`]; a day past the month's
+/// end counts on into the next.
+pub fn days_from_civil(year: i64, month: usize, day: i64) -> i64 {
+    let (cycles, year_in_cycle) = cycle_of(year);
+    let months: i64 = (0..month).map(|m| month_length(year, m)).sum();
+    cycles * DAYS_PER_400_YEARS + YEAR_STARTS[year_in_cycle] + months + day - 1
+}
+
+/// `year` as whole cycles since [`CYCLE_START`] and its index within its cycle.
+fn cycle_of(year: i64) -> (i64, usize) {
+    let since = year - CYCLE_START;
+    let year_in_cycle = usize::try_from(since.rem_euclid(400)).expect("0..400");
+    (since.div_euclid(400), year_in_cycle)
+}
+
+/// A proleptic Gregorian date and time of day.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Civil {
+    /// The year (may be outside 0000..=9999 for instants an HTTP-date cannot spell).
+    pub year: i64,
+    /// 0 = January.
+    pub month: usize,
+    /// 1-based.
+    pub day: i64,
+    /// 0 = Thursday (the epoch's weekday), 1 = Friday, and so on.
+    pub weekday: usize,
+    /// 0..=23.
+    pub hour: i64,
+    /// 0..=59.
+    pub minute: i64,
+    /// 0..=59.
+    pub second: i64,
+}
+
+/// Breaks Unix seconds into a proleptic Gregorian date, by counting from 1970-01-01: whole
+/// 400-year cycles, the last year start within the cycle that is not after the day
+/// (`YEAR_STARTS`), then month by month.
+pub fn civil(secs: i64) -> Civil {
+    let (days, time) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let cycles = days.div_euclid(DAYS_PER_400_YEARS);
+    let mut left = days - cycles * DAYS_PER_400_YEARS;
+    // YEAR_STARTS[0] is 0 and `left` is at least 0, so at least one start is not after it.
+    let year_in_cycle = YEAR_STARTS.partition_point(|&start| start <= left) - 1;
+    left -= YEAR_STARTS[year_in_cycle];
+    let year = CYCLE_START + 400 * cycles + i64::try_from(year_in_cycle).expect("0..400");
+    let mut month = 0;
+    while left >= month_length(year, month) {
+        left -= month_length(year, month);
+        month += 1;
+    }
+    Civil {
+        year,
+        month,
+        day: left + 1,
+        weekday: usize::try_from(days.rem_euclid(7)).expect("weekday in 0..7"),
+        hour: time / 3_600,
+        minute: time % 3_600 / 60,
+        second: time % 60,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
 // The model's HTTP-date parser
 // ---------------------------------------------------------------------------------------------
 
@@ -528,43 +649,6 @@ pub fn now_unix_secs() -> i64 {
         }
     }
 }
-
-fn is_leap(year: i64) -> bool {
-    (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
-}
-
-fn month_length(year: i64, month: usize) -> i64 {
-    [
-        31,
-        if is_leap(year) { 29 } else { 28 },
-        31,
-        30,
-        31,
-        30,
-        31,
-        31,
-        30,
-        31,
-        30,
-        31,
-    ][month]
-}
-
-/// Days from 0000-01-01 to the first of January of `year` (`0 <= year`), counting leap years
-/// directly: year 0 is one, and so is every later multiple of 4 except the centuries not
-/// divisible by 400.
-fn days_before_year(year: i64) -> i64 {
-    let leap_years = if year == 0 {
-        0
-    } else {
-        let y = year - 1;
-        1 + y / 4 - y / 100 + y / 400
-    };
-    365 * year + leap_years
-}
-
-/// 0000-01-01 to 1970-01-01.
-const EPOCH_DAYS: i64 = 719_528;
 
 /// Exactly `n` ASCII digits, as a number.
 fn digits(text: &str, n: usize) -> Option<i64> {
@@ -604,8 +688,7 @@ fn instant(
     {
         return None;
     }
-    let days_in_year: i64 = (0..month).map(|m| month_length(year, m)).sum::<i64>() + day - 1;
-    let days = days_before_year(year) + days_in_year - EPOCH_DAYS;
+    let days = days_from_civil(year, month, day);
     // DAYS starts on Thursday, 1970-01-01.
     if usize::try_from(days.rem_euclid(7)).ok()? != weekday {
         return None;
@@ -693,58 +776,6 @@ pub fn http_date(text: &[u8], now: i64) -> Option<i64> {
 // ---------------------------------------------------------------------------------------------
 // Date formatting, for generators
 // ---------------------------------------------------------------------------------------------
-
-/// A proleptic Gregorian date and time of day.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Civil {
-    /// The year (may be outside 0000..=9999 for instants an HTTP-date cannot spell).
-    pub year: i64,
-    /// 0 = January.
-    pub month: usize,
-    /// 1-based.
-    pub day: i64,
-    /// 0 = Thursday (the epoch's weekday), 1 = Friday, and so on.
-    pub weekday: usize,
-    /// 0..=23.
-    pub hour: i64,
-    /// 0..=59.
-    pub minute: i64,
-    /// 0..=59.
-    pub second: i64,
-}
-
-/// Breaks Unix seconds into a proleptic Gregorian date (Howard Hinnant's algorithm).
-///
-/// # Panics
-///
-/// Never for `secs` within a few thousand years of the epoch either side; the arithmetic
-/// overflows near the ends of `i64`.
-pub fn civil(secs: i64) -> Civil {
-    let (days, time) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    let shifted = days + 719_468;
-    let era = shifted.div_euclid(146_097);
-    let day_of_era = shifted - era * 146_097;
-    let year_of_era =
-        (day_of_era - day_of_era / 1_460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let shifted_month = (5 * day_of_year + 2) / 153;
-    let day = day_of_year - (153 * shifted_month + 2) / 5 + 1;
-    let month = if shifted_month < 10 {
-        shifted_month + 3
-    } else {
-        shifted_month - 9
-    };
-    let year = year_of_era + era * 400 + i64::from(month <= 2);
-    Civil {
-        year,
-        month: usize::try_from(month - 1).expect("month in 1..=12"),
-        day,
-        weekday: usize::try_from(days.rem_euclid(7)).expect("weekday in 0..7"),
-        hour: time / 3_600,
-        minute: time % 3_600 / 60,
-        second: time % 60,
-    }
-}
 
 /// `secs` as an IMF-fixdate, e.g. `Sun, 06 Nov 1994 08:49:37 GMT`.
 pub fn imf_fixdate(secs: i64) -> String {
@@ -870,6 +901,87 @@ mod tests {
                 assert_eq!(date(&text), Some(secs), "{text}");
             }
             secs += 997_777;
+        }
+    }
+
+    #[test]
+    fn the_calendar_lands_on_well_known_instants() {
+        // Constants from outside this code: the Gregorian reform (the UUID v1 epoch), the NTP
+        // epoch, the first day of year 1 (the .NET and Go epochs), and the ends of HTTP-dates.
+        for (year, month, day, secs) in [
+            (1582, 9, 15, -12_219_292_800),
+            (1900, 0, 1, -2_208_988_800),
+            (1, 0, 1, -62_135_596_800),
+            (0, 0, 1, MIN_UNIX_SECS),
+            (1970, 0, 1, 0),
+            (2000, 2, 1, 951_868_800),
+            (10_000, 0, 1, MAX_UNIX_SECS + 1),
+        ] {
+            assert_eq!(
+                days_from_civil(year, month, day) * 86_400,
+                secs,
+                "{year}-{month}-{day}"
+            );
+            let c = civil(secs);
+            assert_eq!((c.year, c.month, c.day), (year, month, day), "{secs}");
+        }
+        assert_eq!(DAYS_PER_400_YEARS, 146_097);
+        // 1582-10-15 was a Friday; 0000-01-01 a Saturday.
+        assert_eq!(DAYS[civil(-12_219_292_800).weekday], "Fri");
+        assert_eq!(DAYS[civil(MIN_UNIX_SECS).weekday], "Sat");
+    }
+
+    /// Every day of `years`: `civil` and `days_from_civil` are each other's inverse, and
+    /// consecutive days are consecutive dates on consecutive weekdays.
+    fn check_every_day(years: std::ops::RangeInclusive<i64>) {
+        let first = days_from_civil(*years.start(), 0, 1);
+        let last = days_from_civil(*years.end(), 11, 31);
+        let mut previous = civil((first - 1) * 86_400);
+        assert_eq!(
+            (previous.year, previous.month, previous.day),
+            (years.start() - 1, 11, 31)
+        );
+        for days in first..=last {
+            let c = civil(days * 86_400 + 86_399);
+            assert_eq!(days_from_civil(c.year, c.month, c.day), days);
+            let next_day =
+                (c.year, c.month, c.day) == (previous.year, previous.month, previous.day + 1);
+            let next_month = c.day == 1
+                && ((c.year, c.month) == (previous.year, previous.month + 1)
+                    || (c.year, c.month, previous.month) == (previous.year + 1, 0, 11));
+            assert!(next_day || next_month, "{previous:?} then {c:?}");
+            assert_eq!(c.weekday, (previous.weekday + 1) % 7);
+            assert_eq!((c.hour, c.minute, c.second), (23, 59, 59));
+            previous = c;
+        }
+    }
+
+    #[test]
+    fn the_calendar_counts_every_day_once() {
+        // A whole 400-year cycle and the cycle boundaries around it (1970 + 400 k), the ends of
+        // HTTP-dates, and the years just outside them that the fuzz target's generator formats.
+        check_every_day(1_569..=2_371);
+        check_every_day(-402..=2);
+        check_every_day(9_997..=10_402);
+    }
+
+    #[test]
+    fn the_calendar_agrees_with_the_httpdate_crate() {
+        // httpdate spells 1970 to 9999: every 9_999_991st second (about 116 days, and a prime,
+        // so the day of the month and the time of day move too) is formatted and parsed by both.
+        let mut secs = 0;
+        while secs <= MAX_UNIX_SECS {
+            let time = UNIX_EPOCH + std::time::Duration::from_secs(secs.unsigned_abs());
+            let theirs = httpdate::fmt_http_date(time);
+            assert_eq!(imf_fixdate(secs), theirs);
+            assert_eq!(date(&theirs), Some(secs), "{theirs}");
+            let asctime_text = asctime(secs);
+            assert_eq!(
+                httpdate::parse_http_date(&asctime_text).ok(),
+                Some(time),
+                "{asctime_text}"
+            );
+            secs += 9_999_991;
         }
     }
 

@@ -11,7 +11,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use axum_conditional::{
     ETag, LastModified, Outcome, Policy, Preconditions, RangeDecision, Resource, evaluate,
 };
-use axum_conditional_tests::SAFETY_DEPARTURES;
+use axum_conditional_tests::{SAFETY_DEPARTURES, model};
 use http::{HeaderMap, HeaderName, HeaderValue, Method};
 use serde::Deserialize;
 
@@ -361,7 +361,13 @@ fn parse_rfc3339_utc(text: &str) -> SystemTime {
     let (&[year, month, day], &[hour, minute, second]) = (&date[..], &time[..]) else {
         bad()
     };
-    let seconds = days_from_civil(year, month, day) * 86_400 + hour * 3_600 + minute * 60 + second;
+    // The reference model's calendar (0-based months), the tests' one source of calendar truth.
+    let month = usize::try_from(month - 1)
+        .ok()
+        .filter(|&month| month < 12)
+        .unwrap_or_else(|| bad());
+    let seconds =
+        model::days_from_civil(year, month, day) * 86_400 + hour * 3_600 + minute * 60 + second;
     let nanos: u32 = if fraction.is_empty() {
         0
     } else {
@@ -371,16 +377,6 @@ fn parse_rfc3339_utc(text: &str) -> SystemTime {
     };
     let seconds = u64::try_from(seconds).unwrap_or_else(|_| bad());
     UNIX_EPOCH + Duration::new(seconds, nanos)
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let year = if month <= 2 { year - 1 } else { year };
-    let era = year.div_euclid(400);
-    let year_of_era = year - era * 400;
-    let day_of_year = (153 * ((month + 9) % 12) + 2) / 5 + day - 1;
-    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    era * 146_097 + day_of_era - 719_468
 }
 
 #[test]

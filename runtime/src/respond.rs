@@ -127,9 +127,9 @@ impl Evaluation {
             // apply to them (RFC 9110 §13.2.1) and its validators would describe nothing.
             return response;
         }
-        if let Outcome::Deferred(failure) = self.outcome {
-            // A safe method on a missing resource with a failed If-Match, and the handler
-            // answered 2xx after all: the precondition applies (see `Outcome::Deferred`).
+        if let Some(failure) = self.outcome.settle(response.status()) {
+            // A read of a missing resource with a failed If-Match, and the handler answered
+            // 2xx after all: the precondition applies (`Outcome::settle` decides).
             return precondition_failed(failure, &self.resource, route.policy).into_response();
         }
         if !self.get_or_head {

@@ -406,12 +406,11 @@ where
     }
 }
 
-/// A handler's `Result` output, split: `#[tracing::instrument(err)]` placed after
-/// `#[conditional]` wraps the rewritten handler, whose output must then be a `Result` for
-/// `err` to record its errors. The rewritten handler returns
-/// `Result<ConditionalResponse<Self::Ok>, Self::Err>`: the answers in place of the handler (304, 412,
-/// 428) and the handler's success are `Ok`, a validator's `?` error and the handler's error
-/// are `Err`, recorded by `err`.
+/// A handler's `Result` output, split: `#[tracing::instrument(err)]` placed after `#[conditional]`
+/// wraps the rewritten handler, whose output must then be a `Result` for `err` to record its
+/// errors. The rewritten handler returns `Result<ConditionalResponse<Self::Ok>, Self::Err>`: the
+/// answers in place of the handler (304, 412, 428) and the handler's success are `Ok`, a
+/// validator's `?` error and the handler's error are `Err`, recorded by `err`.
 #[diagnostic::on_unimplemented(
     message = "`#[tracing::instrument(err)]` after `#[conditional]` needs the handler to return a `Result`, and this one returns `{Self}`",
     label = "not a `Result`",

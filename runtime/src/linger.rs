@@ -34,10 +34,10 @@ use tokio::time::{Instant, Sleep};
 /// "lingering close" of RFC 9112 §9.6, which keeps a reset over the unread body from destroying
 /// the answer (see the README section "A refusal reaches the client").
 ///
-/// The defaults are [`Linger::DEFAULT_MAX_BYTES`] (1 MiB) and [`Linger::DEFAULT_MAX_DURATION`] (5 s). The response ends
-/// when the body does, or when either bound is reached; in that last case the rest of the body
-/// is unread, so hyper closes the connection (it cannot carry another request), and the task
-/// that served it is freed.
+/// The defaults are [`Linger::DEFAULT_MAX_BYTES`] (1 MiB) and [`Linger::DEFAULT_MAX_DURATION`] (5
+/// s). The response ends when the body does, or when either bound is reached; in that last case the
+/// rest of the body is unread, so hyper closes the connection (it cannot carry another request),
+/// and the task that served it is freed.
 ///
 /// To change them, put a `Linger` in the request's extensions, for example with axum's
 /// `Extension` layer on the router or on a route; the refusals of `#[conditional]` handlers
@@ -62,11 +62,11 @@ use tokio::time::{Instant, Sleep};
 /// A zero byte limit or a zero duration turns lingering off: a refusal is then answered as
 /// it is, with its `Content-Length`, and the connection may be reset over the unread body.
 ///
-/// The deadline is a Tokio timer, so a refusal that has to wait for its request body must be
-/// polled inside a Tokio runtime with the time driver enabled, or Tokio panics
-/// (`#[tokio::main]` enables it; a hand-built runtime needs `enable_time`). It counts from the moment the refusal's own bytes have been handed
-/// to the server, and bounds the whole swallowing, not each read: a client trickling a byte
-/// at a time cannot stretch it.
+/// The deadline is a Tokio timer, so a refusal that has to wait for its request body must be polled
+/// inside a Tokio runtime with the time driver enabled, or Tokio panics (`#[tokio::main]` enables
+/// it; a hand-built runtime needs `enable_time`). It counts from the moment the refusal's own bytes
+/// have been handed to the server, and bounds the whole swallowing, not each read: a client
+/// trickling a byte at a time cannot stretch it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[must_use]
 pub struct Linger {
@@ -84,12 +84,12 @@ impl Linger {
     /// How long a refusal waits for the rest of an unread request body, unless a [`Linger`] says
     /// otherwise: 5 seconds.
     ///
-    /// Long enough for [`Linger::DEFAULT_MAX_BYTES`] to arrive over a slow uplink (1 MiB in 5 s is about
-    /// 1.7 Mbit/s), and for a client that writes its whole body before it reads to find the
-    /// refusal waiting; short enough that a client that stops sending holds a connection and a
-    /// task for seconds, not for ever. nginx, lingering after an early response, also gives up
-    /// after 5 seconds without data (`lingering_timeout`); this deadline is stricter, as it bounds
-    /// the whole swallowing rather than each wait.
+    /// Long enough for [`Linger::DEFAULT_MAX_BYTES`] to arrive over a slow uplink (1 MiB in 5 s is
+    /// about 1.7 Mbit/s), and for a client that writes its whole body before it reads to find the
+    /// refusal waiting; short enough that a client that stops sending holds a connection and a task
+    /// for seconds, not for ever. nginx, lingering after an early response, also gives up after 5
+    /// seconds without data (`lingering_timeout`); this deadline is stricter, as it bounds the
+    /// whole swallowing rather than each wait.
     pub const DEFAULT_MAX_DURATION: Duration = Duration::from_secs(5);
 
     /// The defaults: [`Linger::DEFAULT_MAX_BYTES`] bytes within [`Linger::DEFAULT_MAX_DURATION`].
@@ -129,10 +129,10 @@ impl Default for Linger {
     }
 }
 
-/// `response`, extended to swallow the request's unread `body` once its own bytes are sent,
-/// within the [`Linger`] found in the request's extensions (the defaults otherwise). A 304 is answered
-/// as it is (it has no body to hold the connection open with; and a request that may get one,
-/// a `GET` or `HEAD`, rarely has a body).
+/// `response`, extended to swallow the request's unread `body` once its own bytes are sent, within
+/// the [`Linger`] found in the request's extensions (the defaults otherwise). A 304 is answered as
+/// it is (it has no body to hold the connection open with; and a request that may get one, a `GET`
+/// or `HEAD`, rarely has a body).
 ///
 /// A request without a body, or one that sent `Expect: 100-continue` (its client waits for a
 /// go-ahead that a refusal never gives, so no body is coming), is answered as it is.
@@ -327,7 +327,8 @@ mod tests {
         assert_eq!(response.body().size_hint().exact(), Some(7));
     }
 
-    /// A request body that sends `Linger::DEFAULT_MAX_BYTES` bytes and fails the test if read any further.
+    /// A request body that sends `Linger::DEFAULT_MAX_BYTES` bytes and fails the test if read any
+    /// further.
     struct LimitThenPanic(Option<Bytes>);
 
     impl http_body::Body for LimitThenPanic {

@@ -206,10 +206,10 @@ pub enum Reason {
     /// in preference to [`Reason::Mismatch`] because the malformed member is the likelier
     /// mistake to fix.
     Malformed,
-    /// `If-Match` listed the current entity-tag only in its weak form (`W/"7"` for `"7"`), and
-    /// the route compares strongly, as RFC 9110 §13.1.1 prescribes, so a weak tag never
-    /// satisfies it. Typically a proxy weakened the tag when it compressed the response.
-    /// Retrying with the same tag cannot succeed; see [`Policy::weak_if_match`](crate::Policy::weak_if_match).
+    /// `If-Match` listed the current entity-tag only in its weak form (`W/"7"` for `"7"`), and the
+    /// route compares strongly, as RFC 9110 §13.1.1 prescribes, so a weak tag never satisfies it.
+    /// Typically a proxy weakened the tag when it compressed the response. Retrying with the same
+    /// tag cannot succeed; see [`Policy::weak_if_match`](crate::Policy::weak_if_match).
     WeakTag,
     /// `If-Match` on a resource with no current representation.
     NoCurrentRepresentation,

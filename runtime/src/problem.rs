@@ -98,10 +98,10 @@ impl PreconditionFailed {
         }
     }
 
-    /// Shows, in the body's `sent` member, what the client sent in the failed field: pass the
-    /// field lines of the [`ConditionHeader::header_name`](crate::ConditionHeader::header_name) of the
-    /// failure, `headers.get_all(…)`. `#[conditional]` does so for the evaluator's 412s unless
-    /// the route hides its validators (`expose_validators = false`).
+    /// Shows, in the body's `sent` member, what the client sent in the failed field: pass the field
+    /// lines of the [`ConditionHeader::header_name`](crate::ConditionHeader::header_name) of the
+    /// failure, `headers.get_all(…)`. `#[conditional]` does so for the evaluator's 412s unless the
+    /// route hides its validators (`expose_validators = false`).
     ///
     /// The lines are joined by `", "`, as a recipient may combine field lines (RFC 9110 §5.3).
     /// Bytes that are not UTF-8 (obs-text, §5.5) each become U+FFFD, so the member is always a

@@ -51,6 +51,8 @@ struct Locals {
     body: Ident,
     state: Ident,
     early: Ident,
+    /// The last argument's value, kept for the whole handler whatever its pattern.
+    last: Ident,
     route: Ident,
     evaluation: Ident,
     output: Ident,
@@ -72,6 +74,7 @@ impl Locals {
             body: local("__conditional_body"),
             state: local("__conditional_state"),
             early: local("__conditional_early"),
+            last: local("__conditional_last"),
             route: local("__conditional_route"),
             evaluation: local("__conditional_evaluation"),
             output: local("__conditional_output"),
@@ -186,8 +189,20 @@ fn signature(handler: &Handler, state: Option<&Type>, locals: &Locals) -> Signat
 
 /// The success and error types of a handler's `Result`: read off `Result<T, E>` as written
 /// (so that `T` may be `impl Trait`), or else projected through `HandlerResult` (an alias such
-/// as `ApiResult<T>`).
+/// as `ApiResult<T>`; one with an `impl Trait` inside is refused by validation).
 fn split_result(output: &Type) -> (TokenStream, TokenStream) {
+    if let Some((ok, err)) = result_parts(output) {
+        return (ok.to_token_stream(), err.to_token_stream());
+    }
+    let span = output.span();
+    (
+        quote_spanned!(span=> <#output as ::axum_conditional::__private::HandlerResult>::Ok),
+        quote_spanned!(span=> <#output as ::axum_conditional::__private::HandlerResult>::Err),
+    )
+}
+
+/// `T` and `E` of a type written `Result<T, E>`.
+pub(crate) fn result_parts(output: &Type) -> Option<(&Type, &Type)> {
     if let Type::Path(path) = output
         && path.qself.is_none()
         && let Some(segment) = path.path.segments.last()
@@ -198,13 +213,22 @@ fn split_result(output: &Type) -> (TokenStream, TokenStream) {
             syn::GenericArgument::Type(err),
         ] = args.args.iter().collect::<Vec<_>>()[..]
     {
-        return (ok.to_token_stream(), err.to_token_stream());
+        return Some((ok, err));
     }
-    let span = output.span();
-    (
-        quote_spanned!(span=> <#output as ::axum_conditional::__private::HandlerResult>::Ok),
-        quote_spanned!(span=> <#output as ::axum_conditional::__private::HandlerResult>::Err),
-    )
+    None
+}
+
+/// Whether `ty` has an `impl Trait` anywhere inside.
+pub(crate) fn contains_impl_trait(ty: &Type) -> bool {
+    struct Finder(bool);
+    impl<'ast> syn::visit::Visit<'ast> for Finder {
+        fn visit_type_impl_trait(&mut self, _: &'ast syn::TypeImplTrait) {
+            self.0 = true;
+        }
+    }
+    let mut finder = Finder(false);
+    syn::visit::Visit::visit_type(&mut finder, ty);
+    finder.0
 }
 
 fn output_span(handler: &Handler) -> Span {
@@ -227,6 +251,7 @@ fn last_argument(
         body,
         state,
         early,
+        last: last_value,
         value,
         error,
         ..
@@ -245,8 +270,10 @@ fn last_argument(
     match last {
         Last::None => (TokenStream::new(), quote!(::core::mem::drop(#body);)),
         Last::Head => {
+            // Bound to a local first: the value lives to the end of the handler, as an argument
+            // does, even when the pattern is `_` (a guard extractor must not be dropped early).
             let before = quote_spanned! {ty.span()=>
-                let #pat: #ty = match ::axum_conditional::__private::head_argument::<
+                let #last_value: #ty = match ::axum_conditional::__private::head_argument::<
                     #ty,
                     #state_ty,
                     _,
@@ -255,6 +282,7 @@ fn last_argument(
                 {
                     #on_error
                 };
+                let #pat = #last_value;
             };
             (before, quote!(::core::mem::drop(#body);))
         }
@@ -270,7 +298,7 @@ fn last_argument(
                 };
             };
             let after = quote_spanned! {ty.span()=>
-                let #pat: #ty = match <#ty as ::axum_conditional::__private::LastArgument<
+                let #last_value: #ty = match <#ty as ::axum_conditional::__private::LastArgument<
                     #state_ty,
                     _,
                 >>::finish(#early, #parts, #body, &#state)
@@ -278,6 +306,7 @@ fn last_argument(
                 {
                     #on_error
                 };
+                let #pat = #last_value;
             };
             (before, after)
         }

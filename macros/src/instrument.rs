@@ -40,6 +40,12 @@ pub(crate) fn adapt(attrs: &[Attribute], last_bindings: &[Ident]) -> (Vec<Attrib
     (attrs, records_errors)
 }
 
+/// Whether an `instrument` among `attrs` records errors (`err`), so that the rewritten handler
+/// returns a `Result`; the same reading as [`adapt`]'s.
+pub(crate) fn records_errors(attrs: &[Attribute]) -> bool {
+    adapt(attrs, &[]).1
+}
+
 /// `#[instrument]`, `#[tracing::instrument]`, `#[::tracing::instrument]`.
 fn is_instrument(attr: &Attribute) -> bool {
     attr.path()

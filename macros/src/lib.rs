@@ -306,8 +306,10 @@ mod validate;
 /// # The last argument and `state`
 ///
 /// `#[conditional]` extracts the last argument itself, with a state: the type named by
-/// `state = T`, or else the `T` of the handler's `State<T>` arguments (when they agree), or
-/// else `()`, which every extractor that needs no state accepts. An extractor that needs the
+/// `state = T`; or else, when the last argument is a `State<U>`, that `U`; or else the `T` of
+/// the handler's `State<T>` arguments (when they agree); or else `()`, which every extractor
+/// that needs no state accepts. The last argument lives until the handler returns, as an
+/// argument does, even when its pattern is `_` (a guard extractor holds its guard). An extractor that needs the
 /// application state and is not the `T` of a `State<T>` argument (a `FromRequestParts<AppState>`
 /// tenant extractor, a `FromRequest<AppState>` body extractor) needs `state = AppState`; any
 /// type the router's state converts to by `FromRef` works.
@@ -328,9 +330,10 @@ mod validate;
 /// rewritten handler takes is recorded as `Incoming(..)`, never with its headers (no
 /// `Authorization` or cookie reaches a trace). The last argument is no longer a parameter
 /// there: it is not recorded, a `skip` that names it is dropped, and `fields` cannot use it.
-/// With `err`, the rewritten handler returns `Result<ConditionalResponse<T>, E>` for a handler returning
-/// `Result<T, E>`, so that the handler's errors and the validators' `?` errors are recorded (a
-/// validator's error then reaches the client without the lingering read of an unread body).
+/// With `err`, the rewritten handler returns `Result<ConditionalResponse<T>, E>` for a handler
+/// returning `Result<T, E>` (or an alias of one without `impl Trait` inside), so that the
+/// handler's errors and the validators' `?` errors are recorded (a validator's error then
+/// reaches the client without the lingering read of an unread body).
 ///
 /// Placed *before* `#[conditional]`, `instrument` wraps the handler body only: a request
 /// answered in place of the handler gets no span.

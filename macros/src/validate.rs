@@ -4,11 +4,13 @@
 use proc_macro2::Span;
 use quote::ToTokens;
 use syn::Type;
+use syn::spanned::Spanned;
 
 use crate::args::{Args, Key};
 use crate::ctxt::Ctxt;
 use crate::handler::Handler;
 use crate::scan::Uses;
+use crate::{expand, instrument};
 
 /// axum implements `Handler` for functions of up to 16 extractor arguments.
 const MAX_ARGUMENTS: usize = 16;
@@ -60,6 +62,7 @@ pub(crate) fn validate(cx: &Ctxt, args: Option<Args>, handler: Handler) -> Optio
     check_questions_have_a_result(cx, &handler, &uses);
     check_argument_count(cx, &handler);
     check_bind_hides_nothing(cx, &args, &handler);
+    check_instrument_err_output(cx, &handler);
     Some(Plan {
         awaits: uses.iter().map(|u| u.awaits).collect(),
         questions: uses.into_iter().map(|u| u.questions).collect(),
@@ -85,6 +88,24 @@ fn check_signature(cx: &Ctxt, handler: &Handler) {
             "a `#[conditional]` handler cannot take `self`: axum calls handlers as plain \
              functions of their extractors; move it out of the `impl` block and take what it \
              needs as extractor arguments (for example `State<…>`)",
+        );
+    }
+}
+
+/// `#[tracing::instrument(err)]` after `#[conditional]` needs the output split into its success
+/// and error types (`expand::split_result`), which an alias with an `impl Trait` inside hides.
+fn check_instrument_err_output(cx: &Ctxt, handler: &Handler) {
+    let output = handler.output();
+    if instrument::records_errors(&handler.outer_attrs)
+        && expand::result_parts(&output).is_none()
+        && expand::contains_impl_trait(&output)
+    {
+        cx.error_at(
+            output.span(),
+            "with `#[tracing::instrument(err)]` after `#[conditional]`, write the return type as \
+             `Result<T, E>`: the handler's output is split into its success and error types, and \
+             an `impl Trait` inside an alias cannot be"
+                .to_owned(),
         );
     }
 }
@@ -213,11 +234,16 @@ fn check_bind_hides_nothing(cx: &Ctxt, args: &Args, handler: &Handler) {
     }
 }
 
-/// The state the last argument is extracted with: the one the attribute names, or else the `T`
-/// of the handler's `State<T>` arguments when they agree, or else none (`()`, which every
-/// extractor that needs no state accepts).
+/// The state the last argument is extracted with: the one the attribute names; or else, when
+/// the last argument is itself a `State<U>`, that `U` (a `State<U>` extracts from `U`, and the
+/// router's state converts to `U` since the handler asks for it); or else the `T` of the
+/// handler's `State<T>` arguments when they agree; or else none (`()`, which every extractor
+/// that needs no state accepts).
 fn state_type(args: &Args, handler: &Handler) -> Option<Type> {
     if let Some(ty) = &args.state {
+        return Some(ty.clone());
+    }
+    if let Some(ty) = handler.params.last().and_then(|param| param.state_type()) {
         return Some(ty.clone());
     }
     let mut found = handler.params.iter().filter_map(|param| param.state_type());

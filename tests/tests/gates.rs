@@ -30,6 +30,8 @@ struct App {
     handlers: Arc<AtomicUsize>,
     /// Custom body extractor runs.
     body_reads: Arc<AtomicUsize>,
+    /// Whether a `Guard` is alive.
+    held: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl App {
@@ -159,6 +161,45 @@ async fn json_last(State(app): State<App>, Json(doc): Json<serde_json::Value>) -
     format!("{} {doc}", app.ran())
 }
 
+/// A guard extractor: it holds something (a permit, a lock) for as long as it lives.
+struct Guard(Arc<std::sync::atomic::AtomicBool>);
+
+impl FromRequestParts<App> for Guard {
+    type Rejection = StatusCode;
+
+    async fn from_request_parts(_: &mut Parts, app: &App) -> Result<Self, StatusCode> {
+        app.held.store(true, Ordering::SeqCst);
+        Ok(Guard(app.held.clone()))
+    }
+}
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::SeqCst);
+    }
+}
+
+/// `_` in last position: the guard must still live while the body runs, as an argument does.
+#[conditional(etag = app.version())]
+async fn guarded(State(app): State<App>, _: Guard) -> String {
+    format!("held={}", app.held.load(Ordering::SeqCst))
+}
+
+/// A part of the state, extracted last beside the whole: its own `State<Part>` says the state.
+#[derive(Clone)]
+struct Part(u64);
+
+impl FromRef<App> for Part {
+    fn from_ref(_: &App) -> Part {
+        Part(3)
+    }
+}
+
+#[conditional(etag = ETag::from_version(part.0))]
+async fn state_part_last(State(app): State<App>, State(part): State<Part>) -> String {
+    format!("{} {}", app.ran(), part.0)
+}
+
 fn router(app: &App) -> Router {
     let state = AppState {
         app: app.clone(),
@@ -174,6 +215,8 @@ fn router(app: &App) -> Router {
         .route("/request", axum::routing::put(request_last))
         .route("/bytes", axum::routing::put(bytes_last))
         .route("/json", axum::routing::put(json_last))
+        .route("/guarded", get(guarded))
+        .route("/part", get(state_part_last))
         .with_state(app.clone())
         .merge(tenant)
 }
@@ -333,4 +376,24 @@ async fn request_bytes_and_json_last_wait_for_the_preconditions() {
         assert!(body.starts_with("ran "), "{uri}: {body}");
         assert_eq!(app.counts(), [3, 1, 0], "{uri}");
     }
+}
+
+#[tokio::test]
+async fn a_last_argument_bound_to_underscore_lives_while_the_body_runs() {
+    let app = App::default();
+    let (status, body) = send(&app, "GET", "/guarded", &[], "").await;
+    assert_eq!((status, body.as_str()), (StatusCode::OK, "held=true"));
+    assert!(
+        !app.held.load(Ordering::SeqCst),
+        "dropped once the handler is done"
+    );
+}
+
+#[tokio::test]
+async fn a_last_state_of_a_part_of_the_state_is_extracted_with_its_own_type() {
+    let app = App::default();
+    let (status, _) = send(&app, "GET", "/part", &[CURRENT], "").await;
+    assert_eq!(status, StatusCode::NOT_MODIFIED);
+    let (status, body) = send(&app, "GET", "/part", &[], "").await;
+    assert_eq!((status, body.as_str()), (StatusCode::OK, "ran 3"));
 }

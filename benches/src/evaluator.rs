@@ -140,22 +140,14 @@ pub fn disagreements(cases: &[Case], subject: &Subject) -> Vec<String> {
 ///
 /// If a value is not a valid field value.
 pub fn headers_of(pairs: &[(HeaderName, String)]) -> HeaderMap {
-    let mut map = HeaderMap::new();
-    map.insert(header::HOST, HeaderValue::from_static("api.example"));
-    map.insert(
-        header::USER_AGENT,
-        HeaderValue::from_static("Mozilla/5.0 (X11; Linux x86_64)"),
-    );
-    map.insert(header::ACCEPT, HeaderValue::from_static("application/json"));
-    map.insert(
-        header::ACCEPT_ENCODING,
-        HeaderValue::from_static("gzip, deflate, br"),
-    );
-    map.insert(header::CONNECTION, HeaderValue::from_static("keep-alive"));
+    let mut extra = vec![(header::CONNECTION, HeaderValue::from_static("keep-alive"))];
     for (name, value) in pairs {
-        map.append(name, HeaderValue::from_str(value).expect("bench header"));
+        extra.push((
+            name.clone(),
+            HeaderValue::from_str(value).expect("bench header"),
+        ));
     }
-    map
+    crate::scenario::browser_headers(&extra)
 }
 
 fn case(

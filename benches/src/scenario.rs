@@ -59,7 +59,7 @@ impl Scenario {
 }
 
 /// The headers a browser sends on every request, plus `extra`.
-fn headers(extra: &[(header::HeaderName, HeaderValue)]) -> HeaderMap {
+pub(crate) fn browser_headers(extra: &[(header::HeaderName, HeaderValue)]) -> HeaderMap {
     let mut map = HeaderMap::new();
     map.insert(header::HOST, HeaderValue::from_static("api.example"));
     map.insert(
@@ -88,7 +88,7 @@ fn get(
         app,
         method: Method::GET,
         uri: Uri::from_static(handler::DOCUMENT_PATH),
-        headers: headers(extra),
+        headers: browser_headers(extra),
         body: Bytes::new(),
         expect: StatusCode::from_u16(expect).unwrap_or(StatusCode::OK),
     }
@@ -172,7 +172,7 @@ pub fn refused_write_scenarios() -> Vec<Scenario> {
             app,
             method: Method::PUT,
             uri: Uri::from_static(handler::DOCUMENT_PATH),
-            headers: headers(&extra),
+            headers: browser_headers(&extra),
             body: body.clone(),
             expect: StatusCode::PRECONDITION_FAILED,
         })

@@ -241,7 +241,7 @@ fn output_span(handler: &Handler) -> Span {
 /// The extraction of the last argument: what runs before the validators, and what runs after
 /// the preconditions passed.
 fn last_argument(
-    last: Last,
+    last: Option<Last>,
     param: Option<&PatType>,
     state_ty: &TokenStream,
     locals: &Locals,
@@ -263,12 +263,11 @@ fn last_argument(
             #answer
         }
     };
-    let Some(PatType { pat, ty, .. }) = param else {
+    let (Some(last), Some(PatType { pat, ty, .. })) = (last, param) else {
         // No argument: the body is never read.
         return (TokenStream::new(), quote!(::core::mem::drop(#body);));
     };
     match last {
-        Last::None => (TokenStream::new(), quote!(::core::mem::drop(#body);)),
         Last::Head => {
             // Bound to a local first: the value lives to the end of the handler, as an argument
             // does, even when the pattern is `_` (a guard extractor must not be dropped early).

@@ -20,8 +20,9 @@ pub(crate) struct Plan {
     pub(crate) args: Args,
     pub(crate) handler: Handler,
     /// How the handler's last argument is extracted: it is the one argument the rewritten
-    /// handler extracts itself, in place of which axum passes the rest of the request.
-    pub(crate) last: Last,
+    /// handler extracts itself, in place of which axum passes the rest of the request. `None`
+    /// when the handler has no argument.
+    pub(crate) last: Option<Last>,
     /// The state the last argument is extracted with; `None` for `()`.
     pub(crate) state: Option<Type>,
     /// For each validator of `args.validators`, the `?` operators that apply to it.
@@ -35,8 +36,6 @@ pub(crate) struct Plan {
 /// How the last argument is extracted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Last {
-    /// The handler has no argument.
-    None,
     /// From the head before the validators when its type allows, otherwise from the whole
     /// request once the preconditions passed: decided by the type system.
     ByType,
@@ -128,10 +127,8 @@ fn check_has_validator(cx: &Ctxt, args: &Args) {
 
 /// How the last argument is extracted: used by a validator, it must come from the head, and
 /// so cannot be a body extractor.
-fn last_argument(cx: &Ctxt, handler: &Handler, uses: &[Uses]) -> Last {
-    let Some(param) = handler.params.last() else {
-        return Last::None;
-    };
+fn last_argument(cx: &Ctxt, handler: &Handler, uses: &[Uses]) -> Option<Last> {
+    let param = handler.params.last()?;
     let used = param.bindings.iter().find_map(|name| {
         uses.iter()
             .find_map(|u| u.find(name))
@@ -147,10 +144,10 @@ fn last_argument(cx: &Ctxt, handler: &Handler, uses: &[Uses]) -> Last {
                      validators from the other arguments"
                 ),
             );
-            Last::Head
+            Some(Last::Head)
         }
-        (Some(_), None) => Last::Head,
-        (None, _) => Last::ByType,
+        (Some(_), None) => Some(Last::Head),
+        (None, _) => Some(Last::ByType),
     }
 }
 

@@ -305,15 +305,19 @@ pub enum ViaBody {}
     note = "otherwise, check that `{Self}` is an axum extractor: https://docs.rs/axum/0.8/axum/extract/index.html"
 )]
 pub trait LastArgument<S, M>: Sized {
-    /// The value, when it can be extracted from the head alone; `None` when it reads the body.
+    /// What is taken from the head before the validators: the value itself for an extractor of
+    /// the head, nothing for one that reads the body.
+    type Early: Send;
+
+    /// Extracts what can be extracted from the head alone.
     fn from_head(
         parts: &mut Parts,
         state: &S,
-    ) -> impl Future<Output = Result<Option<Self>, Response>> + Send;
+    ) -> impl Future<Output = Result<Self::Early, Response>> + Send;
 
     /// The value: the one `from_head` gave, or the extraction from the whole request.
     fn finish(
-        early: Option<Self>,
+        early: Self::Early,
         parts: Parts,
         body: Body,
         state: &S,
@@ -328,26 +332,16 @@ where
     T: FromRequestParts<S> + Send,
     S: Send + Sync,
 {
-    async fn from_head(parts: &mut Parts, state: &S) -> Result<Option<Self>, Response> {
-        match T::from_request_parts(parts, state).await {
-            Ok(value) => Ok(Some(value)),
-            Err(rejection) => Err(rejection.into_response()),
-        }
+    type Early = T;
+
+    async fn from_head(parts: &mut Parts, state: &S) -> Result<T, Response> {
+        T::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)
     }
 
-    async fn finish(
-        early: Option<Self>,
-        mut parts: Parts,
-        _body: Body,
-        state: &S,
-    ) -> Result<Self, Response> {
-        match early {
-            Some(value) => Ok(value),
-            // Not reached (`from_head` always gives a value), and total all the same.
-            None => T::from_request_parts(&mut parts, state)
-                .await
-                .map_err(IntoResponse::into_response),
-        }
+    async fn finish(early: T, _parts: Parts, _body: Body, _state: &S) -> Result<T, Response> {
+        Ok(early)
     }
 }
 
@@ -357,16 +351,13 @@ where
     T: FromRequest<S> + Send,
     S: Send + Sync,
 {
-    async fn from_head(_parts: &mut Parts, _state: &S) -> Result<Option<Self>, Response> {
-        Ok(None)
+    type Early = ();
+
+    async fn from_head(_parts: &mut Parts, _state: &S) -> Result<(), Response> {
+        Ok(())
     }
 
-    async fn finish(
-        _early: Option<Self>,
-        parts: Parts,
-        body: Body,
-        state: &S,
-    ) -> Result<Self, Response> {
+    async fn finish(_early: (), parts: Parts, body: Body, state: &S) -> Result<T, Response> {
         T::from_request(Request::from_parts(parts, body), state)
             .await
             .map_err(IntoResponse::into_response)
@@ -374,15 +365,23 @@ where
 }
 
 /// Implemented by [`ViaHead`] only: the last argument, when a validator uses it, must come
-/// from the request head, before the preconditions.
+/// from the request head, before the preconditions. It turns what the head gave (`E`) into the
+/// value (`T`), which only an extractor of the head has.
 #[diagnostic::on_unimplemented(
     message = "a `#[conditional]` validator uses the last argument, whose type reads the request body",
     label = "this extractor reads the request body, and validators run before the body is read",
     note = "compute the validators from the other arguments; the body is extracted only once the preconditions passed"
 )]
-pub trait ReadsHeadOnly {}
+pub trait ReadsHeadOnly<T, E> {
+    /// The value.
+    fn value(early: E) -> T;
+}
 
-impl ReadsHeadOnly for ViaHead {}
+impl<T> ReadsHeadOnly<T, T> for ViaHead {
+    fn value(early: T) -> T {
+        early
+    }
+}
 
 /// The last argument, extracted from the head before the validators because one uses it.
 ///
@@ -396,14 +395,9 @@ impl ReadsHeadOnly for ViaHead {}
 pub async fn head_argument<T, S, M>(parts: &mut Parts, state: &S) -> Result<T, Response>
 where
     T: LastArgument<S, M>,
-    M: ReadsHeadOnly,
+    M: ReadsHeadOnly<T, T::Early>,
 {
-    match T::from_head(parts, state).await? {
-        Some(value) => Ok(value),
-        // Not reached: the `ReadsHeadOnly` bound admits only extractors of the head, whose
-        // `from_head` always gives a value.
-        None => Err(http::StatusCode::INTERNAL_SERVER_ERROR.into_response()),
-    }
+    T::from_head(parts, state).await.map(M::value)
 }
 
 /// A handler's `Result` output, split: `#[tracing::instrument(err)]` placed after `#[conditional]`

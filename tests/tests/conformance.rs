@@ -489,6 +489,19 @@ fn unsure_choices_differ_from_the_fixture_only_for_if_range_dates() {
 }
 
 #[test]
+fn the_safety_departures_are_the_documented_choices() {
+    // `SAFETY_DEPARTURES` (shared with the run through real handlers) and this file's table
+    // say the same status for each case.
+    for (id, status) in SAFETY_DEPARTURES {
+        let choice = UNSURE_CHOICES
+            .iter()
+            .find(|choice| choice.id == id)
+            .unwrap_or_else(|| panic!("{id} is not an unsure case"));
+        assert_eq!(choice.status, status, "{id}");
+    }
+}
+
+#[test]
 fn if_range_date_is_honoured_only_for_a_last_modified_declared_strong() {
     let cases = fixture();
     let case = cases

@@ -8,6 +8,9 @@ mod ctxt;
 mod expand;
 mod handler;
 mod instrument;
+// Compiled (and unit-tested) without the feature too; only `rewrite` is gated.
+#[cfg_attr(not(feature = "utoipa"), allow(dead_code))]
+mod openapi;
 mod scan;
 mod validate;
 
@@ -445,7 +448,8 @@ fn rewrite(
 ) -> proc_macro2::TokenStream {
     let cx = ctxt::Ctxt::new();
     let args = args::parse(&cx, args);
-    let plan = match syn::parse2::<syn::Item>(item.clone()) {
+    #[cfg_attr(not(feature = "utoipa"), allow(unused_mut))]
+    let mut plan = match syn::parse2::<syn::Item>(item.clone()) {
         Ok(syn::Item::Fn(function)) => {
             validate::validate(&cx, args, handler::Handler::new(function))
         }
@@ -465,8 +469,20 @@ fn rewrite(
             };
         }
     };
+    #[cfg(feature = "utoipa")]
+    let documented = plan.as_mut().map(|plan| {
+        let route = openapi::Route::of(&plan.args);
+        let handler = &mut plan.handler;
+        openapi::document(&cx, route, &mut handler.outer_attrs, &handler.sig.ident)
+    });
+    #[cfg(not(feature = "utoipa"))]
+    let documented: Option<proc_macro2::TokenStream> = None;
     match (cx.check(), plan) {
-        (Ok(()), Some(plan)) => expand::expand(plan),
+        (Ok(()), Some(plan)) => {
+            let mut output = expand::expand(plan);
+            output.extend(documented);
+            output
+        }
         (Err(errors), _) => with_original(errors, item),
         (Ok(()), None) => unreachable!("no plan is made only after a mistake is recorded"),
     }

@@ -463,3 +463,27 @@ where
 {
     validator
 }
+
+/// With the `utoipa` feature, `#[conditional]` on a function whose `#[utoipa::path]` it did
+/// not see below it puts a placeholder `__path_<handler>` in a hidden module beside the
+/// function, glob-imported, and asserts that the name `__path_<handler>` means that
+/// placeholder. An item the module declares itself takes precedence over a glob import: when
+/// `#[utoipa::path]` was above `#[conditional]` and already generated its own
+/// `__path_<handler>`, the name means utoipa's struct, which does not implement this trait, and
+/// the order is reported. A route that utoipa does not document at all compiles as before.
+#[cfg(feature = "utoipa")]
+#[diagnostic::on_unimplemented(
+    message = "`#[utoipa::path]` must come below `#[conditional]`, not above it",
+    label = "`#[utoipa::path]` is above `#[conditional]` on this function",
+    note = "attributes expand from the top: `#[conditional]` extends the `#[utoipa::path]` below it with the conditional headers and the 304, 412 and 428 responses, and one above it has already been read without them",
+    note = "write `#[conditional(…)]` first, then `#[utoipa::path(…)]`"
+)]
+pub trait UtoipaPathBelow {}
+
+/// Never called at run time: checks [`UtoipaPathBelow`] in a `const` item.
+#[cfg(feature = "utoipa")]
+pub const fn utoipa_path_below<T: UtoipaPathBelow>() {}
+
+/// The schemas the added 412 and 428 responses name.
+#[cfg(feature = "utoipa")]
+pub use crate::openapi::{PreconditionFailedBody, PreconditionRequiredBody};

@@ -84,6 +84,9 @@
 //!   impls, on `axum-core`, with tokio's timer (the deadline of a refusal's lingering read,
 //!   [`Linger`]) and `tracing` (a warning about a handler `ETag` that can never match).
 //!   Without it the crate depends on `http` and `httpdate` only.
+//! - `utoipa` (implies `axum`): a `#[utoipa::path]` written below `#[conditional]` gets the
+//!   conditional request headers and the 304, 412 and 428 responses in the OpenAPI document,
+//!   with schemas of the problem bodies; see the `openapi` module.
 
 #[cfg(feature = "axum")]
 mod axum;
@@ -98,6 +101,8 @@ mod preconditions;
 pub mod answer;
 #[doc(hidden)]
 pub mod list;
+#[cfg(feature = "utoipa")]
+pub mod openapi;
 mod outcome;
 mod policy;
 pub mod problem;

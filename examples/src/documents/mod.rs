@@ -1,6 +1,7 @@
 //! A JSON document API on SQLite: conditional reads, and writes that cannot lose an update.
 //!
-//! Routes: `GET`/`HEAD`/`PUT`/`PATCH`/`DELETE /documents/{id}`, `GET`/`HEAD`/`POST /documents`.
+//! Routes: `GET`/`HEAD`/`PUT`/`PATCH`/`DELETE /documents/{id}`, `GET`/`HEAD`/`POST /documents`,
+//! and the OpenAPI document at `GET /openapi.json`.
 //!
 //! # Compression and strong entity-tags
 //!
@@ -16,6 +17,7 @@
 pub mod config;
 pub mod error;
 pub mod merge_patch;
+pub mod openapi;
 pub mod routes;
 pub mod store;
 
@@ -42,6 +44,7 @@ pub fn app(store: Store) -> Router {
             "/documents/{id}",
             get(routes::read).put(routes::replace).patch(routes::patch).delete(routes::delete),
         )
+        .route("/openapi.json", get(openapi::document))
         .layer(cors())
         .layer(
             TraceLayer::new_for_http()

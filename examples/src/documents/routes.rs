@@ -124,6 +124,12 @@ fn validators(meta: Meta) -> (ETag, LastModified) {
     last_modified = target.last_modified(),
     cache_control = "no-cache"
 )]
+#[utoipa::path(
+    method(get, head),
+    path = "/documents/{id}",
+    params(("id" = i64, Path, description = "The document's id.")),
+    responses((status = 200, description = "The document.", body = Object), (status = 404, description = "No document with this id.")),
+)]
 pub async fn read(State(store): State<Store>, target: Target) -> Result<Response, ApiError> {
     let Document { body, meta, .. } = store.get(target.id).await?.ok_or(ApiError::NotFound)?;
     // The validators of what is actually sent: a write may have landed since the check.
@@ -132,6 +138,16 @@ pub async fn read(State(store): State<Store>, target: Target) -> Result<Response
 
 /// `PUT /documents/{id}`: create with `If-None-Match: *`, replace with `If-Match`.
 #[conditional(etag = target.etag(), last_modified = target.last_modified(), require = true)]
+#[utoipa::path(
+    put,
+    path = "/documents/{id}",
+    params(("id" = i64, Path, description = "The document's id.")),
+    request_body = Object,
+    responses(
+        (status = 200, description = "Replaced; the new document.", body = Object),
+        (status = 201, description = "Created; the new document.", body = Object),
+    ),
+)]
 pub async fn replace(
     State(store): State<Store>,
     target: Target,
@@ -159,6 +175,13 @@ pub async fn replace(
 
 /// `PATCH /documents/{id}` with a JSON merge patch (RFC 7396).
 #[conditional(etag = target.etag(), last_modified = target.last_modified(), require = true)]
+#[utoipa::path(
+    patch,
+    path = "/documents/{id}",
+    params(("id" = i64, Path, description = "The document's id.")),
+    request_body(content = Object, content_type = "application/merge-patch+json"),
+    responses((status = 200, description = "Patched; the new document.", body = Object), (status = 404, description = "No document with this id.")),
+)]
 pub async fn patch(
     State(store): State<Store>,
     target: Target,
@@ -174,6 +197,12 @@ pub async fn patch(
 
 /// `DELETE /documents/{id}`.
 #[conditional(etag = target.etag(), last_modified = target.last_modified(), require = true)]
+#[utoipa::path(
+    delete,
+    path = "/documents/{id}",
+    params(("id" = i64, Path, description = "The document's id.")),
+    responses((status = 204, description = "Deleted."), (status = 404, description = "No document with this id.")),
+)]
 pub async fn delete(State(store): State<Store>, target: Target) -> Result<StatusCode, ApiError> {
     let meta = target.meta.ok_or(ApiError::NotFound)?;
     if store.delete(target.id, meta.version).await? {
@@ -201,6 +230,11 @@ fn collection_etag(meta: Meta) -> ETag {
     last_modified = collection.0.updated_at,
     cache_control = "no-cache",
     vary = "accept-encoding"
+)]
+#[utoipa::path(
+    method(get, head),
+    path = "/documents",
+    responses((status = 200, description = "Every document, with its id and version.", body = [Object])),
 )]
 pub async fn list(
     State(store): State<Store>,
@@ -238,6 +272,17 @@ pub async fn list(
     etag = collection_etag(collection.0),
     last_modified = collection.0.updated_at,
     weak_if_match = true
+)]
+#[utoipa::path(
+    post,
+    path = "/documents",
+    request_body = Object,
+    responses((
+        status = 201,
+        description = "Created; the new document.",
+        body = Object,
+        headers(("Location" = String, description = "The new document's URL.")),
+    )),
 )]
 pub async fn create(
     State(store): State<Store>,

@@ -125,7 +125,7 @@ fn validators(meta: Meta) -> (ETag, LastModified) {
     cache_control = "no-cache"
 )]
 #[utoipa::path(
-    method(get, head),
+    get,
     path = "/documents/{id}",
     params(("id" = i64, Path, description = "The document's id.")),
     responses((status = 200, description = "The document.", body = Object), (status = 404, description = "No document with this id.")),
@@ -232,7 +232,7 @@ fn collection_etag(meta: Meta) -> ETag {
     vary = "accept-encoding"
 )]
 #[utoipa::path(
-    method(get, head),
+    get,
     path = "/documents",
     responses((status = 200, description = "Every document, with its id and version.", body = [Object])),
 )]

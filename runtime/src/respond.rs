@@ -9,6 +9,7 @@ use http::{HeaderMap, Method, header};
 
 use crate::answer::{Answer, CacheHeaders, not_modified};
 use crate::problem::precondition_failed;
+use crate::ranged::RangeRequest;
 use crate::{ETag, Outcome, Policy, RangeDecision, Resource};
 
 /// The result of the precondition check of a request that goes on to the handler: the
@@ -54,6 +55,10 @@ pub struct Evaluation {
     resource: Resource,
     outcome: Outcome,
     get_or_head: bool,
+    /// The `Range` to serve, on a route with `ranges = true` whose preconditions let it be
+    /// honoured; `None` otherwise (also when it was sent as several field lines, which
+    /// `range::select` would ignore anyway).
+    range: Option<RangeRequest>,
 }
 
 impl Evaluation {
@@ -69,7 +74,8 @@ impl Evaluation {
         self.outcome
     }
 
-    /// Whether a `Range` request may be served partially (RFC 9110 §13.1.5).
+    /// Whether a `Range` request may be served partially (RFC 9110 §13.1.5). A route with
+    /// `ranges = true` serves the range itself when this is [`RangeDecision::Honour`].
     pub fn range(&self) -> RangeDecision {
         match self.outcome {
             Outcome::Proceed { range } => range,
@@ -102,6 +108,11 @@ impl Evaluation {
         resource: Resource,
         route: &Route,
     ) -> Result<Self, Response> {
+        let resource = if route.strong_last_modified {
+            resource.with_strong_last_modified()
+        } else {
+            resource
+        };
         let outcome = crate::evaluate(method, headers, &resource, route.policy);
         if outcome == Outcome::NotModified {
             return Err(route.not_modified(resource, method));
@@ -113,10 +124,17 @@ impl Evaluation {
         {
             return Err(early_answer(answer, method, headers, route.policy));
         }
+        let range = match outcome {
+            Outcome::Proceed {
+                range: RangeDecision::Honour,
+            } if route.ranges => RangeRequest::of(headers),
+            _ => None,
+        };
         Ok(Self {
             resource,
             outcome,
             get_or_head: matches!(*method, Method::GET | Method::HEAD),
+            range,
         })
     }
 
@@ -159,6 +177,9 @@ impl Evaluation {
         // item 6).
         if route.declares_cache_headers() {
             route.cache().fill_missing(headers);
+        }
+        if route.ranges {
+            return crate::ranged::serve(response, self.range.as_ref());
         }
         response
     }
@@ -261,6 +282,10 @@ pub struct Route {
     policy: Policy,
     cache_control: Option<&'static str>,
     vary: Option<&'static str>,
+    /// `ranges = true`: 206 and 416 answers to `Range` on 200 responses of known length.
+    ranges: bool,
+    /// `strong_last_modified = true`: the `Last-Modified` is a strong validator for `If-Range`.
+    strong_last_modified: bool,
 }
 
 impl Route {
@@ -272,6 +297,8 @@ impl Route {
         expose_validators: bool,
         cache_control: Option<&'static str>,
         vary: Option<&'static str>,
+        ranges: bool,
+        strong_last_modified: bool,
     ) -> Self {
         if let Some(value) = cache_control {
             assert!(is_header_value(value), "invalid `cache_control` value");
@@ -286,6 +313,8 @@ impl Route {
                 .expose_validators(expose_validators),
             cache_control,
             vary,
+            ranges,
+            strong_last_modified,
         }
     }
 
@@ -441,7 +470,15 @@ mod tests {
     use super::*;
     use crate::LastModified;
 
-    const ROUTE: Route = Route::new(false, false, true, Some("max-age=60"), Some("accept"));
+    const ROUTE: Route = Route::new(
+        false,
+        false,
+        true,
+        Some("max-age=60"),
+        Some("accept"),
+        false,
+        false,
+    );
 
     fn request(method: Method, if_match: Option<&'static str>) -> (Method, HeaderMap) {
         let mut headers = HeaderMap::new();
@@ -568,9 +605,17 @@ mod tests {
     #[test]
     fn early_304_is_the_answer_not_modified_response() {
         let routes = [
-            Route::new(false, false, true, None, None),
+            Route::new(false, false, true, None, None, false, false),
             ROUTE,
-            Route::new(false, false, true, None, Some("accept-encoding")),
+            Route::new(
+                false,
+                false,
+                true,
+                None,
+                Some("accept-encoding"),
+                false,
+                false,
+            ),
         ];
         let date = LastModified::from_unix_seconds(0);
         let resources = [

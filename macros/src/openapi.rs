@@ -26,8 +26,7 @@ pub(crate) struct Route {
     pub(crate) expose_validators: bool,
     pub(crate) cache_control: bool,
     pub(crate) vary: bool,
-    /// `Range` and `If-Range` on reads, with 206 and 416. The hook for a `ranges = true` key:
-    /// `Route::of` sets it once the key exists; the additions are written and tested.
+    /// `ranges = true`: `Range` and `If-Range` on reads, with 206 and 416.
     pub(crate) ranges: bool,
 }
 
@@ -42,7 +41,7 @@ impl Route {
             expose_validators: flag(&args.expose_validators, true),
             cache_control: args.cache_control.is_some(),
             vary: args.vary.is_some(),
-            ranges: false,
+            ranges: flag(&args.ranges, false),
         }
     }
 }
@@ -746,6 +745,22 @@ mod tests {
         require: true,
         ..READ
     };
+
+    /// The route as `Route::of` reads it from the attribute's arguments.
+    fn route_of(args: &str) -> Route {
+        let cx = Ctxt::new();
+        let tokens: TokenStream = args.parse().expect("test input is valid tokens");
+        let args = crate::args::parse(&cx, tokens);
+        cx.check().expect("the test's arguments are valid");
+        Route::of(&args.expect("no mistake was recorded"))
+    }
+
+    #[test]
+    fn the_ranges_key_documents_the_ranges() {
+        assert!(route_of("etag = tag, ranges = true").ranges);
+        assert!(!route_of("etag = tag, ranges = false").ranges);
+        assert!(!route_of("etag = tag").ranges);
+    }
 
     fn extended(route: Route, args: &str) -> String {
         let tokens: TokenStream = args.parse().expect("test input is valid tokens");

@@ -87,6 +87,9 @@
 
 #[cfg(feature = "axum")]
 mod axum;
+mod coding;
+#[cfg(feature = "compression")]
+pub mod compression;
 mod date;
 mod etag;
 mod evaluate;

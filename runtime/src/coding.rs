@@ -327,8 +327,8 @@ mod tests {
         for coding in Coding::ALL {
             let token = coding.token();
             let cases = [
-                (format!("{token}"), true),
-                (format!("{}", token.to_ascii_uppercase()), true),
+                (token.to_string(), true),
+                (token.to_ascii_uppercase(), true),
                 (format!("{token};q=0"), false),
                 (format!("{token} ; q=0.5"), true),
                 (format!("{token};Q=1.000"), true),
@@ -336,7 +336,7 @@ mod tests {
                 (format!("{token};q=0, *"), false),
                 (format!("*;q=0, {token};q=0.1"), true),
                 (format!("{token};q=0, {token}"), true),
-                (format!("identity"), false),
+                ("identity".to_string(), false),
             ];
             for (line, expected) in cases {
                 assert_eq!(accepts_str(&[&line], Some(coding)), expected, "{line}");

@@ -863,7 +863,9 @@ mod coded_tags {
                 .unwrap()
                 .token();
             let only_q0 = format!("{c};q=0, {other}");
-            let cases: [(&str, Option<&str>, Option<Option<Coding>>); 11] = [
+            // (If-None-Match, Accept-Encoding, the 304's coding or `None` for a 200)
+            type Case<'a> = (&'a str, Option<&'a str>, Option<Option<Coding>>);
+            let cases: [Case; 11] = [
                 (&tag, Some(c), Some(Some(coding))),
                 (&tag, None, Some(Some(coding))),
                 (&tag, Some("*"), Some(Some(coding))),

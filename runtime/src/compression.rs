@@ -20,7 +20,10 @@
 //!   matched), a 206 or any response with `Content-Range` (a range of the identity bytes; tower-
 //!   http leaves only responses with `Content-Range` alone, and a `multipart/byteranges` 206 has
 //!   none), a response that already has a `Content-Encoding`, and a response whose strong tag
-//!   already ends in a coding suffix (see [`ETag::strong`](crate::ETag::strong)).
+//!   already ends in a coding suffix (see [`ETag::strong`](crate::ETag::strong)). These never
+//!   reach tower-http: a 304 costs no compression work at all, not even the negotiation.
+//!   Everything else is tower-http's to decide, with the predicate, codings and quality it was
+//!   configured with, including its 406 when a request accepts no coding at all.
 //!
 //! The request side needs no layer: the evaluator (`#[conditional]`, [`evaluate`](crate::evaluate),
 //! [`Preconditions`](crate::Preconditions)) reads coded tags in every condition, so:
@@ -54,24 +57,22 @@
 //! it. Keeping tower-http's `CompressionLayer` too would undo the guarantee: *inside* this layer
 //! it compresses before the tags are made per coding, so this layer sees an already encoded
 //! response and leaves its tag shared by every coding (§8.8.3.3 broken again); *outside* it, it
-//! skips what this layer compressed but compresses what this layer left alone on purpose, a 206
-//! without `Content-Range` or a 304. A proxy that compresses (nginx `gzip on`) only touches
+//! skips what this layer compressed but compresses what this layer left alone on purpose (a 206
+//! without `Content-Range`, a 304, a reserved tag), and with another predicate any identity
+//! response, under its identity tag. A proxy that compresses (nginx `gzip on`) only touches
 //! identity responses and weakens their tags; see
 //! [`Policy::weak_if_match`](crate::Policy::weak_if_match) for the writes it sends back.
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll, ready};
-
-use bytes::{Buf, Bytes};
-use http_body::{Body, Frame, SizeHint};
 
 use http::header::{self, HeaderMap, HeaderValue};
 use http::{Request, Response, StatusCode};
+use http_body::Body;
 use pin_project_lite::pin_project;
-use tower_http::compression::{
-    Compression, CompressionBody, CompressionLayer, DefaultPredicate, Predicate,
-};
+use tower_http::compression::{CompressionBody, CompressionLayer, DefaultPredicate, Predicate};
 use tower_layer::Layer;
 use tower_service::Service;
 
@@ -121,15 +122,24 @@ impl<S, P: Predicate> Layer<S> for ConditionalCompressionLayer<P> {
 
     fn layer(&self, inner: S) -> Self::Service {
         ConditionalCompression {
-            inner: self.compression.layer(Guard { inner }),
+            inner,
+            compression: Arc::new(self.compression.clone()),
         }
     }
 }
 
 /// The service of [`ConditionalCompressionLayer`].
+///
+/// tower-http's compression only sees the responses it may encode: a 304, a partial response,
+/// a response with its own `Content-Encoding` or a reserved tag never reaches it, so that the
+/// 304 answered before the handler costs no compression work at all (not even tower-http's
+/// `Accept-Encoding` parsing and its 6 KB body wrapper).
 #[derive(Clone)]
 pub struct ConditionalCompression<S, P = DefaultPredicate> {
-    inner: Compression<Guard<S>, P>,
+    inner: S,
+    /// Shared: axum clones a route's service for every request, and the response future
+    /// needs it too.
+    compression: Arc<CompressionLayer<P>>,
 }
 
 impl<S, P> std::fmt::Debug for ConditionalCompression<S, P> {
@@ -139,264 +149,150 @@ impl<S, P> std::fmt::Debug for ConditionalCompression<S, P> {
     }
 }
 
-impl<ReqBody, ResBody, S, P> Service<Request<ReqBody>> for ConditionalCompression<S, P>
+impl<ReqBody, S, P> Service<Request<ReqBody>> for ConditionalCompression<S, P>
 where
-    S: Service<Request<ReqBody>, Response = Response<ResBody>>,
-    ResBody: http_body::Body,
+    S: Service<Request<ReqBody>, Response = Response<axum_core::body::Body>>,
     P: Predicate,
 {
-    type Response = Response<ConditionalCompressionBody<ResBody>>;
+    /// axum's body: an identity response keeps the wrapped service's body as it is, and only an
+    /// encoded one is boxed, around tower-http's encoder (about 6 KB, with room for every
+    /// encoder, that every move would copy).
+    type Response = Response<axum_core::body::Body>;
     type Error = S::Error;
-    type Future =
-        ResponseFuture<tower_http::compression::ResponseFuture<GuardFuture<S::Future>, P>>;
+    type Future = ResponseFuture<S::Future, P>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
     }
 
     fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
+        // The request's `Accept-Encoding`, kept for tower-http to negotiate with once the
+        // response is known: a clone of a value hyper parsed shares its buffer.
+        let mut lines = request.headers().get_all(header::ACCEPT_ENCODING).iter();
+        let accept = AcceptEncoding {
+            first: lines.next().cloned(),
+            more: lines.cloned().collect(),
+        };
         ResponseFuture {
             inner: self.inner.call(request),
+            negotiation: Some((accept, Arc::clone(&self.compression))),
         }
     }
+}
+
+/// The `Accept-Encoding` field lines of a request (nearly always zero or one: the first is
+/// kept inline, the rest allocate only when a client sends several).
+#[derive(Debug)]
+struct AcceptEncoding {
+    first: Option<HeaderValue>,
+    more: Vec<HeaderValue>,
 }
 
 pin_project! {
     /// The response future of [`ConditionalCompression`].
-    pub struct ResponseFuture<F> {
+    pub struct ResponseFuture<F, P> {
         #[pin]
         inner: F,
+        negotiation: Option<(AcceptEncoding, Arc<CompressionLayer<P>>)>,
     }
 }
 
-impl<F, B, E> Future for ResponseFuture<F>
+impl<F, E, P> Future for ResponseFuture<F, P>
 where
-    F: Future<Output = Result<Response<CompressionBody<B>>, E>>,
-    B: Body,
+    F: Future<Output = Result<Response<axum_core::body::Body>, E>>,
+    P: Predicate,
 {
-    type Output = Result<Response<ConditionalCompressionBody<B>>, E>;
+    type Output = Result<Response<axum_core::body::Body>, E>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let mut response = ready!(self.project().inner.poll(cx))?;
-        let encoded = settle(&mut response);
-        Poll::Ready(Ok(
-            response.map(|body| ConditionalCompressionBody::new(body, encoded))
-        ))
-    }
-}
-
-pin_project! {
-    /// The body of a response of [`ConditionalCompression`]: the wrapped service's body as it
-    /// is, or tower-http's encoder around it.
-    ///
-    /// tower-http's `CompressionBody` has room for every encoder inline (about 6 KB), and every
-    /// move of it is a copy of all of it; boxed only when a response is really encoded, the
-    /// body of a 304 or any identity response stays the size of the wrapped one. Over HTTP
-    /// (`scripts/instructions-304.sh`), this saved about 1,900 instructions per 304.
-    pub struct ConditionalCompressionBody<B>
-    where
-        B: Body,
-    {
-        #[pin]
-        kind: BodyKind<B>,
-    }
-}
-
-pin_project! {
-    #[project = BodyKindProj]
-    enum BodyKind<B>
-    where
-        B: Body,
-    {
-        Identity { #[pin] body: B },
-        Encoded { body: Pin<Box<CompressionBody<B>>> },
-    }
-}
-
-impl<B: Body> ConditionalCompressionBody<B> {
-    fn new(body: CompressionBody<B>, encoded: bool) -> Self {
-        let kind = if encoded {
-            BodyKind::Encoded {
-                body: Box::pin(body),
-            }
-        } else {
-            // tower-http did not encode it: its identity body is the wrapped one.
-            BodyKind::Identity {
-                body: body.into_inner(),
-            }
+        let this = self.project();
+        let mut response = ready!(this.inner.poll(cx))?;
+        let negotiation = this.negotiation.take();
+        vary_on_accept_encoding(response.headers_mut());
+        let Some((accept, compression)) = negotiation.filter(|_| may_encode(&response)) else {
+            return Poll::Ready(Ok(response));
         };
-        Self { kind }
+        let mut response = compress(response, accept, &compression);
+        let encoded = response.headers().contains_key(header::CONTENT_ENCODING);
+        if encoded && response.status().is_success() {
+            let coding = response
+                .headers()
+                .get(header::CONTENT_ENCODING)
+                .and_then(|value| Coding::from_token(value.as_bytes()));
+            code_etag(response.headers_mut(), coding);
+        }
+        Poll::Ready(Ok(response.map(|body| {
+            if encoded {
+                axum_core::body::Body::new(body)
+            } else {
+                // Not encoded: tower-http's identity body is the wrapped one, unboxed.
+                body.into_inner()
+            }
+        })))
     }
 }
 
-impl<B> std::fmt::Debug for ConditionalCompressionBody<B>
+/// tower-http's compression of `response`, negotiated with the request's `Accept-Encoding`:
+/// its service around one that answers with this response, called once. Its future is ready
+/// at once (it only waits for its inner future, here a ready one), so it is polled in place.
+fn compress<B, P>(
+    response: Response<B>,
+    accept: AcceptEncoding,
+    compression: &CompressionLayer<P>,
+) -> Response<CompressionBody<B>>
 where
     B: Body,
+    P: Predicate,
 {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let encoded = matches!(self.kind, BodyKind::Encoded { .. });
-        f.debug_struct("ConditionalCompressionBody")
-            .field("encoded", &encoded)
-            .finish_non_exhaustive()
+    let mut request = Request::new(());
+    let headers = request.headers_mut();
+    for value in accept.first.into_iter().chain(accept.more) {
+        headers.append(header::ACCEPT_ENCODING, value);
+    }
+    let mut service = compression.layer(Answer(Some(response)));
+    let future = std::pin::pin!(service.call(request));
+    let mut cx = Context::from_waker(std::task::Waker::noop());
+    match future.poll(&mut cx) {
+        Poll::Ready(Ok(response)) => response,
+        Poll::Ready(Err(never)) => match never {},
+        Poll::Pending => unreachable!("tower-http's compression waits only for its inner future"),
     }
 }
 
-/// The error of a [`ConditionalCompressionBody`]: the wrapped body's, or the encoder's.
-pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+/// A service that answers its one request with a response it already has.
+struct Answer<B>(Option<Response<B>>);
 
-impl<B> Body for ConditionalCompressionBody<B>
-where
-    B: Body,
-    B::Error: Into<BoxError>,
-{
-    type Data = Bytes;
-    type Error = BoxError;
+impl<B> Service<Request<()>> for Answer<B> {
+    type Response = Response<B>;
+    type Error = std::convert::Infallible;
+    type Future = std::future::Ready<Result<Response<B>, std::convert::Infallible>>;
 
-    fn poll_frame(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
-        match self.project().kind.project() {
-            BodyKindProj::Encoded { body } => body.as_mut().poll_frame(cx),
-            BodyKindProj::Identity { body } => match ready!(body.poll_frame(cx)) {
-                Some(Ok(frame)) => Poll::Ready(Some(Ok(
-                    frame.map_data(|mut data| data.copy_to_bytes(data.remaining()))
-                ))),
-                Some(Err(error)) => Poll::Ready(Some(Err(error.into()))),
-                None => Poll::Ready(None),
-            },
-        }
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        Poll::Ready(Ok(()))
     }
 
-    fn is_end_stream(&self) -> bool {
-        match &self.kind {
-            BodyKind::Encoded { body } => body.is_end_stream(),
-            BodyKind::Identity { body } => body.is_end_stream(),
-        }
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        match &self.kind {
-            BodyKind::Encoded { body } => body.size_hint(),
-            BodyKind::Identity { body } => body.size_hint(),
-        }
+    fn call(&mut self, _: Request<()>) -> Self::Future {
+        let response = self.0.take().expect("`compress` calls this service once");
+        std::future::ready(Ok(response))
     }
 }
 
-/// The service between tower-http's compression and the wrapped one: it keeps tower-http from
-/// compressing what must not be.
-#[derive(Clone, Debug)]
-pub struct Guard<S> {
-    inner: S,
-}
-
-impl<ReqBody, ResBody, S> Service<Request<ReqBody>> for Guard<S>
-where
-    S: Service<Request<ReqBody>, Response = Response<ResBody>>,
-{
-    type Response = Response<ResBody>;
-    type Error = S::Error;
-    type Future = GuardFuture<S::Future>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
-        GuardFuture {
-            inner: self.inner.call(request),
-        }
-    }
-}
-
-pin_project! {
-    /// The response future of [`Guard`].
-    pub struct GuardFuture<F> {
-        #[pin]
-        inner: F,
-    }
-}
-
-impl<F, B, E> Future for GuardFuture<F>
-where
-    F: Future<Output = Result<Response<B>, E>>,
-{
-    type Output = Result<Response<B>, E>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let mut poll = self.project().inner.poll(cx);
-        if let Poll::Ready(Ok(response)) = &mut poll {
-            guard(response);
-        }
-        poll
-    }
-}
-
-/// Marks a response the wrapped service sent with its own `Content-Encoding`: its tag is the
-/// service's business, and this layer leaves it alone.
-#[derive(Clone, Copy, Debug)]
-struct EncodedByService;
-
-/// The `Content-Encoding` that keeps tower-http from compressing a response (it never
-/// re-encodes one that has a `Content-Encoding`), removed again by [`settle`]. `identity` is
-/// not a content-coding a response is sent with (RFC 9110 §8.4.1), so it cannot be confused
-/// with a coding the service chose; and a service's own one is marked [`EncodedByService`].
-const HOLD: HeaderValue = HeaderValue::from_static("identity");
-
-/// On the wrapped service's response, before tower-http sees it.
-fn guard<B>(response: &mut Response<B>) {
-    if response.headers().contains_key(header::CONTENT_ENCODING) {
-        response.extensions_mut().insert(EncodedByService);
-        return;
-    }
-    if must_stay_identity(response.status(), response.headers()) {
-        response
-            .headers_mut()
-            .insert(header::CONTENT_ENCODING, HOLD);
-    }
-}
-
-/// A 304 (no content; its tag is the one its request matched), a partial response (a range of
-/// the identity bytes, RFC 9110 §14.2), or a strong tag in the reserved coded form.
-fn must_stay_identity(status: StatusCode, headers: &HeaderMap) -> bool {
-    status == StatusCode::NOT_MODIFIED
+/// Whether tower-http may encode `response`: not when it already has a `Content-Encoding`
+/// (the service's own coding, and its own tags), nor a 304 (no content; its tag is the one its
+/// request matched), a partial response (a range of the identity bytes, RFC 9110 §14.2; tower-
+/// http itself only spares responses with `Content-Range`, and a `multipart/byteranges` 206
+/// has none), or a strong tag in the reserved coded form (see [`ETag::strong`]).
+fn may_encode<B>(response: &Response<B>) -> bool {
+    let status = response.status();
+    let headers = response.headers();
+    !(status == StatusCode::NOT_MODIFIED
         || status == StatusCode::PARTIAL_CONTENT
+        || headers.contains_key(header::CONTENT_ENCODING)
         || headers.contains_key(header::CONTENT_RANGE)
         || headers
             .get(header::ETAG)
             .and_then(|value| ETag::try_from(value).ok())
-            .is_some_and(|tag| !tag.is_weak() && coding::split(tag.opaque()).1.is_some())
-}
-
-/// On tower-http's response: the hold removed, the coded tag, and `Vary`. Whether tower-http
-/// encoded the response.
-fn settle<B>(response: &mut Response<B>) -> bool {
-    let by_service = response.extensions().get::<EncodedByService>().is_some();
-    let success = response.status().is_success();
-    let headers = response.headers_mut();
-    if by_service {
-        // tower-http never encodes a response that has a `Content-Encoding`.
-        vary_on_accept_encoding(headers);
-        return false;
-    }
-    let encoding = headers
-        .get(header::CONTENT_ENCODING)
-        .map(|value| (*value == HOLD, Coding::from_token(value.as_bytes())));
-    let encoded = match encoding {
-        Some((true, _)) => {
-            headers.remove(header::CONTENT_ENCODING);
-            false
-        }
-        Some((false, coding)) => {
-            if success {
-                code_etag(headers, coding);
-            }
-            true
-        }
-        None => false,
-    };
-    vary_on_accept_encoding(headers);
-    encoded
+            .is_some_and(|tag| !tag.is_weak() && coding::split(tag.opaque()).1.is_some()))
 }
 
 /// Makes the strong `ETag` of a response tower-http encoded the coded tag of its coding; a

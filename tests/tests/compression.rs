@@ -422,3 +422,41 @@ async fn what_stays_identity_and_what_keeps_its_tag() {
         assert!(weak.varies_once_on_accept_encoding(), "{:?}", weak.vary());
     }
 }
+
+/// What tower-http 0.7's own `CompressionLayer` spares, read in its source
+/// (`compression/future.rs`: it skips a response with `Content-Encoding` or `Content-Range`,
+/// whatever the status): a 206 with `Content-Range` stays identity, a 206 without one (a
+/// `multipart/byteranges` one) is compressed. The second is why this crate's layer refuses
+/// every 206 itself; this test notices if a tower-http release changes either.
+#[tokio::test]
+async fn tower_http_alone_spares_content_range_only() {
+    async fn single_range() -> Response {
+        let range = format!("bytes 0-9/{}", BODY.len());
+        (
+            StatusCode::PARTIAL_CONTENT,
+            [(header::CONTENT_RANGE, range)],
+            &BODY[..10],
+        )
+            .into_response()
+    }
+    let router = Router::new()
+        .route("/single", get(single_range))
+        .route("/multipart", get(multipart_range))
+        .layer(
+            CompressionLayer::new().compress_when(|_: StatusCode, _, _: &HeaderMap, _: &_| true),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let addr = listener.local_addr().unwrap_or_else(|e| panic!("{e}"));
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    for coding in CODINGS {
+        let accept = [("accept-encoding", coding)];
+        let single = send("GET", &format!("http://{addr}/single"), &accept).await;
+        assert_eq!(single.status, StatusCode::PARTIAL_CONTENT);
+        assert_eq!(single.header(header::CONTENT_ENCODING), None, "{coding}");
+        let multipart = send("GET", &format!("http://{addr}/multipart"), &accept).await;
+        assert_eq!(multipart.status, StatusCode::PARTIAL_CONTENT);
+        assert_eq!(multipart.header(header::CONTENT_ENCODING), Some(coding));
+    }
+}

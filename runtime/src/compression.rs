@@ -1,10 +1,9 @@
 //! Compression that keeps strong entity-tags right: a strong tag per content-coding
 //! (RFC 9110 §8.8.3.3), in one layer.
 //!
-//! [`ConditionalCompressionLayer`] is tower-http's
-//! [`CompressionLayer`](tower_http::compression::CompressionLayer) (gzip, br, zstd and deflate,
-//! as it negotiates them from `Accept-Encoding`), with what a service with strong tags needs
-//! around it:
+//! [`ConditionalCompressionLayer`] is tower-http's [`CompressionLayer`] (gzip, br, zstd and
+//! deflate, as it negotiates them from `Accept-Encoding`), with what a service with strong tags
+//! needs around it:
 //!
 //! - **A strong tag per coding** (§8.8.3.3). A strong `ETag` vouches for the exact bytes sent,
 //!   and a gzip body is other bytes than the identity one. When the layer compresses a 2xx

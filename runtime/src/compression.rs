@@ -324,3 +324,67 @@ fn vary_on_accept_encoding(headers: &mut HeaderMap) {
         headers.append(header::VARY, HeaderValue::from_static("accept-encoding"));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vary_names_accept_encoding_once() {
+        for (lines, expected) in [
+            (&[][..], &["accept-encoding"][..]),
+            (&["accept"], &["accept", "accept-encoding"]),
+            (&["Accept-Encoding"], &["Accept-Encoding"]),
+            (&["origin, ACCEPT-ENCODING "], &["origin, ACCEPT-ENCODING "]),
+            (
+                &["origin", "accept-encoding"],
+                &["origin", "accept-encoding"],
+            ),
+            (&["*"], &["*"]),
+            (
+                &["accept-encodings"],
+                &["accept-encodings", "accept-encoding"],
+            ),
+        ] {
+            let mut headers = HeaderMap::new();
+            for line in lines {
+                headers.append(header::VARY, HeaderValue::from_static(line));
+            }
+            vary_on_accept_encoding(&mut headers);
+            let vary: Vec<_> = headers.get_all(header::VARY).iter().collect();
+            assert_eq!(vary, expected.to_vec(), "{lines:?}");
+        }
+    }
+
+    #[test]
+    fn what_tower_http_never_sees() {
+        let response = |status: u16, headers: &[(header::HeaderName, &'static str)]| {
+            let mut response = Response::new(());
+            *response.status_mut() = StatusCode::from_u16(status).expect("a status");
+            for (name, value) in headers {
+                response
+                    .headers_mut()
+                    .insert(name.clone(), HeaderValue::from_static(value));
+            }
+            response
+        };
+        for (status, headers, expected) in [
+            (200, &[][..], true),
+            (201, &[(header::ETAG, "\"7\"")][..], true),
+            (412, &[(header::ETAG, "\"7\"")][..], true),
+            (200, &[(header::ETAG, "W/\"7~gzip\"")][..], true),
+            (200, &[(header::ETAG, "\"7~gzip\"")][..], false),
+            (200, &[(header::ETAG, "\"7~br\"")][..], false),
+            (304, &[(header::ETAG, "\"7\"")][..], false),
+            (206, &[][..], false),
+            (200, &[(header::CONTENT_RANGE, "bytes 0-1/2")][..], false),
+            (200, &[(header::CONTENT_ENCODING, "gzip")][..], false),
+        ] {
+            assert_eq!(
+                may_encode(&response(status, headers)),
+                expected,
+                "{status} {headers:?}"
+            );
+        }
+    }
+}

@@ -426,7 +426,7 @@ fn report(figures: &[(&Case, f64)], out_dir: &Path) {
                     e / c_gzip
                 );
                 println!(
-                    "  (d) / (e) {:>8.3}   (this crate's layer beyond tower-http's)",
+                    "  (d) / (e) {:>8.3}   (this crate's layer against tower-http's alone)",
                     d / e
                 );
             }

@@ -91,6 +91,18 @@ impl ETag {
 
     /// A strong tag whose opaque part is `opaque` (without quotes): `strong("v7")` gives `"v7"`.
     ///
+    /// # Reserved suffixes
+    ///
+    /// An opaque part ending in `~gzip`, `~br`, `~zstd` or `~deflate` is the coded tag of a
+    /// compressed representation (RFC 9110 §8.8.3.3; see the `compression` feature): the
+    /// evaluator reads `"v7~gzip"` as the gzip variant of `"v7"`, so `If-Match: "v7~gzip"`
+    /// passes while the current tag is `"v7"`. Do not end your own tags so (the crate's
+    /// [`ETag::from_version`] and [`ETag::from_content`] never do), or a client holding such a
+    /// tag of one version could pass `If-Match` against the version tagged with its prefix. A
+    /// tag that still ends so is compared as it is first, so it matches itself, and
+    /// `ConditionalCompressionLayer` leaves its response uncompressed rather than stack a
+    /// second coding onto it.
+    ///
     /// # Errors
     ///
     /// [`InvalidETag`] naming the first byte that is not allowed in an entity-tag (a space, a
@@ -133,6 +145,16 @@ impl ETag {
         whole.extend_from_slice(opaque);
         whole.push(b'"');
         Ok(Self::from_checked(whole))
+    }
+
+    /// `bytes` is a whole, valid entity-tag (for the coded tags of [`crate::coding`]).
+    pub(crate) fn from_valid(bytes: Vec<u8>) -> Self {
+        Self::from_checked(bytes)
+    }
+
+    /// `value` is a whole, valid entity-tag: checked byte for byte against one by the caller.
+    pub(crate) fn from_valid_value(value: HeaderValue) -> Self {
+        Self { value }
     }
 
     /// `bytes` is a whole, already validated entity-tag.

@@ -130,9 +130,15 @@
 //! - `utoipa` (implies `axum`): a `#[utoipa::path]` written below `#[conditional]` gets the
 //!   conditional request headers and the 304, 412 and 428 responses in the OpenAPI document,
 //!   with schemas of the problem bodies; see the `openapi` module.
+//! - `compression`: `compression::ConditionalCompressionLayer`, tower-http's compression (gzip,
+//!   br, zstd, deflate) with a strong entity-tag per content-coding (RFC 9110 §8.8.3.3). The
+//!   evaluator reads those coded tags with or without the feature.
 
 #[cfg(feature = "axum")]
 mod axum;
+mod coding;
+#[cfg(feature = "compression")]
+pub mod compression;
 mod date;
 mod etag;
 mod evaluate;

@@ -55,6 +55,21 @@ impl Policy {
     /// For APIs whose clients echo weak version tags (FHIR, OData) and whose versions change on
     /// every semantic change. Leave it off when a weak tag may cover several different byte
     /// sequences that a client could overwrite unknowingly.
+    ///
+    /// # Behind a proxy that weakens tags
+    ///
+    /// A proxy that compresses (nginx `gzip on`) turns the strong `"2"` it forwards into `W/"2"`,
+    /// and a browser then sends `If-Match: W/"2"`, which strong comparison never accepts: every
+    /// write would fail. Under this option it is accepted, and so is the proxy-weakened form of a
+    /// coded tag, `W/"2~gzip"` (any coding of the current representation; see
+    /// [`ETag::strong`](crate::ETag::strong) on the suffixes). §13.1.1 asks for strong
+    /// comparison because a strong tag vouches for bytes: a client's change is based on exactly
+    /// the representation it read. A route whose tags identify the resource *state* (a version
+    /// that changes on every write, as [`ETag::from_version`](crate::ETag::from_version) makes
+    /// them) loses nothing by comparing the state: every byte sequence the proxy may have sent
+    /// for version 2 is version 2, and a tag of version 1, weak or strong, in any coding, still
+    /// fails, so no update can be lost. On a strict route the 412 says `weak-tag` and tells the
+    /// client to send the strong tag.
     #[must_use = "builders return the new policy"]
     pub const fn weak_if_match(mut self, yes: bool) -> Self {
         self.weak_if_match = yes;

@@ -30,7 +30,7 @@ use crate::{Outcome, Policy, Resource};
 #[derive(Clone, Debug, Default)]
 pub struct Preconditions {
     method: Method,
-    fields: [Lines; 6],
+    fields: [Lines; 7],
 }
 
 /// The field lines of one field: nearly always zero or one, so the first is kept inline and
@@ -42,7 +42,9 @@ struct Lines {
 }
 
 impl Preconditions {
-    /// Copies the method and the conditional fields of a request.
+    /// Copies the method and the conditional fields of a request, with `Range` and
+    /// `Accept-Encoding` (which decides whether a coded tag in `If-None-Match` still matches,
+    /// RFC 9110 §12.5.3).
     pub fn new(method: &Method, headers: &HeaderMap) -> Self {
         let fields = Field::ALL.map(|field| {
             let mut values = headers.get_all(field.header_name()).into_iter();

@@ -7,6 +7,7 @@
 //! target/release/instructions-304             # every handler under callgrind, then the ratios
 //! target/release/instructions-304 500         # N = 500 (the default is 2000)
 //! target/release/instructions-304 serve typed # one server alone (prints its address)
+//! INSTRUCTIONS_304_ONLY=conditional,compressed,tower-http target/release/instructions-304
 //! ```
 //!
 //! The server is axum on `127.0.0.1`, on a current-thread tokio runtime (one thread, so that the
@@ -35,6 +36,12 @@
 //!   into a `headers::ETag` from the version, `precondition_passes`, then a 304 with the tag or
 //!   the body with the tag.
 //! - `conditional`: `#[conditional(etag = ETag::from_version(n))]` on the bare handler.
+//! - `compressed`: the same route behind `ConditionalCompressionLayer` (tower-http's
+//!   compression with a tag per content-coding), revalidated as a gzip variant
+//!   (`If-None-Match: "7~gzip"`, answered with that tag) and as the identity one. The rows
+//!   `(c)`, `(d)` and `(d')` all send `Accept-Encoding: gzip`, so the request bytes differ only by
+//!   the tag; `(d) / (c)` is what the compressed route's 304 costs beyond the uncompressed one
+//!   (goal: within 2%).
 //!
 //! The version `n` is 7, read from an atomic on every request, as a validator would read it.
 //! The callgrind output files are kept under `target/instructions-304/` for
@@ -51,6 +58,7 @@ use axum::Router;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use axum_conditional::compression::ConditionalCompressionLayer;
 use axum_conditional::{ETag, conditional};
 use axum_extra::TypedHeader;
 use axum_extra::headers::{self, IfNoneMatch};
@@ -118,14 +126,21 @@ fn app(handler: &str, quit: Arc<tokio::sync::Notify>) -> Option<Router> {
         "bare" => get(bare),
         "bare-tag" => get(bare_with_tag),
         "typed" => get(typed),
-        "conditional" => get(conditional),
+        "conditional" | "compressed" | "tower-http" => get(conditional),
         _ => return None,
     };
     let quit = get(move || async move {
         quit.notify_one();
         "bye"
     });
-    Some(Router::new().route("/r", route).route("/quit", quit))
+    let router = Router::new().route("/r", route).route("/quit", quit);
+    if handler == "compressed" {
+        return Some(router.layer(ConditionalCompressionLayer::new()));
+    }
+    if handler == "tower-http" {
+        return Some(router.layer(tower_http::compression::CompressionLayer::new()));
+    }
+    Some(router)
 }
 
 /// The server: prints `listening on ADDR` and serves `handler` until `GET /quit`.
@@ -168,9 +183,15 @@ struct Case {
     path: &'static str,
     label: &'static str,
     handler: &'static str,
-    if_none_match: bool,
+    /// Header lines the request adds (each ending in CRLF).
+    headers: &'static str,
+    /// The `ETag` the response carries.
+    tag: &'static str,
     expect: Expect,
 }
+
+const INM: &str = "if-none-match: \"7\"\r\n";
+const INM_GZIP: &str = "if-none-match: \"7\"\r\naccept-encoding: gzip\r\n";
 
 /// What a response to a case must be.
 #[derive(Clone, Copy)]
@@ -188,56 +209,96 @@ const CASES: &[Case] = &[
         path: "304",
         label: "(a) limit: hand-written 304, checks nothing",
         handler: "limit",
-        if_none_match: true,
+        headers: INM,
+        tag: TAG,
         expect: Expect::NotModified,
     },
     Case {
         path: "304",
         label: "(a') the limit, tag from ETag::from_version",
         handler: "limit-tag",
-        if_none_match: true,
+        headers: INM,
+        tag: TAG,
         expect: Expect::NotModified,
     },
     Case {
         path: "304",
         label: "(b) by hand, TypedHeader<IfNoneMatch>",
         handler: "typed",
-        if_none_match: true,
+        headers: INM,
+        tag: TAG,
         expect: Expect::NotModified,
     },
     Case {
         path: "304",
         label: "(c) #[conditional]",
         handler: "conditional",
-        if_none_match: true,
+        headers: INM,
+        tag: TAG,
+        expect: Expect::NotModified,
+    },
+    Case {
+        path: "304",
+        label: "(c') #[conditional], Accept-Encoding: gzip",
+        handler: "conditional",
+        headers: INM_GZIP,
+        tag: TAG,
+        expect: Expect::NotModified,
+    },
+    Case {
+        path: "304",
+        label: "(d) compressed, gzip variant \"7~gzip\"",
+        handler: "compressed",
+        headers: "if-none-match: \"7~gzip\"\r\naccept-encoding: gzip\r\n",
+        tag: "\"7~gzip\"",
+        expect: Expect::NotModified,
+    },
+    Case {
+        path: "304",
+        label: "(d') compressed, identity variant \"7\"",
+        handler: "compressed",
+        headers: INM_GZIP,
+        tag: TAG,
+        expect: Expect::NotModified,
+    },
+    Case {
+        path: "304",
+        label: "(e) tower-http's CompressionLayer alone, \"7\"",
+        handler: "tower-http",
+        headers: INM_GZIP,
+        tag: TAG,
         expect: Expect::NotModified,
     },
     Case {
         path: "200",
         label: "(a) bare handler, no extractor",
         handler: "bare",
-        if_none_match: false,
+        headers: "",
+        tag: TAG,
         expect: Expect::Untagged,
     },
     Case {
         path: "200",
         label: "(a') bare, plus ETag::from_version",
         handler: "bare-tag",
-        if_none_match: false,
+        headers: "",
+        tag: TAG,
         expect: Expect::Tagged,
     },
     Case {
         path: "200",
         label: "(b) by hand, TypedHeader<IfNoneMatch>",
         handler: "typed",
-        if_none_match: false,
+        headers: "",
+        tag: TAG,
         expect: Expect::Tagged,
     },
     Case {
         path: "200",
         label: "(c) #[conditional]",
         handler: "conditional",
-        if_none_match: false,
+        headers: "",
+        tag: TAG,
         expect: Expect::Tagged,
     },
 ];
@@ -278,8 +339,14 @@ fn measure_all(n: u64) -> ExitCode {
          ({n2} requests - {n} requests) / {n}, one keep-alive connection)",
         n2 = 2 * n
     );
+    // `INSTRUCTIONS_304_ONLY=compressed,conditional`: only these handlers' rows.
+    let only = std::env::var("INSTRUCTIONS_304_ONLY").ok();
+    let selected = |case: &&Case| {
+        only.as_deref()
+            .is_none_or(|only| only.split(',').any(|handler| handler == case.handler))
+    };
     let mut figures = Vec::new();
-    for case in CASES {
+    for case in CASES.iter().filter(selected) {
         let mut totals = [0u64; 2];
         for (total, count) in totals.iter_mut().zip([n, 2 * n]) {
             let file = out_dir.join(format!("{}-{}-{count}.out", case.path, case.handler));
@@ -343,6 +410,27 @@ fn report(figures: &[(&Case, f64)], out_dir: &Path) {
             "  (c) / (a') {:>7.3}   (the tag's cost left out)",
             c / a_tag
         );
+        if let (Some(c_gzip), Some(d), Some(d_identity)) = (of("(c')"), of("(d)"), of("(d')")) {
+            println!(
+                "  (d) / (c') {:>7.3}   goal <= 1.02 (compressed route, gzip variant): {}",
+                d / c_gzip,
+                met(d / c_gzip <= 1.02)
+            );
+            println!(
+                "  (d') / (c') {:>6.3}   (compressed route, identity variant)",
+                d_identity / c_gzip
+            );
+            if let Some(e) = of("(e)") {
+                println!(
+                    "  (e) / (c') {:>7.3}   (tower-http's layer alone)",
+                    e / c_gzip
+                );
+                println!(
+                    "  (d) / (e) {:>8.3}   (this crate's layer against tower-http's alone)",
+                    d / e
+                );
+            }
+        }
     }
     println!("\ncallgrind files: {}", out_dir.display());
 }
@@ -390,17 +478,12 @@ fn drive(child: &mut Child, case: &Case, count: u64) -> Result<(), String> {
         .map_err(|error| error.to_string())?;
     let mut reader = BufReader::new(stream.try_clone().map_err(|error| error.to_string())?);
     let mut writer = stream;
-    let if_none_match = if case.if_none_match {
-        format!("if-none-match: {TAG}\r\n")
-    } else {
-        String::new()
-    };
-    let request = format!("GET /r HTTP/1.1\r\nhost: localhost\r\n{if_none_match}\r\n");
+    let request = format!("GET /r HTTP/1.1\r\nhost: localhost\r\n{}\r\n", case.headers);
     for _ in 0..count {
         writer
             .write_all(request.as_bytes())
             .map_err(|error| error.to_string())?;
-        check(&read_response(&mut reader)?, case.expect)?;
+        check(&read_response(&mut reader)?, case)?;
     }
     let quit = "GET /quit HTTP/1.1\r\nhost: localhost\r\nconnection: close\r\n\r\n";
     writer
@@ -462,10 +545,10 @@ fn read_response(reader: &mut impl BufRead) -> Result<Reply, String> {
     Ok(reply)
 }
 
-fn check(reply: &Reply, expect: Expect) -> Result<(), String> {
-    let (status, etag, body) = match expect {
-        Expect::NotModified => (304, Some(TAG), ""),
-        Expect::Tagged => (200, Some(TAG), BODY),
+fn check(reply: &Reply, case: &Case) -> Result<(), String> {
+    let (status, etag, body) = match case.expect {
+        Expect::NotModified => (304, Some(case.tag), ""),
+        Expect::Tagged => (200, Some(case.tag), BODY),
         Expect::Untagged => (200, None, BODY),
     };
     if reply.status != status || reply.etag.as_deref() != etag || reply.body != body.as_bytes() {

@@ -3,7 +3,8 @@
 use http::{HeaderMap, Method, header};
 
 use crate::date::parse_http_date;
-use crate::etag::{Comparison, parse_entity_tag, tag_eq};
+use crate::coding::{self, Coding};
+use crate::etag::{Comparison, ETag, parse_entity_tag, tag_eq};
 use crate::list::{Member, Members, trim_ows};
 use crate::outcome::{ConditionHeader, Failure, Outcome, RangeDecision, Reason, Requirement, Sent};
 use crate::{Policy, Resource};
@@ -17,16 +18,19 @@ pub(crate) enum Field {
     IfUnmodifiedSince,
     IfRange,
     Range,
+    /// Not a condition: whether a coded tag in `If-None-Match` is still acceptable (§12.5.3).
+    AcceptEncoding,
 }
 
 impl Field {
-    pub(crate) const ALL: [Field; 6] = [
+    pub(crate) const ALL: [Field; 7] = [
         Field::IfMatch,
         Field::IfNoneMatch,
         Field::IfModifiedSince,
         Field::IfUnmodifiedSince,
         Field::IfRange,
         Field::Range,
+        Field::AcceptEncoding,
     ];
 
     pub(crate) fn header_name(self) -> header::HeaderName {
@@ -37,6 +41,7 @@ impl Field {
             Field::IfUnmodifiedSince => header::IF_UNMODIFIED_SINCE,
             Field::IfRange => header::IF_RANGE,
             Field::Range => header::RANGE,
+            Field::AcceptEncoding => header::ACCEPT_ENCODING,
         }
     }
 }
@@ -113,8 +118,12 @@ impl FieldLines for HeaderMap {
 /// Call it after the request's ordinary checks (routing, authentication, authorization,
 /// validation of the target) and before reading the request content or doing anything with a
 /// side effect (§13.2.1). It reads `If-Match`, `If-None-Match`, `If-Modified-Since`,
-/// `If-Unmodified-Since`, `If-Range` and `Range`, every field line of each; it allocates
-/// nothing and never panics, whatever bytes the headers hold.
+/// `If-Unmodified-Since`, `If-Range` and `Range`, and `Accept-Encoding` for rule 6, every field
+/// line of each; it allocates nothing and never panics, whatever bytes the headers hold.
+///
+/// Every entity-tag comparison also knows the coded tags a compressing service sends
+/// (`"T~gzip"` for a gzip body of the representation tagged `"T"`, RFC 9110 §8.8.3.3; see
+/// [`compression`](crate#features) and the reserved suffixes on [`ETag::strong`](crate::ETag::strong)).
 ///
 /// The rules, with the choices RFC 9110 leaves open:
 ///
@@ -138,7 +147,9 @@ impl FieldLines for HeaderMap {
 ///    nothing.
 /// 4. `If-Match` (§13.1.1): `*` alone is true when the resource exists, even without an
 ///    entity-tag. A list is true when a member matches the current tag by strong comparison
-///    (weak with [`Policy::weak_if_match`]). Anything else is false, including an empty or
+///    (weak with [`Policy::weak_if_match`]), as it is or as a coded tag of any coding: a
+///    write based on any coding of the current representation passes, one based on any coding
+///    of an older one fails. Anything else is false, including an empty or
 ///    malformed field and a `*` inside a list (invalid syntax, so it is skipped and only valid
 ///    tags can pass). False gives 412, or [`Outcome::Deferred`] under rule 2; the reason is
 ///    [`Reason::WeakTag`] when the current tag was sent only in its weak form.
@@ -147,7 +158,11 @@ impl FieldLines for HeaderMap {
 ///    modified after it.
 /// 6. A passing step 4 or 5 does not end evaluation. `If-None-Match` (§13.1.2) is false when
 ///    the resource exists and the value is `*`, or a member matches the current tag by weak
-///    comparison. Invalid members are skipped. A `*` inside a list is invalid too, and each
+///    comparison. On `GET`/`HEAD` a strong tag matches in a coding the request's
+///    `Accept-Encoding` accepts (§12.5.3; identity unless excluded, a coded tag while its
+///    coding has q > 0), so a client that switched encodings gets the full response; a weak tag
+///    is shared by every coding (§8.8.1) and other methods match any coding. Invalid members
+///    are skipped. A `*` inside a list is invalid too, and each
 ///    method gets its safe reading: skipped on `GET` and `HEAD` (the full response, never a
 ///    304 for a copy the client may not hold), read as `*` otherwise (no overwrite). False
 ///    gives 304 on `GET`/`HEAD`, 412 otherwise.
@@ -156,7 +171,8 @@ impl FieldLines for HeaderMap {
 ///    resource has a modification date; it is false (304) when the resource was not modified
 ///    after it, including when the date is in the future.
 /// 8. On `GET` with `Range` and `If-Range` (§13.1.5), the range is honoured only if `If-Range`
-///    is an entity-tag that strongly matches, or a date exactly equal to a modification date
+///    is an entity-tag that strongly matches the current tag exactly (a coded tag never does: a
+///    partial response is never encoded, so the full representation is sent), or a date exactly equal to a modification date
 ///    declared strong ([`Resource::with_strong_last_modified`]).
 ///
 /// Dates must be IMF-fixdate, RFC 850 or asctime, exactly as RFC 9110 §5.6.7 spells them
@@ -182,11 +198,35 @@ pub fn evaluate(
     evaluate_fields(method, headers, resource, policy)
 }
 
+/// [`evaluate`], and the coding of the `If-None-Match` member that made it a 304 (`None` for
+/// the identity tag, `*` or a date): the 304 carries that member's tag.
+pub(crate) fn evaluate_selecting<F: FieldLines>(
+    method: &Method,
+    fields: &F,
+    resource: &Resource,
+    policy: Policy,
+) -> (Outcome, Option<Coding>) {
+    let mut selected = None;
+    let outcome = evaluate_into(method, fields, resource, policy, &mut selected);
+    (outcome, selected)
+}
+
 pub(crate) fn evaluate_fields<F: FieldLines>(
     method: &Method,
     fields: &F,
     resource: &Resource,
     policy: Policy,
+) -> Outcome {
+    evaluate_into(method, fields, resource, policy, &mut None)
+}
+
+/// The evaluation; `selected` receives the coding of the `If-None-Match` member a 304 matched.
+fn evaluate_into<F: FieldLines>(
+    method: &Method,
+    fields: &F,
+    resource: &Resource,
+    policy: Policy,
+    selected: &mut Option<Coding>,
 ) -> Outcome {
     let proceed = Outcome::Proceed {
         range: RangeDecision::NotRequested,
@@ -258,8 +298,9 @@ pub(crate) fn evaluate_fields<F: FieldLines>(
 
     // Steps 3 and 4.
     if has_if_none_match {
-        if if_none_match_matches(fields, resource, get_or_head) {
+        if let Some(coding) = if_none_match_matches(fields, resource, get_or_head) {
             return if get_or_head {
+                *selected = coding;
                 Outcome::NotModified
             } else {
                 Outcome::PreconditionFailed(Failure::new(
@@ -333,12 +374,12 @@ fn if_match<F: FieldLines>(
                 let Some(current) = resource.etag() else {
                     continue;
                 };
-                if tag_eq(current, weak, opaque, comparison) {
+                if is_current(current, weak, opaque, comparison) {
                     return Ok(());
                 }
                 // The current tag, weakened (by a compressing proxy, typically): say so, as a
                 // retry with the same tag can never pass.
-                weak_current |= weak && tag_eq(current, weak, opaque, Comparison::Weak);
+                weak_current |= weak && is_current(current, weak, opaque, Comparison::Weak);
             }
             Member::Invalid(_) => malformed = true,
         }
@@ -353,13 +394,34 @@ fn if_match<F: FieldLines>(
     }
 }
 
-/// Whether `If-None-Match` (RFC 9110 §13.1.2) matches, that is, whether the condition is false.
+/// Whether a member names the current representation in any of its codings: the current tag
+/// itself, or its coded tag (`"T~gzip"`, see [`crate::coding`]) by the same comparison. The tag
+/// as it is comes first, so that a handler tag that ends in a coding suffix matches itself.
+fn is_current(current: &ETag, weak: bool, opaque: &[u8], comparison: Comparison) -> bool {
+    tag_eq(current, weak, opaque, comparison)
+        || matches!(coding::split(opaque), (base, Some(_)) if tag_eq(current, weak, base, comparison))
+}
+
+/// Whether `If-None-Match` (RFC 9110 §13.1.2) matches, that is, whether the condition is
+/// false: `Some` with the coding of the member that matched (`None` for the current tag
+/// itself or `*`), `None` when it does not match.
 ///
 /// A `*` inside a list is invalid syntax. Each method gets the safe reading of it: for `GET`
 /// and `HEAD` it is skipped (a 304 for a copy the client may not have would serve it stale,
 /// while a needless 200 costs only bytes); for other methods it is read as `*` (the request
 /// fails rather than overwrite).
-fn if_none_match_matches<F: FieldLines>(fields: &F, resource: &Resource, read: bool) -> bool {
+///
+/// On `GET` and `HEAD` a strong current tag matches only in a coding the request accepts
+/// (§12.5.3, [`coding::accepts`]): a 304 confirms the stored response the member came from,
+/// and a client that no longer accepts its coding must get the representation it can decode.
+/// Identity is acceptable unless `Accept-Encoding` excludes it. A weak tag is shared by every
+/// coding (§8.8.1), so it matches whatever the request accepts. Other methods ask whether the
+/// representation exists as this, and any coding matches.
+fn if_none_match_matches<F: FieldLines>(
+    fields: &F,
+    resource: &Resource,
+    read: bool,
+) -> Option<Option<Coding>> {
     let mut star = false;
     let mut members = 0usize;
     for member in fields.lines(Field::IfNoneMatch).flat_map(Members::new) {
@@ -367,18 +429,43 @@ fn if_none_match_matches<F: FieldLines>(fields: &F, resource: &Resource, read: b
         match member {
             Member::Star => star = true,
             Member::Tag { weak, opaque } => {
-                if resource
-                    .etag()
-                    .is_some_and(|current| tag_eq(current, weak, opaque, Comparison::Weak))
-                {
-                    return true;
+                let Some(current) = resource.etag() else {
+                    continue;
+                };
+                if let Some(coding) = none_match_member(fields, current, weak, opaque, read) {
+                    return Some(coding);
                 }
             }
             Member::Invalid(_) => {}
         }
     }
     let star_counts = star && (members == 1 || !read);
-    star_counts && resource.exists()
+    (star_counts && resource.exists()).then_some(None)
+}
+
+/// Whether one `If-None-Match` member matches (see [`if_none_match_matches`]), and in which
+/// coding.
+fn none_match_member<F: FieldLines>(
+    fields: &F,
+    current: &ETag,
+    weak: bool,
+    opaque: &[u8],
+    read: bool,
+) -> Option<Option<Coding>> {
+    let acceptable = |coding: Option<Coding>| {
+        !read
+            || current.is_weak()
+            || coding::accepts(fields.lines(Field::AcceptEncoding), coding)
+    };
+    if tag_eq(current, weak, opaque, Comparison::Weak) {
+        return acceptable(None).then_some(None);
+    }
+    match coding::split(opaque) {
+        (base, Some(coding)) if tag_eq(current, weak, base, Comparison::Weak) => {
+            acceptable(Some(coding)).then_some(Some(coding))
+        }
+        _ => None,
+    }
 }
 
 /// `If-Range` (RFC 9110 §13.1.5): whether the range may be honoured.
@@ -681,5 +768,221 @@ mod tests {
                 assert_eq!(presence_by_lookup(&headers), expected);
             }
         }
+    }
+}
+
+/// Coded entity-tags (`"T~gzip"`, see `crate::coding`) in every condition, for every coding.
+#[cfg(test)]
+mod coded_tags {
+    use http::{HeaderName, HeaderValue};
+
+    use super::*;
+    use crate::ETag;
+    use crate::coding::Coding;
+
+    fn headers_of(pairs: &[(&str, &str)]) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        for (name, value) in pairs {
+            headers.append(
+                HeaderName::try_from(*name).unwrap(),
+                HeaderValue::try_from(*value).unwrap(),
+            );
+        }
+        headers
+    }
+
+    fn current() -> Resource {
+        Resource::existing(Some(ETag::from_version(2)), None)
+    }
+
+    fn run(method: Method, pairs: &[(&str, &str)], policy: Policy) -> (Outcome, Option<Coding>) {
+        let (outcome, selected) =
+            evaluate_selecting(&method, &headers_of(pairs), &current(), policy);
+        assert_eq!(
+            outcome,
+            evaluate(&method, &headers_of(pairs), &current(), policy),
+            "evaluate and evaluate_selecting agree"
+        );
+        (outcome, selected)
+    }
+
+    const FAILED_MISMATCH: Outcome = Outcome::PreconditionFailed(Failure::new(
+        ConditionHeader::IfMatch,
+        Reason::Mismatch,
+    ));
+    const PROCEED: Outcome = Outcome::Proceed {
+        range: RangeDecision::NotRequested,
+    };
+
+    /// §13.1.1: any coding of the current representation is true, any coding of an older one
+    /// false; under `weak_if_match` the proxy-weakened forms too, and a stale one still fails.
+    #[test]
+    fn if_match_accepts_every_coding_of_the_current_version_only() {
+        let strong = Policy::new();
+        let weak = Policy::new().weak_if_match(true);
+        for coding in Coding::ALL {
+            let c = coding.token();
+            for (value, policy, expected) in [
+                (format!("\"2~{c}\""), strong, PROCEED),
+                (format!("\"1~{c}\""), strong, FAILED_MISMATCH),
+                (format!("\"1\", \"2~{c}\""), strong, PROCEED),
+                (format!("\"2~{c}\""), weak, PROCEED),
+                (format!("W/\"2~{c}\""), weak, PROCEED),
+                (format!("W/\"1~{c}\""), weak, FAILED_MISMATCH),
+                (format!("\"2~{}\"", c.to_ascii_uppercase()), strong, FAILED_MISMATCH),
+                (format!("\"2-{c}\""), strong, FAILED_MISMATCH),
+                (
+                    format!("W/\"2~{c}\""),
+                    strong,
+                    Outcome::PreconditionFailed(Failure::new(
+                        ConditionHeader::IfMatch,
+                        Reason::WeakTag,
+                    )),
+                ),
+            ] {
+                for method in [Method::PUT, Method::PATCH, Method::DELETE, Method::POST] {
+                    let (outcome, _) = run(method.clone(), &[("if-match", &value)], policy);
+                    assert_eq!(outcome, expected, "{method} If-Match: {value} {policy:?}");
+                }
+            }
+        }
+    }
+
+    /// §13.1.2 with §12.5.3: a coded tag matches while its coding is acceptable, and the 304
+    /// says which coding matched; the identity tag matches unless identity is excluded.
+    #[test]
+    fn if_none_match_on_reads_matches_a_coding_the_request_still_accepts() {
+        for coding in Coding::ALL {
+            let c = coding.token();
+            let tag = format!("\"2~{c}\"");
+            let weak_tag = format!("W/\"2~{c}\"");
+            let star_q0 = format!("*;q=0, {c}");
+            let other = Coding::ALL.into_iter().find(|o| *o != coding).unwrap().token();
+            let only_q0 = format!("{c};q=0, {other}");
+            let cases: [(&str, Option<&str>, Option<Option<Coding>>); 11] = [
+                (&tag, Some(c), Some(Some(coding))),
+                (&tag, None, Some(Some(coding))),
+                (&tag, Some("*"), Some(Some(coding))),
+                (&tag, Some(&star_q0), Some(Some(coding))),
+                (&weak_tag, Some(c), Some(Some(coding))),
+                (&tag, Some(other), None),
+                (&tag, Some(&only_q0), None),
+                (&tag, Some(""), None),
+                (&tag, Some("identity"), None),
+                ("\"2\"", Some(c), Some(None)),
+                ("\"2\"", Some(&only_q0), Some(None)),
+            ];
+            for (inm, accept, expected) in cases {
+                for method in [Method::GET, Method::HEAD] {
+                    let mut pairs = vec![("if-none-match", inm)];
+                    pairs.extend(accept.map(|accept| ("accept-encoding", accept)));
+                    let (outcome, selected) = run(method.clone(), &pairs, Policy::new());
+                    match expected {
+                        Some(coding) => {
+                            assert_eq!(outcome, Outcome::NotModified, "{method} {pairs:?}");
+                            assert_eq!(selected, coding, "{method} {pairs:?}");
+                        }
+                        None => {
+                            assert_eq!(outcome, PROCEED, "{method} {pairs:?}");
+                            assert_eq!(selected, None, "{method} {pairs:?}");
+                        }
+                    }
+                }
+            }
+        }
+        // Identity excluded: the identity tag no longer matches, the coded one does.
+        for accept in ["identity;q=0, gzip", "*;q=0, gzip"] {
+            let pairs = [("if-none-match", "\"2\""), ("accept-encoding", accept)];
+            assert_eq!(run(Method::GET, &pairs, Policy::new()).0, PROCEED, "{accept}");
+            let pairs = [("if-none-match", "\"2\", \"2~gzip\""), ("accept-encoding", accept)];
+            assert_eq!(
+                run(Method::GET, &pairs, Policy::new()),
+                (Outcome::NotModified, Some(Coding::Gzip)),
+                "{accept}"
+            );
+        }
+        // The first member that matches is the one the 304 carries.
+        let pairs = [
+            ("if-none-match", "\"1~gzip\", \"2~br\", \"2~gzip\", \"2\""),
+            ("accept-encoding", "gzip, br"),
+        ];
+        assert_eq!(
+            run(Method::GET, &pairs, Policy::new()),
+            (Outcome::NotModified, Some(Coding::Br))
+        );
+        // A stale coded tag never matches.
+        let pairs = [("if-none-match", "\"1~gzip\""), ("accept-encoding", "gzip")];
+        assert_eq!(run(Method::GET, &pairs, Policy::new()).0, PROCEED);
+    }
+
+    /// A weak current tag is shared by every coding (§8.8.1): it matches whatever the request
+    /// accepts.
+    #[test]
+    fn a_weak_current_tag_matches_whatever_the_encoding() {
+        let resource = Resource::existing(Some(ETag::weak("2").unwrap()), None);
+        for accept in ["identity;q=0, gzip", "", "br"] {
+            let headers = headers_of(&[("if-none-match", "W/\"2\""), ("accept-encoding", accept)]);
+            let outcome = evaluate(&Method::GET, &headers, &resource, Policy::new());
+            assert_eq!(outcome, Outcome::NotModified, "{accept:?}");
+        }
+    }
+
+    /// On other methods `If-None-Match` asks whether the representation exists as this: any
+    /// coding of the current one matches, whatever `Accept-Encoding` says.
+    #[test]
+    fn if_none_match_on_writes_matches_any_coding() {
+        for coding in Coding::ALL {
+            let tag = format!("\"2~{}\"", coding.token());
+            for method in [Method::PUT, Method::PATCH, Method::DELETE, Method::POST] {
+                let pairs = [("if-none-match", tag.as_str()), ("accept-encoding", "")];
+                let (outcome, _) = run(method.clone(), &pairs, Policy::new());
+                assert_eq!(
+                    outcome,
+                    Outcome::PreconditionFailed(Failure::new(
+                        ConditionHeader::IfNoneMatch,
+                        Reason::Matched
+                    )),
+                    "{method} {tag}"
+                );
+            }
+        }
+    }
+
+    /// §13.1.5: `If-Range` is exact; a partial response is never encoded, so a coded tag
+    /// never enables one.
+    #[test]
+    fn if_range_with_a_coded_tag_sends_the_whole_representation() {
+        for coding in Coding::ALL {
+            let tag = format!("\"2~{}\"", coding.token());
+            let pairs = [("range", "bytes=0-1"), ("if-range", tag.as_str())];
+            let (outcome, _) = run(Method::GET, &pairs, Policy::new());
+            assert_eq!(
+                outcome,
+                Outcome::Proceed {
+                    range: RangeDecision::Ignore
+                },
+                "{tag}"
+            );
+        }
+        let pairs = [("range", "bytes=0-1"), ("if-range", "\"2\"")];
+        assert_eq!(
+            run(Method::GET, &pairs, Policy::new()).0,
+            Outcome::Proceed {
+                range: RangeDecision::Honour
+            }
+        );
+    }
+
+    /// A handler tag that itself ends in a coding suffix is first compared as it is.
+    #[test]
+    fn a_reserved_handler_tag_still_matches_itself() {
+        let resource = Resource::existing(Some(ETag::strong("x~gzip").unwrap()), None);
+        let headers = headers_of(&[("if-none-match", "\"x~gzip\""), ("accept-encoding", "br")]);
+        let (outcome, selected) =
+            evaluate_selecting(&Method::GET, &headers, &resource, Policy::new());
+        assert_eq!((outcome, selected), (Outcome::NotModified, None));
+        let headers = headers_of(&[("if-match", "\"x~gzip\"")]);
+        let outcome = evaluate(&Method::PUT, &headers, &resource, Policy::new());
+        assert_eq!(outcome, PROCEED);
     }
 }

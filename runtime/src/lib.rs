@@ -84,9 +84,15 @@
 //!   impls, on `axum-core`, with tokio's timer (the deadline of a refusal's lingering read,
 //!   [`Linger`]) and `tracing` (a warning about a handler `ETag` that can never match).
 //!   Without it the crate depends on `http` and `httpdate` only.
+//! - `compression`: `compression::ConditionalCompressionLayer`, tower-http's compression (gzip,
+//!   br, zstd, deflate) with a strong entity-tag per content-coding (RFC 9110 §8.8.3.3). The
+//!   evaluator reads those coded tags with or without the feature.
 
 #[cfg(feature = "axum")]
 mod axum;
+mod coding;
+#[cfg(feature = "compression")]
+pub mod compression;
 mod date;
 mod etag;
 mod evaluate;

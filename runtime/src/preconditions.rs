@@ -30,7 +30,7 @@ use crate::{Outcome, Policy, Resource};
 #[derive(Clone, Debug, Default)]
 pub struct Preconditions {
     method: Method,
-    fields: [Lines; 6],
+    fields: [Lines; 7],
 }
 
 /// The field lines of one field: nearly always zero or one, so the first is kept inline and

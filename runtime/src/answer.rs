@@ -215,6 +215,41 @@ impl NotModified {
         }
     }
 
+    /// The 304 for `resource`'s current validators, answering a `GET` or `HEAD` request with
+    /// these headers: when the `If-None-Match` member that matched is a coded tag (`"T~gzip"`,
+    /// sent by a service behind `compression::ConditionalCompressionLayer`), the 304 carries
+    /// that tag, so that a cache updates the response it stored in that coding (RFC 9110
+    /// §8.8.3.3, RFC 9111 §4.3.4). `#[conditional]` does this by itself; use this instead of
+    /// [`NotModified::new`] when answering [`evaluate`](crate::evaluate) by hand behind
+    /// compression.
+    ///
+    /// ```
+    /// use axum_conditional::answer::NotModified;
+    /// use axum_conditional::{ETag, Resource};
+    /// use http::{HeaderMap, HeaderValue, header};
+    ///
+    /// let resource = Resource::existing(Some(ETag::from_version(7)), None);
+    /// let mut headers = HeaderMap::new();
+    /// headers.insert(header::IF_NONE_MATCH, HeaderValue::from_static(r#""7~gzip""#));
+    /// headers.insert(header::ACCEPT_ENCODING, HeaderValue::from_static("gzip, br"));
+    /// let response: http::Response<()> =
+    ///     NotModified::for_request(&resource, &headers).into_http_response();
+    /// assert_eq!(response.headers()["etag"], r#""7~gzip""#);
+    /// ```
+    pub fn for_request(resource: &Resource, headers: &HeaderMap) -> Self {
+        let mut answer = Self::new(resource);
+        let (_, coding) = crate::evaluate::evaluate_selecting(
+            &http::Method::GET,
+            headers,
+            resource,
+            Policy::new(),
+        );
+        if let (Some(tag), Some(coding)) = (&answer.etag, coding) {
+            answer.etag = Some(crate::coding::select(tag, coding, headers));
+        }
+        answer
+    }
+
     /// Repeats these headers of the 200.
     #[must_use]
     pub fn with_cache_headers(mut self, cache: CacheHeaders) -> Self {

@@ -26,7 +26,7 @@
 //!   that would be sent. Partial responses are never compressed, so a coded tag never matches
 //!   and the full representation is sent.
 
-use http::HeaderValue;
+use http::{HeaderMap, header};
 
 use crate::ETag;
 
@@ -109,10 +109,18 @@ pub(crate) fn is_coded_value(value: &[u8], tag: &ETag, coding: Coding) -> bool {
         && value[opaque.len() + 2..value.len() - 1] == *token
 }
 
-/// The header value of a coded tag of a request, when it is exactly what the coded tag is: a
-/// clone of a value parsed off the wire shares its buffer and allocates nothing.
-pub(crate) fn reuse(value: &HeaderValue, tag: &ETag, coding: Coding) -> Option<ETag> {
-    is_coded_value(value.as_bytes(), tag, coding).then(|| ETag::from_valid_value(value.clone()))
+/// The tag a 304 carries when the request's `If-None-Match` matched the coded tag of `tag` in
+/// `coding`: the request's own field value when it is exactly that tag (the usual single-tag
+/// `If-None-Match` of a browser or a cache; a clone of a value hyper parsed shares the
+/// request's buffer, so this allocates nothing), built once otherwise (one allocation of
+/// exactly its length, never the identity value and then the coded one).
+pub(crate) fn select(tag: &ETag, coding: Coding, request: &HeaderMap) -> ETag {
+    request
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .find(|value| is_coded_value(value.as_bytes(), tag, coding))
+        .map(|value| ETag::from_valid_value(value.clone()))
+        .unwrap_or_else(|| coded(tag, coding))
 }
 
 /// Whether a request with these `Accept-Encoding` field lines accepts a representation in

@@ -2,8 +2,8 @@
 
 use http::{HeaderMap, Method, header};
 
-use crate::date::parse_http_date;
 use crate::coding::{self, Coding};
+use crate::date::parse_http_date;
 use crate::etag::{Comparison, ETag, parse_entity_tag, tag_eq};
 use crate::list::{Member, Members, trim_ows};
 use crate::outcome::{ConditionHeader, Failure, Outcome, RangeDecision, Reason, Requirement, Sent};
@@ -453,9 +453,7 @@ fn none_match_member<F: FieldLines>(
     read: bool,
 ) -> Option<Option<Coding>> {
     let acceptable = |coding: Option<Coding>| {
-        !read
-            || current.is_weak()
-            || coding::accepts(fields.lines(Field::AcceptEncoding), coding)
+        !read || current.is_weak() || coding::accepts(fields.lines(Field::AcceptEncoding), coding)
     };
     if tag_eq(current, weak, opaque, Comparison::Weak) {
         return acceptable(None).then_some(None);
@@ -806,10 +804,8 @@ mod coded_tags {
         (outcome, selected)
     }
 
-    const FAILED_MISMATCH: Outcome = Outcome::PreconditionFailed(Failure::new(
-        ConditionHeader::IfMatch,
-        Reason::Mismatch,
-    ));
+    const FAILED_MISMATCH: Outcome =
+        Outcome::PreconditionFailed(Failure::new(ConditionHeader::IfMatch, Reason::Mismatch));
     const PROCEED: Outcome = Outcome::Proceed {
         range: RangeDecision::NotRequested,
     };
@@ -829,7 +825,11 @@ mod coded_tags {
                 (format!("\"2~{c}\""), weak, PROCEED),
                 (format!("W/\"2~{c}\""), weak, PROCEED),
                 (format!("W/\"1~{c}\""), weak, FAILED_MISMATCH),
-                (format!("\"2~{}\"", c.to_ascii_uppercase()), strong, FAILED_MISMATCH),
+                (
+                    format!("\"2~{}\"", c.to_ascii_uppercase()),
+                    strong,
+                    FAILED_MISMATCH,
+                ),
                 (format!("\"2-{c}\""), strong, FAILED_MISMATCH),
                 (
                     format!("W/\"2~{c}\""),
@@ -857,7 +857,11 @@ mod coded_tags {
             let tag = format!("\"2~{c}\"");
             let weak_tag = format!("W/\"2~{c}\"");
             let star_q0 = format!("*;q=0, {c}");
-            let other = Coding::ALL.into_iter().find(|o| *o != coding).unwrap().token();
+            let other = Coding::ALL
+                .into_iter()
+                .find(|o| *o != coding)
+                .unwrap()
+                .token();
             let only_q0 = format!("{c};q=0, {other}");
             let cases: [(&str, Option<&str>, Option<Option<Coding>>); 11] = [
                 (&tag, Some(c), Some(Some(coding))),
@@ -893,8 +897,15 @@ mod coded_tags {
         // Identity excluded: the identity tag no longer matches, the coded one does.
         for accept in ["identity;q=0, gzip", "*;q=0, gzip"] {
             let pairs = [("if-none-match", "\"2\""), ("accept-encoding", accept)];
-            assert_eq!(run(Method::GET, &pairs, Policy::new()).0, PROCEED, "{accept}");
-            let pairs = [("if-none-match", "\"2\", \"2~gzip\""), ("accept-encoding", accept)];
+            assert_eq!(
+                run(Method::GET, &pairs, Policy::new()).0,
+                PROCEED,
+                "{accept}"
+            );
+            let pairs = [
+                ("if-none-match", "\"2\", \"2~gzip\""),
+                ("accept-encoding", accept),
+            ];
             assert_eq!(
                 run(Method::GET, &pairs, Policy::new()),
                 (Outcome::NotModified, Some(Coding::Gzip)),

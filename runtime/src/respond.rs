@@ -102,9 +102,10 @@ impl Evaluation {
         resource: Resource,
         route: &Route,
     ) -> Result<Self, Response> {
-        let outcome = crate::evaluate(method, headers, &resource, route.policy);
+        let (outcome, coding) =
+            crate::evaluate::evaluate_selecting(method, headers, &resource, route.policy);
         if outcome == Outcome::NotModified {
-            return Err(route.not_modified(resource, method));
+            return Err(route.not_modified(resource, method, coding.map(|c| (c, headers))));
         }
         // The cache headers are only built for an answer that needs them.
         if !outcome.runs_handler()
@@ -292,8 +293,20 @@ impl Route {
     /// The 304 answered in place of the handler: the same response as
     /// [`Answer::NotModified`] through [`early_answer`], built from the validators the
     /// evaluation owns (see [`crate::problem::not_modified`] for what that saves).
-    fn not_modified(&self, resource: Resource, method: &Method) -> Response {
-        let (etag, last_modified) = resource.into_validators();
+    ///
+    /// With `coded`, the `If-None-Match` member that matched was the tag of that coding
+    /// (RFC 9110 §8.8.3.3), and the 304 carries it, so that a cache updates the response it
+    /// stored in that coding (RFC 9111 §4.3.4), built once (see [`crate::coding::select`]).
+    fn not_modified(
+        &self,
+        resource: Resource,
+        method: &Method,
+        coded: Option<(crate::coding::Coding, &HeaderMap)>,
+    ) -> Response {
+        let (mut etag, last_modified) = resource.into_validators();
+        if let (Some(tag), Some((coding, headers))) = (&etag, coded) {
+            etag = Some(crate::coding::select(tag, coding, headers));
+        }
         let cache = self.declares_cache_headers().then(|| self.cache());
         let response: Response = not_modified(etag, last_modified, cache.as_ref());
         if *method == Method::HEAD {

@@ -389,11 +389,12 @@ async fn cors_and_compression_keep_304_and_412_correct() {
     assert_eq!(revalidated.status(), StatusCode::NOT_MODIFIED);
     assert!(!revalidated.headers().contains_key(header::CONTENT_ENCODING));
 
-    // Single documents are not compressed: their strong tag describes the bytes sent.
+    // A document too small to compress is sent as it is, with the handler's own tag.
     let single = server
         .send(Method::GET, "/documents/1", &[gzip], None)
         .await;
     assert!(!single.headers().contains_key(header::CONTENT_ENCODING));
+    assert_eq!(etag(&single), v1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -711,28 +712,135 @@ async fn the_collections_304_varies_like_its_200() {
 }
 
 #[tokio::test]
-async fn a_response_with_a_strong_tag_is_never_compressed() {
+async fn every_response_is_compressed_with_a_strong_tag_per_coding() {
     let server = Server::start().await;
     let gzip = ("accept-encoding", "gzip");
-    // Large enough to be compressed if the layer were allowed to.
+    let br = ("accept-encoding", "br");
+    // Large enough for the compression layer.
     let body = json!({"text": "compressible ".repeat(64)});
+
+    // The 201 of POST is compressed, with a strong tag of its own coding.
     let created = server
         .send(Method::POST, "/documents", &[gzip], Some(&body))
         .await;
     assert_eq!(created.status(), StatusCode::CREATED);
-    let tag = etag(&created);
-    assert!(!tag.starts_with("W/"), "{tag}");
-    assert!(
-        !created.headers().contains_key(header::CONTENT_ENCODING),
-        "{:?}",
-        created.headers()
-    );
-    assert_eq!(created.json::<Value>().await.unwrap(), body);
+    assert_eq!(created.headers()[header::CONTENT_ENCODING], "gzip");
+    let created_tag = etag(&created);
 
-    // The listing of the same bytes is compressed: its tag is weak.
+    // Identity keeps the handler's tag; each coding gets another strong one.
+    let identity = server.send(Method::GET, "/documents/1", &[], None).await;
+    assert!(!identity.headers().contains_key(header::CONTENT_ENCODING));
+    let plain = etag(&identity);
+    assert_eq!(identity.json::<Value>().await.unwrap(), body);
+    let gzipped = server
+        .send(Method::GET, "/documents/1", &[gzip], None)
+        .await;
+    assert_eq!(gzipped.headers()[header::CONTENT_ENCODING], "gzip");
+    assert_eq!(vary(&gzipped), ["accept-encoding"]);
+    let gzip_tag = etag(&gzipped);
+    assert_eq!(gzip_tag, created_tag);
+    let brotli = server.send(Method::GET, "/documents/1", &[br], None).await;
+    assert_eq!(brotli.headers()[header::CONTENT_ENCODING], "br");
+    let br_tag = etag(&brotli);
+    let tags = [&plain, &gzip_tag, &br_tag];
+    assert!(tags.iter().all(|tag| !tag.starts_with("W/")), "{tags:?}");
+    assert!(
+        plain != gzip_tag && gzip_tag != br_tag && plain != br_tag,
+        "{tags:?}"
+    );
+
+    // The gzip variant revalidates with its own tag, and varies like its 200; a client that
+    // switched to br gets the full response.
+    let revalidated = server
+        .send(
+            Method::GET,
+            "/documents/1",
+            &[gzip, ("if-none-match", &gzip_tag)],
+            None,
+        )
+        .await;
+    assert_eq!(revalidated.status(), StatusCode::NOT_MODIFIED);
+    assert_eq!(etag(&revalidated), gzip_tag);
+    assert_eq!(vary(&revalidated), ["accept-encoding"]);
+    let switched = server
+        .send(
+            Method::GET,
+            "/documents/1",
+            &[br, ("if-none-match", &gzip_tag)],
+            None,
+        )
+        .await;
+    assert_eq!(switched.status(), StatusCode::OK);
+    assert_eq!(etag(&switched), br_tag);
+
+    // A write based on the gzip variant passes; the same tag, now stale, gets 412.
+    let written = server
+        .send(
+            Method::PUT,
+            "/documents/1",
+            &[("if-match", &gzip_tag)],
+            Some(&json!({"v": 2})),
+        )
+        .await;
+    assert_eq!(written.status(), StatusCode::OK);
+    let stale = server
+        .send(
+            Method::PUT,
+            "/documents/1",
+            &[("if-match", &gzip_tag)],
+            Some(&json!({"v": 3})),
+        )
+        .await;
+    assert_eq!(stale.status(), StatusCode::PRECONDITION_FAILED);
+
+    // The listing is compressed too; its weak tag is shared by every coding.
     let listing = server.send(Method::GET, "/documents", &[gzip], None).await;
     assert_eq!(listing.headers()[header::CONTENT_ENCODING], "gzip");
+    let listed = server.send(Method::GET, "/documents", &[], None).await;
     assert!(etag(&listing).starts_with("W/"));
+    assert_eq!(etag(&listing), etag(&listed));
+}
+
+#[tokio::test]
+async fn a_write_with_the_current_tag_weakened_by_a_proxy_passes_and_a_stale_one_gets_412() {
+    let server = Server::start().await;
+    let created = server
+        .send(Method::POST, "/documents", &[], Some(&json!({"v": 1})))
+        .await;
+    // What a compressing proxy (nginx `gzip on`) hands the client instead of the strong tag.
+    let weakened = format!("W/{}", etag(&created));
+    let mut current = weakened.clone();
+    for (method, body) in [
+        (Method::PUT, Some(json!({"v": 2}))),
+        (Method::PATCH, Some(json!({"v": 3}))),
+        (Method::DELETE, None),
+    ] {
+        let passed = server
+            .send(
+                method.clone(),
+                "/documents/1",
+                &[("if-match", &current)],
+                body.as_ref(),
+            )
+            .await;
+        assert!(
+            passed.status().is_success(),
+            "{method} {current}: {passed:?}"
+        );
+        // The version the client based its write on is gone: the same weak tag is stale.
+        let stale = server
+            .send(
+                method.clone(),
+                "/documents/1",
+                &[("if-match", &weakened)],
+                body.as_ref(),
+            )
+            .await;
+        assert_eq!(stale.status(), StatusCode::PRECONDITION_FAILED, "{method}");
+        if method != Method::DELETE {
+            current = format!("W/{}", etag(&passed));
+        }
+    }
 }
 
 #[tokio::test]

@@ -5,14 +5,17 @@
 //!
 //! # Compression and strong entity-tags
 //!
-//! A strong `ETag` vouches for the exact bytes of a representation, and a gzip-encoded
-//! response has other bytes than the identity one (RFC 9110 §8.8.3). Compressing a response
-//! that carries a strong tag would make `If-Match` and `If-Range` vouch for bytes that were
-//! never sent. So this service compresses only the collection listing, whose tag is weak, and
-//! sends single documents (small, and the target of conditional writes) uncompressed with
-//! strong tags, which `If-Match` compares strongly as RFC 9110 §13.1.1 asks. The collection's
-//! routes share the compression layer with the `POST` that answers with a new document's strong
-//! tag, so the layer's predicate ([`compression`]) also refuses any response with a strong tag.
+//! Every response is compressed as the client asks (documents, the collection, the `201` of
+//! `POST`), by [`ConditionalCompressionLayer`] on the whole router. A strong `ETag` vouches for
+//! the exact bytes of a representation, and a gzip body has other bytes than the identity one
+//! (RFC 9110 §8.8.3.3), so the layer gives each content-coding its own strong tag (`"7~gzip"`
+//! beside the identity `"7"`), answers `If-None-Match` per coding with a 304 before any handler
+//! runs, and lets `If-Match` with any coding of the current version pass. See
+//! [`axum_conditional::compression`].
+//!
+//! Behind a proxy that compresses itself (nginx `gzip on`) a strong tag comes back weakened
+//! (`W/"7"`); the write routes compare `If-Match` weakly for that reason (see
+//! [`routes::replace`]), and `examples/deploy/nginx.conf` is a configuration that works.
 
 pub mod config;
 pub mod error;
@@ -24,11 +27,9 @@ pub mod store;
 use std::time::Duration;
 
 use axum::Router;
-use axum::http::{Extensions, HeaderMap, HeaderName, Method, Request, Response, StatusCode};
-use axum::http::{Version, header};
+use axum::http::{HeaderName, Method, Request, Response, header};
 use axum::routing::get;
-use tower_http::compression::CompressionLayer;
-use tower_http::compression::predicate::{DefaultPredicate, Predicate};
+use axum_conditional::compression::ConditionalCompressionLayer;
 use tower_http::cors::{Any, CorsLayer};
 use tower_http::trace::TraceLayer;
 use tracing::Span;
@@ -39,12 +40,14 @@ use store::Store;
 pub fn app(store: Store) -> Router {
     Router::new()
         .route("/documents", get(routes::list).post(routes::create))
-        .route_layer(CompressionLayer::new().compress_when(compression()))
         .route(
             "/documents/{id}",
             get(routes::read).put(routes::replace).patch(routes::patch).delete(routes::delete),
         )
         .route("/openapi.json", get(openapi::document))
+        // Where tower-http's `CompressionLayer` would go, instead of it: around every route, so
+        // that every response, 304 and 412 included, carries `Vary: accept-encoding`.
+        .layer(ConditionalCompressionLayer::new())
         .layer(cors())
         .layer(
             TraceLayer::new_for_http()
@@ -59,22 +62,6 @@ pub fn app(store: Store) -> Router {
                 }),
         )
         .with_state(store)
-}
-
-/// When the collection's responses are compressed: as tower-http does by default, but never a
-/// response with a strong `ETag`, such as the document a `POST` creates (see the module's
-/// documentation).
-pub fn compression() -> impl Predicate {
-    DefaultPredicate::new().and(without_strong_etag)
-}
-
-/// Whether no `ETag` of the response is strong: a weak tag (`W/"…"`) allows other bytes for the
-/// same content, a strong one vouches for the bytes themselves (RFC 9110 §8.8.1).
-fn without_strong_etag(_: StatusCode, _: Version, headers: &HeaderMap, _: &Extensions) -> bool {
-    headers
-        .get_all(header::ETAG)
-        .iter()
-        .all(|tag| tag.as_bytes().starts_with(b"W/"))
 }
 
 /// How long a browser may reuse a preflight's answer. Without `Access-Control-Max-Age` it

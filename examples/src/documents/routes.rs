@@ -137,7 +137,24 @@ pub async fn read(State(store): State<Store>, target: Target) -> Result<Response
 }
 
 /// `PUT /documents/{id}`: create with `If-None-Match: *`, replace with `If-Match`.
-#[conditional(etag = target.etag(), last_modified = target.last_modified(), require = true)]
+///
+/// `weak_if_match = true`, as on every write route: `If-Match` compares the version, not the
+/// `W/` in front of it. RFC 9110 §13.1.1 asks for strong comparison so that a write applies to
+/// exactly the bytes the client holds; here the tag is the document's version (a counter that
+/// grows with every write and never repeats, [`ETag::from_version`]), and the write replaces or
+/// merges into the stored document, not into bytes of one encoding. A proxy that compresses
+/// responses itself (nginx `gzip on`) turns the strong `"7"` into `W/"7"` (§8.8.1 allows it, as
+/// its bytes differ); the client sends that back, and with strong comparison the write would be
+/// refused every time. Weakly compared, `W/"7"` still names version 7: it passes while 7 is
+/// current and fails with 412 once anything has changed, which is all that preventing the
+/// "lost update" of §13.1.1 needs. The coded tags of the compression layer (`"7~gzip"`) name
+/// version 7 too, weakened or not. A range is never at stake: these routes serve none.
+#[conditional(
+    etag = target.etag(),
+    last_modified = target.last_modified(),
+    require = true,
+    weak_if_match = true
+)]
 #[utoipa::path(
     put,
     path = "/documents/{id}",
@@ -174,7 +191,14 @@ pub async fn replace(
 }
 
 /// `PATCH /documents/{id}` with a JSON merge patch (RFC 7396).
-#[conditional(etag = target.etag(), last_modified = target.last_modified(), require = true)]
+///
+/// `weak_if_match = true`: see [`replace`].
+#[conditional(
+    etag = target.etag(),
+    last_modified = target.last_modified(),
+    require = true,
+    weak_if_match = true
+)]
 #[utoipa::path(
     patch,
     path = "/documents/{id}",
@@ -196,7 +220,14 @@ pub async fn patch(
 }
 
 /// `DELETE /documents/{id}`.
-#[conditional(etag = target.etag(), last_modified = target.last_modified(), require = true)]
+///
+/// `weak_if_match = true`: see [`replace`].
+#[conditional(
+    etag = target.etag(),
+    last_modified = target.last_modified(),
+    require = true,
+    weak_if_match = true
+)]
 #[utoipa::path(
     delete,
     path = "/documents/{id}",
@@ -212,8 +243,10 @@ pub async fn delete(State(store): State<Store>, target: Target) -> Result<Status
     }
 }
 
-/// The collection's tag is weak: its responses are compressed, so the bytes differ by
-/// `Accept-Encoding` while the content is the same (RFC 9110 §8.8.3).
+/// The collection's tag is weak: it names the state of the whole store (its version), and the
+/// listing is a view of that state whose exact bytes nobody writes back or asks ranges of; a
+/// weak tag says just that (RFC 9110 §8.8.1). The compression layer leaves a weak tag as it is,
+/// shared by every coding.
 fn collection_etag(meta: Meta) -> ETag {
     ETag::from_version(meta.version).into_weak()
 }
@@ -221,15 +254,12 @@ fn collection_etag(meta: Meta) -> ETag {
 /// `GET`/`HEAD /documents`: every document; the validators change on insert, update and
 /// delete.
 ///
-/// `vary = "accept-encoding"`: the 200 is compressed or not by `Accept-Encoding`, and RFC 9110
-/// §15.4.5 wants a 304 to carry the `Vary` the 200 would have. The compression layer only adds
-/// `Vary` to what it compresses, never to a 304 (nor to a listing too short to compress), so
-/// the route declares it; the layer then sees it on the 200 and does not add it twice.
+/// No `vary` here: the compression layer adds `Vary: accept-encoding` to every response, the
+/// 304 included (RFC 9110 §15.4.5 wants a 304 to carry the `Vary` the 200 would have).
 #[conditional(
     etag = collection_etag(collection.0),
     last_modified = collection.0.updated_at,
-    cache_control = "no-cache",
-    vary = "accept-encoding"
+    cache_control = "no-cache"
 )]
 #[utoipa::path(
     get,

@@ -137,18 +137,17 @@ pub async fn read(State(store): State<Store>, target: Target) -> Result<Response
 }
 
 /// `PUT /documents/{id}`: create with `If-None-Match: *`, replace with `If-Match`.
-///
-/// `weak_if_match = true`, as on every write route: `If-Match` compares the version, not the
-/// `W/` in front of it. RFC 9110 §13.1.1 asks for strong comparison so that a write applies to
-/// exactly the bytes the client holds; here the tag is the document's version (a counter that
-/// grows with every write and never repeats, [`ETag::from_version`]), and the write replaces or
-/// merges into the stored document, not into bytes of one encoding. A proxy that compresses
-/// responses itself (nginx `gzip on`) turns the strong `"7"` into `W/"7"` (§8.8.1 allows it, as
-/// its bytes differ); the client sends that back, and with strong comparison the write would be
-/// refused every time. Weakly compared, `W/"7"` still names version 7: it passes while 7 is
-/// current and fails with 412 once anything has changed, which is all that preventing the
-/// "lost update" of §13.1.1 needs. The coded tags of the compression layer (`"7~gzip"`) name
-/// version 7 too, weakened or not. A range is never at stake: these routes serve none.
+// `weak_if_match = true`, as on every write route: `If-Match` compares the version, not the
+// `W/` in front of it. RFC 9110 §13.1.1 asks for strong comparison so that a write applies to
+// exactly the bytes the client holds; here the tag is the document's version (a counter that
+// grows with every write and never repeats, [`ETag::from_version`]), and the write replaces or
+// merges into the stored document, not into bytes of one encoding. A proxy that compresses
+// responses itself (nginx `gzip on`) turns the strong `"7"` into `W/"7"` (§8.8.1 allows it, as
+// its bytes differ); the client sends that back, and with strong comparison the write would be
+// refused every time. Weakly compared, `W/"7"` still names version 7: it passes while 7 is
+// current and fails with 412 once anything has changed, which is all that preventing the
+// "lost update" of §13.1.1 needs. The coded tags of the compression layer (`"7~gzip"`) name
+// version 7 too, weakened or not. A range is never at stake: these routes serve none.
 #[conditional(
     etag = target.etag(),
     last_modified = target.last_modified(),
@@ -191,8 +190,7 @@ pub async fn replace(
 }
 
 /// `PATCH /documents/{id}` with a JSON merge patch (RFC 7396).
-///
-/// `weak_if_match = true`: see [`replace`].
+// `weak_if_match = true`: see `replace`.
 #[conditional(
     etag = target.etag(),
     last_modified = target.last_modified(),
@@ -220,8 +218,7 @@ pub async fn patch(
 }
 
 /// `DELETE /documents/{id}`.
-///
-/// `weak_if_match = true`: see [`replace`].
+// `weak_if_match = true`: see `replace`.
 #[conditional(
     etag = target.etag(),
     last_modified = target.last_modified(),
@@ -253,9 +250,8 @@ fn collection_etag(meta: Meta) -> ETag {
 
 /// `GET`/`HEAD /documents`: every document; the validators change on insert, update and
 /// delete.
-///
-/// No `vary` here: the compression layer adds `Vary: accept-encoding` to every response, the
-/// 304 included (RFC 9110 §15.4.5 wants a 304 to carry the `Vary` the 200 would have).
+// No `vary` here: the compression layer adds `Vary: accept-encoding` to every response, the
+// 304 included (RFC 9110 §15.4.5 wants a 304 to carry the `Vary` the 200 would have).
 #[conditional(
     etag = collection_etag(collection.0),
     last_modified = collection.0.updated_at,
@@ -285,19 +281,18 @@ pub async fn list(
 
 /// `POST /documents`: creates a document with a new id; 201 with `Location` and `ETag`. An
 /// `If-Match` with the collection's tag makes it "create only if nothing changed since I listed".
-///
-/// `weak_if_match = true`: the collection's only tag is weak (see `collection_etag`), and
-/// `If-Match` compares strongly by default (RFC 9110 §13.1.1), so no `If-Match` could ever
-/// pass. Weak comparison is safe here: strong comparison exists so that a range or a partial
-/// write applies to exactly the bytes the client holds, and a POST neither reads nor changes
-/// the listing's bytes; it only asks "is the collection still in the state I listed?". The
-/// version in the tag answers exactly that, whatever encoding the listing was sent in: it
-/// grows with every insert, update and delete, and never repeats.
-///
-/// The check runs before the body is read, so another write could land between the check and
-/// the insert; when the client sent `If-Match` or `If-Unmodified-Since`, the insert is
-/// therefore guarded by the collection's version as the check loaded it, in the same
-/// transaction, and a lost race is a 412 like the early check's.
+// `weak_if_match = true`: the collection's only tag is weak (see `collection_etag`), and
+// `If-Match` compares strongly by default (RFC 9110 §13.1.1), so no `If-Match` could ever
+// pass. Weak comparison is safe here: strong comparison exists so that a range or a partial
+// write applies to exactly the bytes the client holds, and a POST neither reads nor changes
+// the listing's bytes; it only asks "is the collection still in the state I listed?". The
+// version in the tag answers exactly that, whatever encoding the listing was sent in: it
+// grows with every insert, update and delete, and never repeats.
+//
+// The check runs before the body is read, so another write could land between the check and
+// the insert; when the client sent `If-Match` or `If-Unmodified-Since`, the insert is
+// therefore guarded by the collection's version as the check loaded it, in the same
+// transaction, and a lost race is a 412 like the early check's.
 #[conditional(
     etag = collection_etag(collection.0),
     last_modified = collection.0.updated_at,

@@ -58,6 +58,8 @@ keys! {
     ExposeValidators: expose_validators = "false",
     CacheControl: cache_control = "\"private, max-age=0, must-revalidate\"",
     Vary: vary = "\"accept, accept-encoding\"",
+    Ranges: ranges = "true",
+    StrongLastModified: strong_last_modified = "true",
     State: state = "AppState",
     Bind: bind = "ev",
 }
@@ -94,6 +96,8 @@ pub(crate) struct Args {
     pub(crate) expose_validators: Option<LitBool>,
     pub(crate) cache_control: Option<LitStr>,
     pub(crate) vary: Option<LitStr>,
+    pub(crate) ranges: Option<LitBool>,
+    pub(crate) strong_last_modified: Option<LitBool>,
     pub(crate) state: Option<Type>,
     pub(crate) bind: Option<Ident>,
 }
@@ -124,6 +128,8 @@ impl Args {
             Key::ExposeValidators => self.expose_validators = flag(cx, key, value)?,
             Key::CacheControl => self.cache_control = header_text(cx, key, value)?,
             Key::Vary => self.vary = header_text(cx, key, value)?,
+            Key::Ranges => self.ranges = flag(cx, key, value)?,
+            Key::StrongLastModified => self.strong_last_modified = flag(cx, key, value)?,
             Key::State => self.state = state(cx, value)?,
             Key::Bind => self.bind = bind(cx, value)?,
         }
@@ -401,6 +407,8 @@ mod tests {
             Key::ExposeValidators => args.expose_validators.is_some(),
             Key::CacheControl => args.cache_control.is_some(),
             Key::Vary => args.vary.is_some(),
+            Key::Ranges => args.ranges.is_some(),
+            Key::StrongLastModified => args.strong_last_modified.is_some(),
             Key::State => args.state.is_some(),
             Key::Bind => args.bind.is_some(),
         }
@@ -454,8 +462,8 @@ mod tests {
     #[test]
     fn unknown_key_suggests_the_nearest_and_lists_the_table() {
         let list = "the arguments are `etag`, `last_modified`, `exists`, `require`, \
-                    `weak_if_match`, `expose_validators`, `cache_control`, `vary`, `state` and \
-                    `bind`";
+                    `weak_if_match`, `expose_validators`, `cache_control`, `vary`, `ranges`, \
+                    `strong_last_modified`, `state` and `bind`";
         assert_eq!(
             messages("etags = 1"),
             [format!(

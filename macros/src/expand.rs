@@ -11,7 +11,7 @@
 //!     //    type is R's; with `?` or `.await`: an async block checked to be `Send`).
 //!     let etag = etag(E);
 //!     // 3. The route's policy and cache headers, built at compile time.
-//!     let route = const { Route::new(require, weak_if_match, expose, cache_control, vary) };
+//!     let route = const { Route::new(require, weak_if_match, expose, cache_control, vary, ranges, strong_lm) };
 //!     // 4. The preconditions: 304, 412, 428 answered here.
 //!     let evaluation = match evaluate(&parts, resource(etag, None), &route) {
 //!         Ok(evaluation) => evaluation,
@@ -430,6 +430,8 @@ fn route(args: &Args) -> TokenStream {
     };
     let cache_control = text(&args.cache_control);
     let vary = text(&args.vary);
+    let ranges = flag(&args.ranges);
+    let strong_last_modified = flag(&args.strong_last_modified);
     quote! {
         ::axum_conditional::__private::Route::new(
             #require,
@@ -437,6 +439,8 @@ fn route(args: &Args) -> TokenStream {
             #expose_validators,
             #cache_control,
             #vary,
+            #ranges,
+            #strong_last_modified,
         )
     }
 }

@@ -131,6 +131,8 @@ mod validate;
 /// | `expose_validators = false` | `true` or `false` | 412s do not show the current `ETag` and `Last-Modified` (shown by default) |
 /// | `cache_control = "…"` | a string literal | `Cache-Control` of 304s and 2xx `GET`/`HEAD` responses |
 /// | `vary = "…"` | a string literal | `Vary` of 304s and 2xx `GET`/`HEAD` responses |
+/// | `ranges = true` | `true` or `false` | `Range` requests are answered 206 or 416 from the handler's 200 (see [Ranges](#ranges)) |
+/// | `strong_last_modified = true` | `true` or `false` | the `Last-Modified` is a strong validator, so an `If-Range` date can match it (see [Ranges](#ranges)) |
 /// | `state = Type` | a type | the state the last argument is extracted with (see below) |
 /// | `bind = name` | an identifier | makes `name: &Evaluation` available in the body |
 ///
@@ -302,6 +304,28 @@ mod validate;
 /// # assert_eq!(db.row.lock().unwrap().as_ref().map(|(v, _)| *v), Some(3));
 /// # }
 /// ```
+///
+/// # Ranges
+///
+/// With `ranges = true`, the route serves byte ranges (RFC 9110 §14) of its handler's 200
+/// responses, for `GET` and `HEAD`: a `Range: bytes=…` whose preconditions pass and whose
+/// `If-Range` (if any) matches is answered 206 Partial Content with `Content-Range`, or
+/// `multipart/byteranges` for several ranges; a range that selects nothing is answered 416 with
+/// `Content-Range: bytes */length`; an invalid `Range`, or one in another unit, is ignored (the
+/// full 200). The 200s and 206s carry `Accept-Ranges: bytes`. Only a response of known length
+/// can be sliced: `Bytes`, `Vec<u8>`, `String`, `&'static str`, `Json`, any body with an exact
+/// size hint, or [`Ranged`](https://docs.rs/axum-conditional/latest/axum_conditional/struct.Ranged.html),
+/// which reads only the requested bytes from a `RangeSource` (a file, a blob). The policy
+/// against abusive range sets is in the `range` module of `axum-conditional`.
+///
+/// `If-Range` with an entity-tag matches only by strong comparison. With a date, it matches
+/// only a `Last-Modified` the route declares strong with `strong_last_modified = true`
+/// (RFC 9110 §8.8.2.2): declare it only when the representation cannot change twice within
+/// the same second (writes are serialised and at least a second apart, or the date is read
+/// from a version that changes with every write and never goes back), and the date is at least
+/// a second before the response's `Date`. Otherwise a client holding the old content and a date
+/// equal to the new one would splice two versions; an `If-Range` date then never enables a
+/// range, and the full 200 is sent, which is always safe.
 ///
 /// # The last argument and `state`
 ///

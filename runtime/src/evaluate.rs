@@ -155,7 +155,8 @@ impl FieldLines for HeaderMap {
 ///    `If-Modified-Since` (§13.1.3) is evaluated when it is one valid HTTP-date and the
 ///    resource has a modification date; it is false (304) when the resource was not modified
 ///    after it, including when the date is in the future.
-/// 8. On `GET` with `Range` and `If-Range` (§13.1.5), the range is honoured only if `If-Range`
+/// 8. On `GET` (and `HEAD`, whose header fields are those of `GET`, §9.3.2) with `Range` and
+///    `If-Range` (§13.1.5), the range is honoured only if `If-Range`
 ///    is an entity-tag that strongly matches, or a date exactly equal to a modification date
 ///    declared strong ([`Resource::with_strong_last_modified`]).
 ///
@@ -277,8 +278,9 @@ pub(crate) fn evaluate_fields<F: FieldLines>(
         return Outcome::NotModified;
     }
 
-    // Step 5: range handling is defined for GET only (§14.2).
-    let range = if *method == Method::GET && presence.has(Field::Range) {
+    // Step 5: range handling is defined for GET (§14.2); HEAD sends the header fields GET
+    // would (§9.3.2), so it gets the same decision.
+    let range = if get_or_head && presence.has(Field::Range) {
         if !presence.has(Field::IfRange) || if_range(fields, resource) {
             RangeDecision::Honour
         } else {

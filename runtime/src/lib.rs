@@ -101,6 +101,9 @@ pub mod list;
 mod outcome;
 mod policy;
 pub mod problem;
+pub mod range;
+#[cfg(feature = "axum")]
+mod ranged;
 mod resource;
 #[cfg(feature = "axum")]
 mod respond;
@@ -118,6 +121,8 @@ pub use list::Member;
 pub use outcome::{ConditionHeader, Failure, Outcome, RangeDecision, Reason, Requirement};
 pub use policy::Policy;
 pub use preconditions::Preconditions;
+#[cfg(feature = "axum")]
+pub use ranged::{FileSource, READ_CHUNK, RangeSource, Ranged};
 pub use resource::Resource;
 #[cfg(feature = "axum")]
 pub use respond::{ConditionalResponse, Evaluation};

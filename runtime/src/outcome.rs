@@ -70,8 +70,9 @@ impl Outcome {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum RangeDecision {
-    /// No `Range` to consider: none was sent, or the method is not `GET` (the only method for
-    /// which RFC 9110 defines range handling).
+    /// No `Range` to consider: none was sent, or the method is neither `GET` (the only method
+    /// for which RFC 9110 §14.2 defines range handling) nor `HEAD` (which sends the header
+    /// fields `GET` would, §9.3.2).
     NotRequested,
     /// A `Range` was sent and either no `If-Range` came with it or `If-Range` matched: a range
     /// may be served (206) if the handler supports it.

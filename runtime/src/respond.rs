@@ -54,6 +54,10 @@ pub struct Evaluation {
     resource: Resource,
     outcome: Outcome,
     get_or_head: bool,
+    /// The `Range` field to serve, on a route with `ranges = true` whose preconditions let it
+    /// be honoured; `None` otherwise (also when it was sent as several field lines, which
+    /// `range::select` would ignore anyway).
+    range: Option<http::HeaderValue>,
 }
 
 impl Evaluation {
@@ -102,6 +106,11 @@ impl Evaluation {
         resource: Resource,
         route: &Route,
     ) -> Result<Self, Response> {
+        let resource = if route.strong_last_modified {
+            resource.with_strong_last_modified()
+        } else {
+            resource
+        };
         let outcome = crate::evaluate(method, headers, &resource, route.policy);
         if outcome == Outcome::NotModified {
             return Err(route.not_modified(resource, method));
@@ -113,10 +122,17 @@ impl Evaluation {
         {
             return Err(early_answer(answer, method, headers, route.policy));
         }
+        let range = match outcome {
+            Outcome::Proceed {
+                range: RangeDecision::Honour,
+            } if route.ranges => single_line(headers, header::RANGE),
+            _ => None,
+        };
         Ok(Self {
             resource,
             outcome,
             get_or_head: matches!(*method, Method::GET | Method::HEAD),
+            range,
         })
     }
 
@@ -160,7 +176,19 @@ impl Evaluation {
         if route.declares_cache_headers() {
             route.cache().fill_missing(headers);
         }
+        if route.ranges {
+            return crate::ranged::serve(response, self.range.as_ref());
+        }
         response
+    }
+}
+
+/// The value of `name` when the request has exactly one field line of it.
+fn single_line(headers: &HeaderMap, name: header::HeaderName) -> Option<http::HeaderValue> {
+    let mut lines = headers.get_all(name).into_iter();
+    match (lines.next(), lines.next()) {
+        (Some(value), None) => Some(value.clone()),
+        _ => None,
     }
 }
 
@@ -261,6 +289,10 @@ pub struct Route {
     policy: Policy,
     cache_control: Option<&'static str>,
     vary: Option<&'static str>,
+    /// `ranges = true`: 206 and 416 answers to `Range` on 200 responses of known length.
+    ranges: bool,
+    /// `strong_last_modified = true`: the `Last-Modified` is a strong validator for `If-Range`.
+    strong_last_modified: bool,
 }
 
 impl Route {
@@ -272,6 +304,8 @@ impl Route {
         expose_validators: bool,
         cache_control: Option<&'static str>,
         vary: Option<&'static str>,
+        ranges: bool,
+        strong_last_modified: bool,
     ) -> Self {
         if let Some(value) = cache_control {
             assert!(is_header_value(value), "invalid `cache_control` value");
@@ -286,6 +320,8 @@ impl Route {
                 .expose_validators(expose_validators),
             cache_control,
             vary,
+            ranges,
+            strong_last_modified,
         }
     }
 
@@ -441,7 +477,15 @@ mod tests {
     use super::*;
     use crate::LastModified;
 
-    const ROUTE: Route = Route::new(false, false, true, Some("max-age=60"), Some("accept"));
+    const ROUTE: Route = Route::new(
+        false,
+        false,
+        true,
+        Some("max-age=60"),
+        Some("accept"),
+        false,
+        false,
+    );
 
     fn request(method: Method, if_match: Option<&'static str>) -> (Method, HeaderMap) {
         let mut headers = HeaderMap::new();

@@ -478,8 +478,8 @@ pub fn model(request: &Request, state: &State, policy: Policy) -> Verdict {
         return Verdict::NotModified;
     }
 
-    // Step 5: Range and If-Range, on GET only.
-    if *method != Method::GET || !request.range {
+    // Step 5: Range and If-Range, on GET, and on HEAD, which has GET's header fields.
+    if !get_or_head || !request.range {
         return Verdict::Proceed(RangeDecision::NotRequested);
     }
     let honour = match request.if_range.as_deref() {

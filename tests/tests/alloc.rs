@@ -357,13 +357,15 @@ fn early_304_allocates_only_its_header_map() {
         .expect("a valid request")
         .into_parts();
     for route in [
-        Route::new(false, false, true, None, None),
+        Route::new(false, false, true, None, None, false, false),
         Route::new(
             false,
             false,
             true,
             Some("no-cache"),
             Some("accept-encoding"),
+            false,
+            false,
         ),
     ] {
         let resource = Resource::existing(Some(ETag::from_version(7)), None);

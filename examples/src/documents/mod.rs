@@ -1,6 +1,7 @@
 //! A JSON document API on SQLite: conditional reads, and writes that cannot lose an update.
 //!
-//! Routes: `GET`/`HEAD`/`PUT`/`PATCH`/`DELETE /documents/{id}`, `GET`/`HEAD`/`POST /documents`.
+//! Routes: `GET`/`HEAD`/`PUT`/`PATCH`/`DELETE /documents/{id}`, `GET`/`HEAD`/`POST /documents`,
+//! `GET`/`HEAD`/`PUT /documents/{id}/attachment` ([`attachments`]).
 //!
 //! # Compression and strong entity-tags
 //!
@@ -13,6 +14,7 @@
 //! routes share the compression layer with the `POST` that answers with a new document's strong
 //! tag, so the layer's predicate ([`compression`]) also refuses any response with a strong tag.
 
+pub mod attachments;
 pub mod config;
 pub mod error;
 pub mod merge_patch;
@@ -42,6 +44,7 @@ pub fn app(store: Store) -> Router {
             "/documents/{id}",
             get(routes::read).put(routes::replace).patch(routes::patch).delete(routes::delete),
         )
+        .route("/documents/{id}/attachment", attachments::routes())
         .layer(cors())
         .layer(
             TraceLayer::new_for_http()
@@ -84,12 +87,14 @@ pub const PREFLIGHT_MAX_AGE: Duration = Duration::from_secs(600);
 
 /// Browsers may send the conditional headers and read the validators, on every status.
 pub fn cors() -> CorsLayer {
-    const REQUEST_HEADERS: [HeaderName; 5] = [
+    const REQUEST_HEADERS: [HeaderName; 7] = [
         header::CONTENT_TYPE,
         header::IF_MATCH,
         header::IF_NONE_MATCH,
         header::IF_MODIFIED_SINCE,
         header::IF_UNMODIFIED_SINCE,
+        header::IF_RANGE,
+        header::RANGE,
     ];
     CorsLayer::new()
         .allow_origin(Any)
@@ -102,6 +107,12 @@ pub fn cors() -> CorsLayer {
             Method::POST,
         ])
         .allow_headers(REQUEST_HEADERS)
-        .expose_headers([header::ETAG, header::LAST_MODIFIED, header::LOCATION])
+        .expose_headers([
+            header::ETAG,
+            header::LAST_MODIFIED,
+            header::LOCATION,
+            header::CONTENT_RANGE,
+            header::ACCEPT_RANGES,
+        ])
         .max_age(PREFLIGHT_MAX_AGE)
 }

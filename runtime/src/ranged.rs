@@ -2,16 +2,20 @@
 //! [`RangeSource`] and the [`Ranged`] response; and the slicing of a route's 200 into a 206.
 
 use std::future::Future;
+use std::hash::{BuildHasher as _, RandomState};
 use std::io;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::task::{Context, Poll, ready};
+use std::task::{Context, Poll, Waker, ready};
 
 use axum_core::body::Body;
 use axum_core::response::{IntoResponse, Response};
 use bytes::Bytes;
+use http::response::Parts;
 use http::{HeaderValue, StatusCode, header};
-use http_body::{Frame, SizeHint};
+use http_body::{Body as _, Frame, SizeHint};
+
+use crate::range::{ByteRange, Ranges, Selection, select};
 
 /// How many bytes one [`RangeSource::read_at`] call is asked for at most: the size of the
 /// frames a ranged body sends.
@@ -44,13 +48,13 @@ pub const READ_CHUNK: usize = 64 * 1024;
 ///     }
 /// }
 /// ```
+#[allow(
+    clippy::len_without_is_empty,
+    reason = "the length is all a response needs; an empty source is answered as any other"
+)]
 pub trait RangeSource: Send + 'static {
     /// The content's length in bytes. It must not change while the response is sent: the
     /// `Content-Length` and `Content-Range` are computed from it.
-    #[allow(
-        clippy::len_without_is_empty,
-        reason = "the length is all a response needs"
-    )]
     fn len(&self) -> u64;
 
     /// Reads at most `max` bytes (at least one) starting at `offset`, which is less than
@@ -67,7 +71,7 @@ pub trait RangeSource: Send + 'static {
 /// In-memory content: a range is a slice of it, without a copy.
 impl RangeSource for Bytes {
     fn len(&self) -> u64 {
-        self.len() as u64
+        Bytes::len(self) as u64
     }
 
     async fn read_at(&mut self, offset: u64, max: usize) -> io::Result<Bytes> {
@@ -200,15 +204,10 @@ type Read = Pin<Box<dyn Future<Output = (Box<dyn ErasedSource>, io::Result<Bytes
 
 /// [`RangeSource`] as a trait object.
 trait ErasedSource: Send {
-    fn length(&self) -> u64;
     fn read_boxed(self: Box<Self>, offset: u64, max: usize) -> Read;
 }
 
 impl<S: RangeSource> ErasedSource for S {
-    fn length(&self) -> u64 {
-        self.len()
-    }
-
     fn read_boxed(mut self: Box<Self>, offset: u64, max: usize) -> Read {
         Box::pin(async move {
             let read = self.read_at(offset, max).await;
@@ -225,14 +224,6 @@ pub(crate) struct SourceSlot(Arc<Mutex<Option<Box<dyn ErasedSource>>>>);
 impl SourceSlot {
     fn take(&self) -> Option<Box<dyn ErasedSource>> {
         self.0.lock().unwrap_or_else(PoisonError::into_inner).take()
-    }
-
-    fn length(&self) -> Option<u64> {
-        self.0
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .as_ref()
-            .map(|source| source.length())
     }
 }
 
@@ -274,6 +265,8 @@ struct PartsBody {
     content: Content,
     reading: Option<Read>,
     remaining: u64,
+    /// The multipart boundary, watched for in content read from a source (see [`Watch`]).
+    watch: Option<Watch>,
 }
 
 impl PartsBody {
@@ -287,7 +280,13 @@ impl PartsBody {
             content,
             reading: None,
             remaining,
+            watch: None,
         }
+    }
+
+    fn watching(mut self, delimiter: &str) -> Self {
+        self.watch = Some(Watch::new(delimiter));
+        self
     }
 
     /// The source to read from, taken out while a read is in flight.
@@ -322,6 +321,12 @@ impl PartsBody {
             self.segments.pop();
         }
         self.remaining = self.remaining.saturating_sub(got);
+        if self.watch.as_mut().is_some_and(|watch| watch.sees(&bytes)) {
+            return Err(io::Error::other(
+                "the content holds the multipart boundary; the response is cut short rather than \
+                 misread",
+            ));
+        }
         Ok(bytes)
     }
 }
@@ -351,6 +356,9 @@ impl http_body::Body for PartsBody {
                         continue;
                     };
                     this.remaining = this.remaining.saturating_sub(bytes.len() as u64);
+                    if let Some(watch) = &mut this.watch {
+                        watch.new_part();
+                    }
                     return Poll::Ready(Some(Ok(Frame::data(bytes))));
                 }
                 &Segment::Content { offset, len } => {
@@ -391,15 +399,459 @@ fn slice(all: &Bytes, offset: u64, len: u64) -> Bytes {
     all.slice(start..end)
 }
 
-/// The finishing step of a route with `ranges = true`, on a 2xx response to `GET` or `HEAD`:
-/// `Accept-Ranges: bytes` on a 200 whose length is known, and the 206 or 416 that `range` (the
-/// request's `Range` field, when the preconditions let it be honoured) asks for.
-pub(crate) fn serve(response: Response, range: Option<&HeaderValue>) -> Response {
-    let slot = response.extensions().get::<SourceSlot>().cloned();
+/// Watches content read from a source for the multipart delimiter, across reads. The boundary
+/// of such a response is chosen before the content is read: it is 128 random bits, so the
+/// content holds it only by a chance of about 2^-128 per byte; if it ever does, the body ends
+/// with an error rather than send parts a client would split wrongly.
+struct Watch {
+    needle: Vec<u8>,
+    /// The last `needle.len() - 1` bytes of the current part's content.
+    tail: Vec<u8>,
+}
+
+impl Watch {
+    fn new(delimiter: &str) -> Self {
+        Self {
+            needle: delimiter.as_bytes().to_vec(),
+            tail: Vec::new(),
+        }
+    }
+
+    fn new_part(&mut self) {
+        self.tail.clear();
+    }
+
+    /// Whether the needle ends in `bytes`, the part's next content.
+    fn sees(&mut self, bytes: &[u8]) -> bool {
+        let keep = self.needle.len() - 1;
+        let mut joint = std::mem::take(&mut self.tail);
+        joint.extend_from_slice(&bytes[..bytes.len().min(keep)]);
+        let found = contains(&joint, &self.needle) || contains(bytes, &self.needle);
+        if bytes.len() >= keep {
+            joint.clear();
+            joint.extend_from_slice(&bytes[bytes.len() - keep..]);
+        } else {
+            let excess = joint.len().saturating_sub(keep);
+            joint.drain(..excess);
+        }
+        self.tail = joint;
+        found
+    }
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    !needle.is_empty()
+        && haystack
+            .windows(needle.len())
+            .any(|window| window == needle)
+}
+
+/// The finishing step of a route with `ranges = true`, on a response to `GET` or `HEAD` whose
+/// preconditions passed: `Accept-Ranges: bytes` on a 200 whose length is known, and the 206 or
+/// 416 that `range` (the request's `Range` field, when `If-Range` let it be honoured) asks for.
+///
+/// Only a 200 is sliced: another status is not the representation a range is of (RFC 9110
+/// §14.2 applies ranges to the selected representation, which a 201, a 500 or a 304 is not),
+/// and a response that already has `Content-Range` was ranged by the handler itself.
+pub(crate) fn serve(mut response: Response, range: Option<&RangeRequest>) -> Response {
+    let slot = response.extensions_mut().remove::<SourceSlot>();
     if response.status() != StatusCode::OK || response.headers().contains_key(header::CONTENT_RANGE)
     {
         return response;
     }
-    let _ = (slot, range);
+    let Some(length) = response.body().size_hint().exact() else {
+        // Unknown until sent: no range can be promised, so none is advertised.
+        return response;
+    };
     response
+        .headers_mut()
+        .entry(header::ACCEPT_RANGES)
+        .or_insert(HeaderValue::from_static("bytes"));
+    let Some(range) = range else {
+        return response;
+    };
+    match select([range.field.as_bytes()], length) {
+        Selection::Ignored(_) => response,
+        Selection::Unsatisfiable => unsatisfiable(response, length),
+        // See `RangeRequest::may_be_compressed`.
+        Selection::Partial(ranges) if ranges.single().is_none() && range.may_be_compressed => {
+            response
+        }
+        Selection::Partial(ranges) => partial(response, slot, &ranges, length),
+    }
+}
+
+/// The request's side of a range: its `Range` field, and whether the response may be
+/// compressed on its way out.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct RangeRequest {
+    field: HeaderValue,
+    /// The request's `Accept-Encoding` admits a content coding other than `identity`, so a
+    /// compression layer (tower-http's `CompressionLayer`) may encode the response. A single
+    /// range carries `Content-Range`, which such layers leave alone; a `multipart/byteranges`
+    /// 206 has no such mark (RFC 9110 §14.6 forbids `Content-Range` on it), and compressing it
+    /// would make a cache read its parts as ranges of the gzip-encoded representation. So
+    /// several ranges are then answered with the full 200, as §14.2 allows ("a server MAY
+    /// ignore the Range header field"), which a layer may compress correctly.
+    may_be_compressed: bool,
+}
+
+impl RangeRequest {
+    /// The `Range` of `headers`, when it has exactly one field line.
+    pub(crate) fn of(headers: &http::HeaderMap) -> Option<Self> {
+        let mut lines = headers.get_all(header::RANGE).into_iter();
+        let (Some(field), None) = (lines.next(), lines.next()) else {
+            return None;
+        };
+        Some(Self {
+            field: field.clone(),
+            may_be_compressed: admits_a_coding(headers),
+        })
+    }
+}
+
+/// Whether `Accept-Encoding` admits a content coding other than `identity` (RFC 9110
+/// §12.5.3): a member other than `identity` whose weight is not zero. Without the field, no
+/// compression layer in use encodes a response, so it admits none here.
+fn admits_a_coding(headers: &http::HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT_ENCODING)
+        .into_iter()
+        .flat_map(|line| line.as_bytes().split(|&b| b == b','))
+        .any(|member| {
+            let mut params = member.split(|&b| b == b';');
+            let coding = crate::list::trim_ows(params.next().unwrap_or_default());
+            let zero = params.any(|param| {
+                let param = crate::list::trim_ows(param);
+                param.len() >= 2
+                    && param[..2].eq_ignore_ascii_case(b"q=")
+                    && param[2..].iter().all(|&b| b == b'0' || b == b'.')
+            });
+            !coding.is_empty() && !coding.eq_ignore_ascii_case(b"identity") && !zero
+        })
+}
+
+/// 416 Range Not Satisfiable with `Content-Range: bytes */length` (RFC 9110 §15.5.17), and no
+/// content: the handler's body is dropped unread.
+fn unsatisfiable(response: Response, length: u64) -> Response {
+    let (mut parts, _unread) = response.into_parts();
+    parts.status = StatusCode::RANGE_NOT_SATISFIABLE;
+    for name in [
+        header::CONTENT_TYPE,
+        header::CONTENT_LENGTH,
+        header::CONTENT_ENCODING,
+    ] {
+        parts.headers.remove(name);
+    }
+    parts
+        .headers
+        .insert(header::CONTENT_RANGE, value(format!("bytes */{length}")));
+    parts
+        .headers
+        .insert(header::CONTENT_LENGTH, HeaderValue::from_static("0"));
+    Response::from_parts(parts, Body::empty())
+}
+
+/// A 206: one range as it is, several as `multipart/byteranges` (RFC 9110 §14.6), unless the
+/// multipart answer would be larger than the 200 (rule 4 of the policy in [`crate::range`]).
+fn partial(response: Response, slot: Option<SourceSlot>, ranges: &Ranges, length: u64) -> Response {
+    let content_type = response.headers().get(header::CONTENT_TYPE).cloned();
+    let multipart = match ranges.single() {
+        Some(_) => None,
+        None => {
+            let framing = Framing::new(content_type.as_ref(), length);
+            if framing.total_len(ranges) >= length {
+                return response;
+            }
+            Some(framing)
+        }
+    };
+    let (mut parts, body) = response.into_parts();
+    let content = match slot.and_then(|slot| slot.take()) {
+        Some(source) => Content::Source(Some(source)),
+        None => match collect_now(body, length) {
+            Ok(content) => content,
+            Err(body) => {
+                // The body's length is not what its size hint said: send it as it is.
+                parts.headers.remove(header::ACCEPT_RANGES);
+                return Response::from_parts(parts, body);
+            }
+        },
+    };
+    parts.status = StatusCode::PARTIAL_CONTENT;
+    parts.headers.remove(header::CONTENT_LENGTH);
+    let body = match (ranges.single(), multipart) {
+        (Some(range), _) => single(&mut parts, range, length, content),
+        (None, Some(framing)) => framing.body(&mut parts, ranges, content),
+        (None, None) => unreachable!("several ranges always have a framing"),
+    };
+    parts.headers.insert(
+        header::CONTENT_LENGTH,
+        value(body.size_hint().exact().unwrap_or_default().to_string()),
+    );
+    Response::from_parts(parts, Body::new(body))
+}
+
+fn single(parts: &mut Parts, range: ByteRange, length: u64, content: Content) -> PartsBody {
+    parts.headers.insert(
+        header::CONTENT_RANGE,
+        value(format!("bytes {range}/{length}")),
+    );
+    PartsBody::new(vec![Segment::content(range.first(), range.len())], content)
+}
+
+/// The framing of a `multipart/byteranges` body: its boundary and each part's header lines.
+struct Framing {
+    boundary: String,
+    /// The header lines of a part, but for its `Content-Range`: the representation's
+    /// `Content-Type`, as RFC 9110 §14.6 asks.
+    content_type: Option<HeaderValue>,
+    length: u64,
+}
+
+impl Framing {
+    fn new(content_type: Option<&HeaderValue>, length: u64) -> Self {
+        Self {
+            boundary: boundary_candidate(0),
+            content_type: content_type.cloned(),
+            length,
+        }
+    }
+
+    /// The header of the part at `index`, with the delimiter before it.
+    fn part_head(&self, index: usize, range: ByteRange) -> Vec<u8> {
+        let mut head = Vec::with_capacity(160);
+        if index > 0 {
+            head.extend_from_slice(b"\r\n");
+        }
+        head.extend_from_slice(b"--");
+        head.extend_from_slice(self.boundary.as_bytes());
+        head.extend_from_slice(b"\r\n");
+        if let Some(content_type) = &self.content_type {
+            head.extend_from_slice(b"Content-Type: ");
+            head.extend_from_slice(content_type.as_bytes());
+            head.extend_from_slice(b"\r\n");
+        }
+        head.extend_from_slice(
+            format!("Content-Range: bytes {range}/{}\r\n\r\n", self.length).as_bytes(),
+        );
+        head
+    }
+
+    fn closing(&self) -> Vec<u8> {
+        format!("\r\n--{}--\r\n", self.boundary).into_bytes()
+    }
+
+    /// The length of the whole multipart body. Every boundary candidate has the same length, so
+    /// this is known before the boundary is chosen.
+    fn total_len(&self, ranges: &Ranges) -> u64 {
+        let heads = ranges
+            .as_slice()
+            .iter()
+            .enumerate()
+            .map(|(index, &range)| self.part_head(index, range).len() as u64)
+            .sum::<u64>();
+        heads
+            .saturating_add(self.closing().len() as u64)
+            .saturating_add(ranges.content_len())
+    }
+
+    /// Chooses the boundary (for content in memory, one that none of the parts holds) and sets
+    /// the 206's `Content-Type`.
+    fn body(mut self, parts: &mut Parts, ranges: &Ranges, content: Content) -> PartsBody {
+        let mut watch = true;
+        if let Content::Memory(all) = &content {
+            watch = false;
+            let mut attempt = 0;
+            while ranges.as_slice().iter().any(|range| {
+                let delimiter = format!("--{}", self.boundary);
+                contains(
+                    &slice(all, range.first(), range.len()),
+                    delimiter.as_bytes(),
+                )
+            }) {
+                attempt += 1;
+                self.boundary = boundary_candidate(attempt);
+            }
+        }
+        parts.headers.insert(
+            header::CONTENT_TYPE,
+            value(format!("multipart/byteranges; boundary={}", self.boundary)),
+        );
+        let mut segments = Vec::with_capacity(ranges.as_slice().len() * 2 + 1);
+        for (index, &range) in ranges.as_slice().iter().enumerate() {
+            segments.push(Segment::Literal(self.part_head(index, range).into()));
+            segments.push(Segment::content(range.first(), range.len()));
+        }
+        segments.push(Segment::Literal(self.closing().into()));
+        let body = PartsBody::new(segments, content);
+        if watch {
+            body.watching(&format!("--{}", self.boundary))
+        } else {
+            body
+        }
+    }
+}
+
+/// A multipart boundary: 128 random bits, so that no one can predict it, and always of the
+/// same length (49 characters, under the 70 that RFC 2046 §5.1.1 allows).
+fn boundary_candidate(attempt: u64) -> String {
+    let state = RandomState::new();
+    let high = state.hash_one((attempt, 0u8));
+    let low = state.hash_one((attempt, 1u8));
+    format!("axum-conditional-{high:016x}{low:016x}")
+}
+
+/// A header value the runtime formatted: digits, `bytes`, `*`, `/`, `-`, and the boundary.
+fn value(text: String) -> HeaderValue {
+    HeaderValue::try_from(text).unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+/// The handler's body as the content of a 206: all of it now when it is ready now (any
+/// in-memory body: `Bytes`, `String`, `Json`…), or a source that collects it at the first
+/// read (a stream of known length). `Err` gives back, as a body, what was read when the body
+/// ended with another length than its size hint said.
+fn collect_now(mut body: Body, length: u64) -> Result<Content, Body> {
+    let mut cx = Context::from_waker(Waker::noop());
+    let mut chunks: Vec<Bytes> = Vec::new();
+    loop {
+        match Pin::new(&mut body).poll_frame(&mut cx) {
+            Poll::Ready(Some(Ok(frame))) => {
+                // Trailers are not content; a range has none.
+                if let Ok(data) = frame.into_data() {
+                    chunks.push(data);
+                }
+            }
+            Poll::Ready(Some(Err(_))) | Poll::Pending => {
+                return Ok(Content::Source(Some(Box::new(Collecting {
+                    chunks,
+                    body: Some(body),
+                    length,
+                    all: None,
+                }))));
+            }
+            Poll::Ready(None) => {
+                let all = concat(chunks);
+                return if all.len() as u64 == length {
+                    Ok(Content::Memory(all))
+                } else {
+                    Err(Body::from(all))
+                };
+            }
+        }
+    }
+}
+
+fn concat(mut chunks: Vec<Bytes>) -> Bytes {
+    if chunks.len() == 1 {
+        return chunks.pop().unwrap_or_default();
+    }
+    let mut all = Vec::with_capacity(chunks.iter().map(Bytes::len).sum());
+    for chunk in chunks {
+        all.extend_from_slice(&chunk);
+    }
+    all.into()
+}
+
+/// A body of known length that was not ready at once, read whole at the first read.
+struct Collecting {
+    chunks: Vec<Bytes>,
+    body: Option<Body>,
+    length: u64,
+    all: Option<Bytes>,
+}
+
+impl RangeSource for Collecting {
+    fn len(&self) -> u64 {
+        self.length
+    }
+
+    async fn read_at(&mut self, offset: u64, max: usize) -> io::Result<Bytes> {
+        if self.all.is_none() {
+            if let Some(mut body) = self.body.take() {
+                while let Some(frame) =
+                    std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await
+                {
+                    if let Ok(data) = frame.map_err(io::Error::other)?.into_data() {
+                        self.chunks.push(data);
+                    }
+                }
+            }
+            let all = concat(std::mem::take(&mut self.chunks));
+            if all.len() as u64 != self.length {
+                return Err(io::Error::other(
+                    "the response body's length is not the one its size hint stated",
+                ));
+            }
+            self.all = Some(all);
+        }
+        let all = self.all.as_ref().map_or_else(Bytes::new, Bytes::clone);
+        Ok(slice(&all, offset, max as u64))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_boundary_found_in_the_content_is_replaced() {
+        let content = Bytes::from_static(b"a part that holds --known-boundary, and more");
+        let length = content.len() as u64;
+        let Selection::Partial(ranges) = select([&b"bytes=0-"[..]], length) else {
+            panic!("the whole content");
+        };
+        let framing = Framing {
+            boundary: "known-boundary".to_owned(),
+            content_type: None,
+            length,
+        };
+        let mut parts = Response::new(()).into_parts().0;
+        let body = framing.body(&mut parts, &ranges, Content::Memory(content));
+        let header = parts.headers[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap_or_default();
+        assert!(
+            header.starts_with("multipart/byteranges; boundary=axum-conditional-"),
+            "{header}"
+        );
+        assert!(
+            body.watch.is_none(),
+            "content in memory is checked, not watched"
+        );
+    }
+
+    #[test]
+    fn accept_encoding_admits_a_coding_unless_only_identity_or_weighed_zero() {
+        let admits = |value: &'static str| {
+            let mut headers = http::HeaderMap::new();
+            headers.insert(header::ACCEPT_ENCODING, HeaderValue::from_static(value));
+            admits_a_coding(&headers)
+        };
+        assert!(admits("gzip"));
+        assert!(admits("gzip, deflate, br"));
+        assert!(admits("identity, gzip;q=0.5"));
+        assert!(admits("*"));
+        assert!(admits("br;q=0.001"));
+        assert!(!admits("identity"));
+        assert!(!admits("gzip;q=0, br;Q=0.000"));
+        assert!(!admits("*;q=0, identity"));
+        assert!(!admits(""));
+        assert!(!admits_a_coding(&http::HeaderMap::new()));
+    }
+
+    #[test]
+    fn the_watch_sees_a_delimiter_split_across_reads() {
+        let mut watch = Watch::new("--abc");
+        assert!(!watch.sees(b"xx-"));
+        assert!(watch.sees(b"-abcyy"));
+        watch.new_part();
+        assert!(!watch.sees(b"--ab"));
+        watch.new_part();
+        assert!(!watch.sees(b"c"));
+        assert!(!watch.sees(b"-"));
+        assert!(!watch.sees(b"-"));
+        assert!(!watch.sees(b"a"));
+        assert!(watch.sees(b"bc"));
+    }
 }

@@ -9,6 +9,7 @@ use http::{HeaderMap, Method, header};
 
 use crate::answer::{Answer, CacheHeaders, not_modified};
 use crate::problem::precondition_failed;
+use crate::ranged::RangeRequest;
 use crate::{ETag, Outcome, Policy, RangeDecision, Resource};
 
 /// The result of the precondition check of a request that goes on to the handler: the
@@ -54,10 +55,10 @@ pub struct Evaluation {
     resource: Resource,
     outcome: Outcome,
     get_or_head: bool,
-    /// The `Range` field to serve, on a route with `ranges = true` whose preconditions let it
-    /// be honoured; `None` otherwise (also when it was sent as several field lines, which
+    /// The `Range` to serve, on a route with `ranges = true` whose preconditions let it be
+    /// honoured; `None` otherwise (also when it was sent as several field lines, which
     /// `range::select` would ignore anyway).
-    range: Option<http::HeaderValue>,
+    range: Option<RangeRequest>,
 }
 
 impl Evaluation {
@@ -125,7 +126,7 @@ impl Evaluation {
         let range = match outcome {
             Outcome::Proceed {
                 range: RangeDecision::Honour,
-            } if route.ranges => single_line(headers, header::RANGE),
+            } if route.ranges => RangeRequest::of(headers),
             _ => None,
         };
         Ok(Self {
@@ -180,15 +181,6 @@ impl Evaluation {
             return crate::ranged::serve(response, self.range.as_ref());
         }
         response
-    }
-}
-
-/// The value of `name` when the request has exactly one field line of it.
-fn single_line(headers: &HeaderMap, name: header::HeaderName) -> Option<http::HeaderValue> {
-    let mut lines = headers.get_all(name).into_iter();
-    match (lines.next(), lines.next()) {
-        (Some(value), None) => Some(value.clone()),
-        _ => None,
     }
 }
 
@@ -612,9 +604,17 @@ mod tests {
     #[test]
     fn early_304_is_the_answer_not_modified_response() {
         let routes = [
-            Route::new(false, false, true, None, None),
+            Route::new(false, false, true, None, None, false, false),
             ROUTE,
-            Route::new(false, false, true, None, Some("accept-encoding")),
+            Route::new(
+                false,
+                false,
+                true,
+                None,
+                Some("accept-encoding"),
+                false,
+                false,
+            ),
         ];
         let date = LastModified::from_unix_seconds(0);
         let resources = [

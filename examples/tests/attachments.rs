@@ -31,7 +31,7 @@
 //!   ignore an invalid ranges-specifier); Go answers 416 to both, without `Content-Range` for
 //!   the unit.
 //! - Overlapping or nearly adjacent ranges (`bytes=0-99,50-149`): served as one range 0-149 here
-//!   (§14.6 allows coalescing; the runtime coalesces ranges less than 80 bytes apart, so a 206
+//!   (§14.6 allows coalescing; the runtime coalesces ranges at most 80 bytes apart, so a 206
 //!   never sends a byte twice), as two parts by Go. Both are RFC-correct; the bytes agree.
 //!
 //! Go is skipped, loudly, only where `go` is not installed (`.ci/run` installs `golang-go`).
@@ -154,9 +154,12 @@ fn content(len: usize, seed: u8) -> Vec<u8> {
         .collect()
 }
 
-/// Runs the real curl; its output whatever its exit status.
-fn curl(args: &[&str]) -> Output {
-    let output = Command::new("curl").args(args).output();
+/// Runs the real curl; its output whatever its exit status. On a blocking thread: the server
+/// it talks to runs on this test's runtime.
+async fn curl(args: &[&str]) -> Output {
+    let args: Vec<String> = args.iter().map(|arg| (*arg).to_owned()).collect();
+    let output = tokio::task::spawn_blocking(move || Command::new("curl").args(args).output());
+    let output = output.await.unwrap();
     output.unwrap_or_else(|e| panic!("curl could not be run ({e}): install curl"))
 }
 
@@ -304,7 +307,8 @@ async fn curl_r_gets_one_range_and_several_as_multipart() {
         "-o",
         out_arg,
         &url,
-    ]);
+    ])
+    .await;
     assert!(single.status.success(), "{single:?}");
     let (status, headers) = dumped(&dump);
     assert_eq!(status, 206);
@@ -325,7 +329,8 @@ async fn curl_r_gets_one_range_and_several_as_multipart() {
         "-o",
         out_arg,
         &url,
-    ]);
+    ])
+    .await;
     assert!(several.status.success(), "{several:?}");
     let (status, headers) = dumped(&dump);
     assert_eq!(status, 206);
@@ -347,7 +352,7 @@ async fn curl_r_gets_one_range_and_several_as_multipart() {
 }
 
 /// Downloads the first `half` bytes of `url` into `file` with `curl -r`, saving the tag.
-fn first_half(url: &str, file: &Path, tag_file: &Path, half: usize) {
+async fn first_half(url: &str, file: &Path, tag_file: &Path, half: usize) {
     let range = format!("0-{}", half - 1);
     let output = curl(&[
         "-sS",
@@ -358,7 +363,8 @@ fn first_half(url: &str, file: &Path, tag_file: &Path, half: usize) {
         "-o",
         file.to_str().unwrap(),
         url,
-    ]);
+    ])
+    .await;
     assert!(output.status.success(), "{output:?}");
     assert_eq!(std::fs::metadata(file).unwrap().len(), half as u64);
 }
@@ -373,7 +379,7 @@ async fn curl_c_resumes_an_interrupted_download_with_if_range() {
     let (file, tag_file, dump) = (scratch.path("file"), scratch.path("tag"), scratch.path("h"));
 
     // The download is cut off halfway.
-    first_half(&url, &file, &tag_file, 150_000);
+    first_half(&url, &file, &tag_file, 150_000).await;
     let saved = std::fs::read_to_string(&tag_file).unwrap();
     assert_eq!(saved.trim(), tag);
 
@@ -389,7 +395,8 @@ async fn curl_c_resumes_an_interrupted_download_with_if_range() {
         "-o",
         file.to_str().unwrap(),
         &url,
-    ]);
+    ])
+    .await;
     assert!(resumed.status.success(), "{resumed:?}");
     let sent = sent_headers(&resumed);
     assert!(
@@ -414,7 +421,7 @@ async fn a_resume_after_the_attachment_changed_gets_the_new_version_whole_never_
     let (path, tag) = server.attachment(old.clone()).await;
     let url = server.url(&path);
     let (file, tag_file, dump) = (scratch.path("file"), scratch.path("tag"), scratch.path("h"));
-    first_half(&url, &file, &tag_file, 150_000);
+    first_half(&url, &file, &tag_file, 150_000).await;
 
     // The same length, so that only the bytes tell the versions apart.
     let new = content(300_000, 4);
@@ -433,7 +440,8 @@ async fn a_resume_after_the_attachment_changed_gets_the_new_version_whole_never_
         "-o",
         file.to_str().unwrap(),
         &url,
-    ]);
+    ])
+    .await;
     // The server restarts from 0: a full 200 of the new version. curl will not append a 200
     // to a partial file (exit 33, CURLE_RANGE_ERROR), so the old half is left as it was.
     let (status, headers) = dumped(&dump);
@@ -454,7 +462,8 @@ async fn a_resume_after_the_attachment_changed_gets_the_new_version_whole_never_
         "-o",
         restart.to_str().unwrap(),
         &url,
-    ]);
+    ])
+    .await;
     assert!(whole.status.success(), "{whole:?}");
     assert_eq!(std::fs::read(&restart).unwrap(), new);
 }
@@ -466,12 +475,12 @@ async fn resuming_sends_what_the_module_documentation_says() {
     let (path, tag) = server.attachment(content(20_000, 5)).await;
     let url = server.url(&path);
     let (file, tag_file) = (scratch.path("file"), scratch.path("tag"));
-    first_half(&url, &file, &tag_file, 10_000);
+    first_half(&url, &file, &tag_file, 10_000).await;
 
     // -C - alone: a Range from the file's size, and no condition at all.
     let copy = scratch.path("copy");
     std::fs::copy(&file, &copy).unwrap();
-    let plain = curl(&["-sSv", "-C", "-", "-o", copy.to_str().unwrap(), &url]);
+    let plain = curl(&["-sSv", "-C", "-", "-o", copy.to_str().unwrap(), &url]).await;
     let sent = sent_headers(&plain);
     assert!(sent.contains(&"Range: bytes=10000-".to_owned()), "{sent:?}");
     assert!(
@@ -494,7 +503,8 @@ async fn resuming_sends_what_the_module_documentation_says() {
         "-o",
         file.to_str().unwrap(),
         &url,
-    ]);
+    ])
+    .await;
     let sent = sent_headers(&conditional);
     let names: Vec<String> = sent
         .iter()
@@ -597,12 +607,12 @@ async fn a_64_mib_attachment_is_stored_and_served_by_range_and_whole() {
     let url = server.url(&path);
 
     let end = scratch.path("end");
-    let range = curl(&["-sS", "-r", "-4096", "-o", end.to_str().unwrap(), &url]);
+    let range = curl(&["-sS", "-r", "-4096", "-o", end.to_str().unwrap(), &url]).await;
     assert!(range.status.success(), "{range:?}");
     assert_eq!(std::fs::read(&end).unwrap(), &bytes[bytes.len() - 4096..]);
 
     let whole = scratch.path("whole");
-    let all = curl(&["-sS", "-o", whole.to_str().unwrap(), &url]);
+    let all = curl(&["-sS", "-o", whole.to_str().unwrap(), &url]).await;
     assert!(all.status.success(), "{all:?}");
     assert!(
         std::fs::read(&whole).unwrap() == bytes,
@@ -785,9 +795,12 @@ async fn ranges_and_if_range_answer_like_gos_serve_content() {
         (vec![("range", "bytes=0-9"), ("if-range", &weak)], Same),
         (vec![("range", "bytes=0-9"), ("if-range", &date)], Same),
         (vec![("range", "bytes=0-9"), ("if-range", &old_date)], Same),
-        (vec![("range", "bytes=0-9,20-29"), ("if-range", &tag)], Same),
         (
-            vec![("range", "bytes=0-9,20-29"), ("if-range", &old_tag)],
+            vec![("range", "bytes=0-9,200-209"), ("if-range", &tag)],
+            Same,
+        ),
+        (
+            vec![("range", "bytes=0-9,200-209"), ("if-range", &old_tag)],
             Same,
         ),
     ];

@@ -829,3 +829,33 @@ async fn ranges_and_if_range_answer_like_gos_serve_content() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_write_during_a_download_cuts_it_short_and_never_mixes_versions() {
+    let scratch = Scratch::new("cut");
+    let server = Server::start(&scratch).await;
+    // Far more than the loopback socket buffers hold, so most of it is read after the write.
+    let old = content(32 * 1024 * 1024, 11);
+    let (path, tag) = server.attachment(old.clone()).await;
+    let mut download = server.send(Method::GET, &path, &[]).await;
+    assert_eq!(download.status(), StatusCode::OK);
+    let mut got = download.chunk().await.unwrap().unwrap().to_vec();
+
+    let changed = server
+        .put(&path, &[("if-match", &tag)], content(old.len(), 12))
+        .await;
+    assert_eq!(changed.status(), StatusCode::NO_CONTENT);
+    let ended = loop {
+        match download.chunk().await {
+            Ok(Some(chunk)) => got.extend_from_slice(&chunk),
+            Ok(None) => break "complete",
+            Err(_) => break "cut short",
+        }
+    };
+    assert_eq!(ended, "cut short");
+    assert!(got.len() < old.len());
+    assert!(
+        got == old[..got.len()],
+        "the download holds bytes of the new version"
+    );
+}

@@ -6,7 +6,7 @@ use quote::ToTokens;
 use syn::Type;
 use syn::spanned::Spanned;
 
-use crate::args::{Args, Key};
+use crate::args::{Args, Key, ValidatorKind};
 use crate::ctxt::Ctxt;
 use crate::handler::Handler;
 use crate::scan::Uses;
@@ -54,6 +54,7 @@ pub(crate) fn validate(cx: &Ctxt, args: Option<Args>, handler: Handler) -> Optio
     check_signature(cx, &handler);
     let args = args?;
     check_has_validator(cx, &args);
+    check_strong_last_modified_has_a_date(cx, &args);
     let uses: Vec<Uses> = args.validators.iter().map(|v| Uses::of(&v.expr)).collect();
     let last = last_argument(cx, &handler, &uses);
     check_body_is_last(cx, &handler);
@@ -105,6 +106,26 @@ fn check_instrument_err_output(cx: &Ctxt, handler: &Handler) {
              `Result<T, E>`: the handler's output is split into its success and error types, and \
              an `impl Trait` inside an alias cannot be"
                 .to_owned(),
+        );
+    }
+}
+
+/// `strong_last_modified = true` says something about the `Last-Modified` of `last_modified`:
+/// without one, it says nothing, and is a mistake to point at.
+fn check_strong_last_modified_has_a_date(cx: &Ctxt, args: &Args) {
+    if let Some(flag) = &args.strong_last_modified
+        && flag.value
+        && args.validator(ValidatorKind::LastModified).is_none()
+    {
+        cx.error_spanned_by(
+            flag,
+            format!(
+                "`{} = true` declares the route's `Last-Modified` a strong validator, and the \
+                 route has none: add `{} = …`, or remove `{}`",
+                Key::StrongLastModified.name(),
+                Key::LastModified.name(),
+                Key::StrongLastModified.name()
+            ),
         );
     }
 }

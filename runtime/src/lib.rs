@@ -78,11 +78,54 @@
 //! assert_eq!(response.headers()["etag"], r#""7""#);
 //! ```
 //!
+//! # Ranges
+//!
+//! `#[conditional(…, ranges = true)]` serves byte ranges (RFC 9110 §14) of the handler's 200
+//! responses to `GET` and `HEAD`, after the preconditions: a satisfiable `Range: bytes=…` is
+//! answered 206 with `Content-Range` (first-last, open-ended and suffix forms), several ranges
+//! as `multipart/byteranges`, an unsatisfiable one 416 with `Content-Range: bytes */length`;
+//! an invalid field or another unit is ignored. `If-Range` matches a strong entity-tag, or a
+//! date equal to a `Last-Modified` the route declares strong (`strong_last_modified = true`);
+//! otherwise the whole 200 is sent, so a resumed download never splices two versions.
+//!
+//! Any body of known length is sliced (`Bytes`, `String`, `Json`, a body with an exact size
+//! hint). For large content, return [`Ranged`] over a [`RangeSource`] (a [`FileSource`], a
+//! blob read at an offset): only the requested bytes are read. The [`range`] module holds the
+//! parser and the policy against abusive range sets.
+//!
+#![cfg_attr(feature = "axum", doc = "```")]
+#![cfg_attr(not(feature = "axum"), doc = "```ignore")]
+//! use axum::routing::get;
+//! use axum::Router;
+//! use axum_conditional::{ETag, conditional};
+//! use tower::ServiceExt as _;
+//!
+//! #[conditional(etag = ETag::from_version(3), ranges = true)]
+//! async fn text() -> &'static str {
+//!     "0123456789"
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
+//! let app = Router::new().route("/text", get(text));
+//! let request = http::Request::get("/text")
+//!     .header("range", "bytes=-4")
+//!     .header("if-range", r#""3""#)
+//!     .body(axum::body::Body::empty())
+//!     .unwrap();
+//! let response = app.oneshot(request).await.unwrap();
+//! assert_eq!(response.status(), 206);
+//! assert_eq!(response.headers()["content-range"], "bytes 6-9/10");
+//! assert_eq!(response.headers()["accept-ranges"], "bytes");
+//! # }
+//! ```
+//!
 //! # Features
 //!
 //! - `axum` (default): the attribute, the extractor, and `IntoResponse`/`IntoResponseParts`
 //!   impls, on `axum-core`, with tokio's timer (the deadline of a refusal's lingering read,
-//!   [`Linger`]) and `tracing` (a warning about a handler `ETag` that can never match).
+//!   [`Linger`]), its file system ([`FileSource`]) and `tracing` (a warning about a handler
+//!   `ETag` that can never match).
 //!   Without it the crate depends on `http` and `httpdate` only.
 
 #[cfg(feature = "axum")]

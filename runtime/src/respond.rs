@@ -74,7 +74,8 @@ impl Evaluation {
         self.outcome
     }
 
-    /// Whether a `Range` request may be served partially (RFC 9110 §13.1.5).
+    /// Whether a `Range` request may be served partially (RFC 9110 §13.1.5). A route with
+    /// `ranges = true` serves the range itself when this is [`RangeDecision::Honour`].
     pub fn range(&self) -> RangeDecision {
         match self.outcome {
             Outcome::Proceed { range } => range,

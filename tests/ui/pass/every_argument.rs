@@ -55,6 +55,8 @@ async fn etag_and_system_time(
     weak_if_match = false,
     cache_control = "private, max-age=0, must-revalidate",
     vary = "accept, accept-encoding",
+    ranges = true,
+    strong_last_modified = true,
     bind = ev,
 )]
 async fn options_and_flags(State(db): State<Db>, Path(id): Path<u64>, Json(doc): Json<Doc>) -> String {

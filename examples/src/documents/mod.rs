@@ -1,12 +1,14 @@
 //! A JSON document API on SQLite: conditional reads, and writes that cannot lose an update.
 //!
 //! Routes: `GET`/`HEAD`/`PUT`/`PATCH`/`DELETE /documents/{id}`, `GET`/`HEAD`/`POST /documents`,
-//! and the OpenAPI document at `GET /openapi.json`.
+//! `GET`/`HEAD`/`PUT /documents/{id}/attachment` ([`attachments`]), and the OpenAPI document at
+//! `GET /openapi.json`.
 //!
 //! # Compression and strong entity-tags
 //!
 //! Every response is compressed as the client asks (documents, the collection, the `201` of
-//! `POST`), by [`ConditionalCompressionLayer`] on the whole router. A strong `ETag` vouches for
+//! `POST`), by [`ConditionalCompressionLayer`] on every route but the attachments (served by
+//! range, see [`attachments`]). A strong `ETag` vouches for
 //! the exact bytes of a representation, and a gzip body has other bytes than the identity one
 //! (RFC 9110 §8.8.3.3), so the layer gives each content-coding its own strong tag (`"7~gzip"`
 //! beside the identity `"7"`), answers `If-None-Match` per coding with a 304 before any handler
@@ -17,6 +19,7 @@
 //! (`W/"7"`); the write routes compare `If-Match` weakly for that reason (see
 //! [`routes::replace`]), and `examples/deploy/nginx.conf` is a configuration that works.
 
+pub mod attachments;
 pub mod config;
 pub mod error;
 pub mod merge_patch;
@@ -48,6 +51,9 @@ pub fn app(store: Store) -> Router {
         // Where tower-http's `CompressionLayer` would go, instead of it: around every route, so
         // that every response, 304 and 412 included, carries `Vary: accept-encoding`.
         .layer(ConditionalCompressionLayer::new())
+        // Attachments are added after the compression layer, so it never wraps them: they are
+        // served by range, and a resumed download's `If-Range` must name the identity bytes.
+        .route("/documents/{id}/attachment", attachments::routes())
         .layer(cors())
         .layer(
             TraceLayer::new_for_http()
@@ -74,12 +80,14 @@ pub const PREFLIGHT_MAX_AGE: Duration = Duration::from_secs(600);
 
 /// Browsers may send the conditional headers and read the validators, on every status.
 pub fn cors() -> CorsLayer {
-    const REQUEST_HEADERS: [HeaderName; 5] = [
+    const REQUEST_HEADERS: [HeaderName; 7] = [
         header::CONTENT_TYPE,
         header::IF_MATCH,
         header::IF_NONE_MATCH,
         header::IF_MODIFIED_SINCE,
         header::IF_UNMODIFIED_SINCE,
+        header::IF_RANGE,
+        header::RANGE,
     ];
     CorsLayer::new()
         .allow_origin(Any)
@@ -92,6 +100,12 @@ pub fn cors() -> CorsLayer {
             Method::POST,
         ])
         .allow_headers(REQUEST_HEADERS)
-        .expose_headers([header::ETAG, header::LAST_MODIFIED, header::LOCATION])
+        .expose_headers([
+            header::ETAG,
+            header::LAST_MODIFIED,
+            header::LOCATION,
+            header::CONTENT_RANGE,
+            header::ACCEPT_RANGES,
+        ])
         .max_age(PREFLIGHT_MAX_AGE)
 }

@@ -859,3 +859,37 @@ async fn a_write_during_a_download_cuts_it_short_and_never_mixes_versions() {
         "the download holds bytes of the new version"
     );
 }
+
+/// The attachment route sits outside the compression layer: a client that accepts gzip still
+/// gets the identity bytes under the identity tag, so the tag it later sends in `If-Range`
+/// names the bytes a range is cut from, and a resumed download resumes.
+#[tokio::test]
+async fn an_attachment_is_never_compressed_so_if_range_can_resume_it() {
+    let scratch = Scratch::new("identity");
+    let server = Server::start(&scratch).await;
+    let bytes = content(4000, 9);
+    let (path, tag) = server.attachment(bytes.clone()).await;
+
+    let whole = server
+        .send(Method::GET, &path, &[("accept-encoding", "gzip, br, zstd")])
+        .await;
+    assert_eq!(whole.status(), StatusCode::OK);
+    assert!(whole.headers().get(header::CONTENT_ENCODING).is_none());
+    assert_eq!(header_text(&whole, header::ETAG), tag);
+    assert_eq!(whole.bytes().await.unwrap(), bytes);
+
+    let rest = server
+        .send(
+            Method::GET,
+            &path,
+            &[
+                ("accept-encoding", "gzip"),
+                ("range", "bytes=1000-"),
+                ("if-range", &tag),
+            ],
+        )
+        .await;
+    assert_eq!(rest.status(), StatusCode::PARTIAL_CONTENT);
+    assert!(rest.headers().get(header::CONTENT_ENCODING).is_none());
+    assert_eq!(rest.bytes().await.unwrap(), bytes[1000..]);
+}

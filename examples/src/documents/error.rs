@@ -12,6 +12,8 @@ use super::store::StoreError;
 pub enum ApiError {
     /// No document with that id.
     NotFound,
+    /// The document has no attachment.
+    NoAttachment,
     /// A conditional write lost a race after its early check passed.
     PreconditionFailed(PreconditionFailed),
     /// The database failed; details go to the log, not to the client.
@@ -34,6 +36,7 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, detail) = match self {
             ApiError::NotFound => (StatusCode::NOT_FOUND, "There is no document with this id."),
+            ApiError::NoAttachment => (StatusCode::NOT_FOUND, "This document has no attachment."),
             ApiError::PreconditionFailed(refusal) => return refusal.into_response(),
             ApiError::Store(e) => {
                 tracing::error!(error = %e, "store failed");

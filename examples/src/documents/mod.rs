@@ -1,7 +1,8 @@
 //! A JSON document API on SQLite: conditional reads, and writes that cannot lose an update.
 //!
 //! Routes: `GET`/`HEAD`/`PUT`/`PATCH`/`DELETE /documents/{id}`, `GET`/`HEAD`/`POST /documents`,
-//! and the OpenAPI document at `GET /openapi.json`.
+//! `GET`/`HEAD`/`PUT /documents/{id}/attachment` ([`attachments`]), and the OpenAPI document at
+//! `GET /openapi.json`.
 //!
 //! # Compression and strong entity-tags
 //!
@@ -14,6 +15,7 @@
 //! routes share the compression layer with the `POST` that answers with a new document's strong
 //! tag, so the layer's predicate ([`compression`]) also refuses any response with a strong tag.
 
+pub mod attachments;
 pub mod config;
 pub mod error;
 pub mod merge_patch;
@@ -44,6 +46,7 @@ pub fn app(store: Store) -> Router {
             "/documents/{id}",
             get(routes::read).put(routes::replace).patch(routes::patch).delete(routes::delete),
         )
+        .route("/documents/{id}/attachment", attachments::routes())
         .route("/openapi.json", get(openapi::document))
         .layer(cors())
         .layer(
@@ -87,12 +90,14 @@ pub const PREFLIGHT_MAX_AGE: Duration = Duration::from_secs(600);
 
 /// Browsers may send the conditional headers and read the validators, on every status.
 pub fn cors() -> CorsLayer {
-    const REQUEST_HEADERS: [HeaderName; 5] = [
+    const REQUEST_HEADERS: [HeaderName; 7] = [
         header::CONTENT_TYPE,
         header::IF_MATCH,
         header::IF_NONE_MATCH,
         header::IF_MODIFIED_SINCE,
         header::IF_UNMODIFIED_SINCE,
+        header::IF_RANGE,
+        header::RANGE,
     ];
     CorsLayer::new()
         .allow_origin(Any)
@@ -105,6 +110,12 @@ pub fn cors() -> CorsLayer {
             Method::POST,
         ])
         .allow_headers(REQUEST_HEADERS)
-        .expose_headers([header::ETAG, header::LAST_MODIFIED, header::LOCATION])
+        .expose_headers([
+            header::ETAG,
+            header::LAST_MODIFIED,
+            header::LOCATION,
+            header::CONTENT_RANGE,
+            header::ACCEPT_RANGES,
+        ])
         .max_age(PREFLIGHT_MAX_AGE)
 }

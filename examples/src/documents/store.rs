@@ -33,12 +33,16 @@
 //! Ids from `POST` come from an `AUTOINCREMENT` key, so a deleted document's id is not handed
 //! out again (SQLite would otherwise reuse the largest id after it is deleted).
 
+mod attachment;
+
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::Value;
+
+pub use attachment::{AttachmentMeta, AttachmentWrite, Pinned};
 
 /// A document's validators: what a conditional request is checked against.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -115,7 +119,11 @@ pub struct Store {
 
 /// `AUTOINCREMENT`: a deleted id is never handed out again. The collection row's version is
 /// the store-wide version counter; it starts at 0, so a new store's first document is at 1.
+///
+/// `auto_vacuum` only takes effect on a database that has no table yet; it lets an offset read
+/// of a large attachment skip the pages before the offset (see [`attachment`]).
 const SCHEMA: &str = "
+    PRAGMA auto_vacuum = INCREMENTAL;
     PRAGMA journal_mode = WAL;
     CREATE TABLE IF NOT EXISTS documents (
         id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -163,6 +171,7 @@ impl Store {
         connection.busy_timeout(Duration::from_secs(5))?;
         connection.execute_batch(SCHEMA)?;
         add_autoincrement(&mut connection)?;
+        connection.execute_batch(attachment::SCHEMA)?;
         Ok(Self {
             db: Arc::new(Mutex::new(connection)),
         })

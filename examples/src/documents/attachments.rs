@@ -1,0 +1,227 @@
+//! `PUT`, `GET` and `HEAD /documents/{id}/attachment`: one binary file per document, served
+//! with ranges, so that an interrupted download resumes where it stopped.
+//!
+//! # Validators
+//!
+//! The attachment is a resource of its own, with its own version (see
+//! [`store`](super::store)'s `attachment` module): writing it leaves the document's tag alone.
+//! Its `ETag` is strong (the bytes are sent as stored: this route is never compressed), so
+//! `If-Range` with the tag a download started from resumes it, and after any change restarts it
+//! with a full 200 instead of splicing two versions (RFC 9110 §13.1.5).
+//!
+//! Its `Last-Modified` is declared strong (`strong_last_modified = true`), and it is declared
+//! only when it is: when no other version of the attachment was written in the same second
+//! (RFC 9110 §8.8.2.2). Otherwise the route declares no date at all until the next write: an
+//! `If-Range` date then never matches (the full 200), and `If-Modified-Since` and
+//! `If-Unmodified-Since` are ignored as RFC 9110 §13.1.3–4 ask for a resource without a date,
+//! leaving the entity-tag conditions, which the clients that resume downloads send anyway.
+//!
+//! # Reads
+//!
+//! The body is an [`AttachmentSource`]: the `ranges = true` route reads only the requested
+//! ranges, at their offsets in the SQLite blob, and a 200 streams the blob in chunks. Every
+//! read checks that the attachment is still at the version the response's validators name; a
+//! write that lands during a download cuts that download short (the client sees a truncated
+//! response, and its resume gets the new version whole), never a response mixing two versions.
+//!
+//! # Writes
+//!
+//! `PUT` needs `If-Match` with the current tag, or `If-None-Match: *` to create one where
+//! there is none (428 without either, 412 when stale, before the body is read). The write is
+//! atomic with that version (`… WHERE version = ?` in one transaction), so two writers holding
+//! the same tag never both succeed. Attachments up to [`MAX_ATTACHMENT`] bytes are accepted.
+
+use std::io;
+use std::time::SystemTime;
+
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, FromRef, FromRequestParts, Path, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodRouter, get};
+use axum_conditional::problem::PreconditionFailed;
+use axum_conditional::{
+    ConditionHeader, ETag, Failure, LastModified, RangeSource, Ranged, Reason, Resource,
+    conditional,
+};
+
+use super::error::ApiError;
+use super::store::{AttachmentMeta, AttachmentWrite, Pinned, Store};
+
+/// The largest attachment a `PUT` may store: 128 MiB (axum's default limit is 2 MB).
+pub const MAX_ATTACHMENT: usize = 128 * 1024 * 1024;
+
+/// What an attachment is stored as when its `PUT` names no `Content-Type`.
+const DEFAULT_TYPE: &str = "application/octet-stream";
+
+/// The routes of `/documents/{id}/attachment`, with the body limit attachments need.
+pub fn routes() -> MethodRouter<Store> {
+    get(download)
+        .put(upload)
+        .layer(DefaultBodyLimit::max(MAX_ATTACHMENT))
+}
+
+/// The attachment named by the request path, and its validators as stored now: one indexed
+/// query, made before any precondition is evaluated.
+pub struct Target {
+    id: i64,
+    meta: Option<AttachmentMeta>,
+}
+
+impl<S> FromRequestParts<S> for Target
+where
+    Store: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Response> {
+        let Path(id) = Path::<i64>::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let meta = Store::from_ref(state)
+            .attachment_meta(id)
+            .await
+            .map_err(|e| ApiError::from(e).into_response())?;
+        Ok(Target { id, meta })
+    }
+}
+
+impl Target {
+    fn etag(&self) -> Option<ETag> {
+        self.meta
+            .as_ref()
+            .map(|meta| ETag::from_version(meta.version))
+    }
+
+    /// The modification date, only when it is strong (see the module's documentation).
+    fn date(&self) -> Option<SystemTime> {
+        self.meta.as_ref().and_then(date)
+    }
+}
+
+/// `meta`'s modification date, when it names this version alone.
+fn date(meta: &AttachmentMeta) -> Option<SystemTime> {
+    meta.strong_date.then_some(meta.updated_at)
+}
+
+/// The validators of an attachment: its tag, and its date when that is strong.
+fn validators(meta: &AttachmentMeta) -> (ETag, Option<LastModified>) {
+    let modified = date(meta).map(LastModified::from_system_time);
+    (ETag::from_version(meta.version), modified)
+}
+
+/// A response with `status` and no body, carrying `meta`'s validators.
+fn stored(status: StatusCode, meta: &AttachmentMeta) -> Response {
+    match validators(meta) {
+        (etag, Some(modified)) => (status, etag, modified).into_response(),
+        (etag, None) => (status, etag).into_response(),
+    }
+}
+
+/// `GET`/`HEAD /documents/{id}/attachment`, with ranges and `If-Range`.
+#[conditional(
+    etag = target.etag(),
+    last_modified = target.date(),
+    strong_last_modified = true,
+    ranges = true,
+    cache_control = "no-cache"
+)]
+pub async fn download(State(store): State<Store>, target: Target) -> Result<Response, ApiError> {
+    let meta = target.meta.ok_or(ApiError::NoAttachment)?;
+    let content_type =
+        HeaderValue::try_from(meta.content_type).unwrap_or(HeaderValue::from_static(DEFAULT_TYPE));
+    let source = AttachmentSource {
+        store,
+        pinned: Pinned {
+            id: target.id,
+            version: meta.version,
+        },
+        length: meta.length,
+    };
+    Ok(([(header::CONTENT_TYPE, content_type)], Ranged::new(source)).into_response())
+}
+
+/// `PUT /documents/{id}/attachment`: create with `If-None-Match: *`, replace with `If-Match`.
+#[conditional(
+    etag = target.etag(),
+    last_modified = target.date(),
+    strong_last_modified = true,
+    require = true
+)]
+pub async fn upload(
+    State(store): State<Store>,
+    target: Target,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or(DEFAULT_TYPE)
+        .to_owned();
+    let expected = target.meta.as_ref().map(|meta| meta.version);
+    let write = store
+        .put_attachment(target.id, expected, content_type, Vec::from(body))
+        .await?;
+    match write {
+        AttachmentWrite::Applied(meta) => {
+            let status = if expected.is_some() {
+                StatusCode::NO_CONTENT
+            } else {
+                StatusCode::CREATED
+            };
+            Ok(stored(status, &meta))
+        }
+        AttachmentWrite::NoDocument => Err(ApiError::NotFound),
+        AttachmentWrite::Conflict => {
+            // Another writer got there first: the 412 the early check would now give.
+            let failure = if expected.is_some() {
+                Failure::changed_during_request()
+            } else {
+                Failure::new(ConditionHeader::IfNoneMatch, Reason::Matched)
+            };
+            Err(refused(&store, target.id, failure).await)
+        }
+    }
+}
+
+/// The 412 for `failure`, with the attachment's validators as they are now.
+async fn refused(store: &Store, id: i64, failure: Failure) -> ApiError {
+    let resource = match store.attachment_meta(id).await.ok().flatten() {
+        Some(meta) => {
+            let (etag, modified) = validators(&meta);
+            Resource::existing(Some(etag), modified)
+        }
+        None => Resource::missing(),
+    };
+    PreconditionFailed::new(failure)
+        .with_current(&resource)
+        .into()
+}
+
+/// An attachment as a [`RangeSource`]: each read is an offset read of its blob, at the version
+/// the response was decided for.
+pub struct AttachmentSource {
+    store: Store,
+    pinned: Pinned,
+    length: u64,
+}
+
+impl RangeSource for AttachmentSource {
+    fn len(&self) -> u64 {
+        self.length
+    }
+
+    async fn read_at(&mut self, offset: u64, max: usize) -> io::Result<Bytes> {
+        let left = usize::try_from(self.length.saturating_sub(offset)).unwrap_or(usize::MAX);
+        let read = self
+            .store
+            .read_attachment_at(self.pinned, offset, max.min(left))
+            .await
+            .map_err(io::Error::other)?;
+        read.map(Bytes::from)
+            .ok_or_else(|| io::Error::other("the attachment changed while it was being sent"))
+    }
+}

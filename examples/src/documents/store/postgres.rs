@@ -98,8 +98,11 @@ macro_rules! now_ms {
 /// The collection's version: the sequence's last value, 0 before its first `nextval`.
 const LAST_VERSION: &str = "SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM versions";
 
+/// `client_min_messages`: an instance finding the schema there is the normal case, not worth a
+/// notice per object in its log.
 const CREATE_SCHEMA: &str = concat!(
     "
+    SET LOCAL client_min_messages = warning;
     CREATE SEQUENCE IF NOT EXISTS versions AS bigint;
     CREATE SEQUENCE IF NOT EXISTS document_ids AS bigint;
     CREATE TABLE IF NOT EXISTS documents (

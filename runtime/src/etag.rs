@@ -66,7 +66,16 @@ impl ETag {
     ///
     /// FNV-1a is fully specified by its offset basis and prime, so every process, machine and
     /// release of this crate computes the same tag for the same bytes, and several instances of a
-    /// service agree. It is not a cryptographic hash: use it to detect change, not to resist
+    /// service agree.
+    ///
+    /// # Stability
+    ///
+    /// The tag for given bytes is part of this crate's API: it does not depend on the platform,
+    /// the endianness, the build or the Rust version, and no release will change it (that would
+    /// be a breaking change, since instances of different releases behind one load balancer, or
+    /// a cache holding a tag across an upgrade, must keep agreeing). Known-answer tests pin it.
+    ///
+    /// It is not a cryptographic hash: use it to detect change, not to resist
     /// someone crafting collisions. Hashing needs the whole representation, so prefer
     /// [`ETag::from_version`] when a version is at hand.
     ///
@@ -468,6 +477,29 @@ mod tests {
         assert_eq!(ETag::from_content(b"").opaque(), b"cbf29ce484222325");
         assert_eq!(ETag::from_content(b"a").opaque(), b"af63dc4c8601ec8c");
         assert_eq!(ETag::from_content(b"foobar").opaque(), b"85944171f73967e8");
+    }
+
+    /// The stability promise of `from_content`: these header values are what every release,
+    /// on every platform, sends for these bytes. They were computed outside this crate, and a
+    /// change to any of them breaks instances of different releases serving one resource.
+    #[test]
+    fn from_content_known_answers_are_stable_across_releases() {
+        let all_bytes: Vec<u8> = (0..=255).collect();
+        let vectors: [(&[u8], &str); 8] = [
+            (b"fo", "\"08985907b541d342\""),
+            (b"foob", "\"dd120e790c2512af\""),
+            (b"\x00", "\"af63bd4c8601b7df\""),
+            (b"\xff", "\"af64724c8602eb6e\""),
+            (&all_bytes, "\"4242dc5249c33625\""),
+            (br#"{"title":"draft","n":1}"#, "\"3c658cb5f53f919f\""),
+            ("é".as_bytes(), "\"0ac21707b7181e01\""),
+            (&[b'a'; 1000], "\"3c835852fbac676d\""),
+        ];
+        for (content, header) in vectors {
+            let tag = ETag::from_content(content);
+            assert_eq!(tag.as_header_value(), header, "{content:?}");
+            assert!(!tag.is_weak());
+        }
     }
 
     #[test]

@@ -36,6 +36,7 @@ async fn main() -> ExitCode {
 async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     let store = match &config.database {
         Database::InMemory => Store::in_memory()?,
+        Database::Postgres(url) => Store::connect(url).await?,
         Database::File(path) => {
             if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
                 std::fs::create_dir_all(dir)?;
@@ -44,7 +45,7 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
         }
     };
     let listener = tokio::net::TcpListener::bind(config.addr).await?;
-    tracing::info!(addr = %listener.local_addr()?, database = ?config.database, "listening");
+    tracing::info!(addr = %listener.local_addr()?, database = %config.database, "listening");
     axum::serve(listener, documents::app(store))
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;

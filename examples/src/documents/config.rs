@@ -10,6 +10,41 @@ pub enum Database {
     File(PathBuf),
     /// A throwaway in-memory database.
     InMemory,
+    /// A PostgreSQL database, by its connection URL (`postgres://…`), shared by any number of
+    /// instances.
+    Postgres(String),
+}
+
+impl std::fmt::Display for Database {
+    /// Where the documents live, for the log: a PostgreSQL URL without its password.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Database::File(path) => write!(f, "{}", path.display()),
+            Database::InMemory => f.write_str("in memory"),
+            Database::Postgres(url) => f.write_str(&without_password(url)),
+        }
+    }
+}
+
+/// `url` with the password of its `user:password@` part replaced by `***`.
+fn without_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) => match userinfo.split_once(':') {
+            Some((user, _)) => format!("{scheme}://{user}:***@{host}{tail}"),
+            None => url.to_owned(),
+        },
+        None => url.to_owned(),
+    }
+}
+
+/// Whether `url` names a PostgreSQL database: the two schemes libpq accepts.
+fn is_postgres(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
 }
 
 /// The server's settings.
@@ -23,13 +58,19 @@ pub struct Config {
 
 /// The usage text, printed for `--help` and after a bad argument.
 pub const USAGE: &str = "\
-usage: documents [--addr HOST:PORT] [--db PATH | --in-memory]
+usage: documents [--addr HOST:PORT] [--db PATH | --in-memory | --database-url URL]
 
-  --addr HOST:PORT  where to listen (default 127.0.0.1:3000)
-  --db PATH         SQLite database file (default: $DOCUMENTS_DB, else
-                    $XDG_DATA_HOME/axum-conditional/documents.db, else
-                    ~/.local/share/axum-conditional/documents.db)
-  --in-memory       use a throwaway in-memory database";
+  --addr HOST:PORT      where to listen (default 127.0.0.1:3000)
+  --db PATH             SQLite database file (default: $DOCUMENTS_DB, else
+                        $XDG_DATA_HOME/axum-conditional/documents.db, else
+                        ~/.local/share/axum-conditional/documents.db)
+  --in-memory           use a throwaway in-memory SQLite database
+  --database-url URL    PostgreSQL, e.g. postgres://user:password@host:5432/db
+                        (default: $DATABASE_URL when set; any number of instances
+                        may share one database)
+
+The last of --db, --in-memory and --database-url wins; without any of them,
+$DATABASE_URL, then SQLite.";
 
 impl Config {
     /// Reads the arguments (without the program name) and the environment. `Ok(None)` means
@@ -55,11 +96,35 @@ impl Config {
                     database = Some(Database::File(path.into()));
                 }
                 "--in-memory" => database = Some(Database::InMemory),
+                "--database-url" => {
+                    let url = args
+                        .next()
+                        .ok_or("--database-url needs a postgres:// URL")?;
+                    database = Some(postgres(url, "--database-url")?);
+                }
                 other => return Err(format!("unknown argument {other:?}")),
             }
         }
-        let database = database.unwrap_or_else(|| Database::File(default_path(&env)));
+        let database = match database {
+            Some(database) => database,
+            None => match env("DATABASE_URL").filter(|url| !url.is_empty()) {
+                Some(url) => postgres(url, "DATABASE_URL")?,
+                None => Database::File(default_path(&env)),
+            },
+        };
         Ok(Some(Config { addr, database }))
+    }
+}
+
+/// `url` as a PostgreSQL database, or what is wrong with it; `origin` says where it came from.
+fn postgres(url: String, origin: &str) -> Result<Database, String> {
+    if is_postgres(&url) {
+        Ok(Database::Postgres(url))
+    } else {
+        Err(format!(
+            "{origin} {}: not a postgres:// or postgresql:// URL (SQLite is --db PATH)",
+            without_password(&url)
+        ))
     }
 }
 
@@ -129,5 +194,51 @@ mod tests {
                 .contains("--verbose")
         );
         assert_eq!(parse(&["--help"], &[]), Ok(None));
+        assert!(
+            parse(&["--database-url"], &[])
+                .unwrap_err()
+                .contains("--database-url needs")
+        );
+    }
+
+    #[test]
+    fn database_url_selects_postgres_and_an_explicit_flag_overrides_it() {
+        let url = "postgres://app:secret@db.internal:5432/documents";
+        let env = [("DATABASE_URL", url), ("DOCUMENTS_DB", "/tmp/a.db")];
+        let config = parse(&[], &env).unwrap().unwrap();
+        assert_eq!(config.database, Database::Postgres(url.into()));
+        let config = parse(&["--db", "/tmp/b.db"], &env).unwrap().unwrap();
+        assert_eq!(config.database, Database::File("/tmp/b.db".into()));
+        let other = "postgresql://localhost/other";
+        let config = parse(&["--in-memory", "--database-url", other], &env)
+            .unwrap()
+            .unwrap();
+        assert_eq!(config.database, Database::Postgres(other.into()));
+        // An empty DATABASE_URL is unset, as for DOCUMENTS_DB.
+        let config = parse(&[], &[("DATABASE_URL", ""), ("HOME", "/h")])
+            .unwrap()
+            .unwrap();
+        assert!(matches!(config.database, Database::File(_)));
+    }
+
+    #[test]
+    fn a_database_url_that_is_not_postgres_is_refused_without_its_password() {
+        let problem = parse(&["--database-url", "mysql://u:hunter2@h/db"], &[]).unwrap_err();
+        assert!(problem.contains("mysql://u:***@h/db"), "{problem}");
+        assert!(!problem.contains("hunter2"));
+        let problem = parse(&[], &[("DATABASE_URL", "sqlite://x.db")]).unwrap_err();
+        assert!(problem.starts_with("DATABASE_URL"), "{problem}");
+    }
+
+    #[test]
+    fn the_log_shows_a_postgres_url_without_its_password() {
+        let database =
+            Database::Postgres("postgres://app:s3cr@t@db:5432/docs?sslmode=disable".into());
+        assert_eq!(
+            database.to_string(),
+            "postgres://app:***@db:5432/docs?sslmode=disable"
+        );
+        let database = Database::Postgres("postgres://app@db/docs".into());
+        assert_eq!(database.to_string(), "postgres://app@db/docs");
     }
 }

@@ -1,9 +1,13 @@
-//! Documents in SQLite, with a version and a modification time per document, and one for the
-//! collection as a whole.
+//! The document store: one interface, on SQLite (embedded, the default) or on PostgreSQL
+//! (shared by several instances of the service).
 //!
-//! Every write is a single SQL statement guarded by the version the client based it on, inside
-//! a transaction that also bumps the collection's version. Two writers holding the same version
-//! can therefore never both succeed: the second one changes zero rows.
+//! Every document has a version and a modification time, and so does the collection as a
+//! whole. Every write is one compare-and-swap in the database: a replace is
+//! `UPDATE … WHERE id = ? AND version = ?`, a create is an insert that does nothing when the id
+//! exists. Two writers holding the same version can therefore never both succeed, whichever
+//! process or machine they run in: the second one changes zero rows. The library keeps no state
+//! between requests, so this, and validators that every instance computes alike from the
+//! stored row, is all that "no lost update" needs across instances.
 //!
 //! # Versions never repeat for a URL
 //!
@@ -15,31 +19,27 @@
 //! update. Ids alone cannot guarantee this, since `PUT` creates a document at whatever id the
 //! client names.
 //!
-//! So versions are store-wide: the collection row's version is a counter that only grows, and
-//! every write (create, replace, patch, delete) advances it in the same transaction. A created
-//! or changed document takes the counter's new value as its version. Every version any
-//! document has or ever had is therefore at most the counter, and the next write's version is
-//! above all of them, whatever the URL and whichever way the document was created. A
+//! So versions are store-wide: one counter that only grows (SQLite: the collection row;
+//! PostgreSQL: a sequence) gives every write (create, replace, patch, delete, attachment) a
+//! value never issued before, whatever the URL and whichever way the document was created. A
 //! document's versions still grow with each of its writes (a client can tell newer from older),
-//! but they are no longer consecutive, and a tag shows how many writes the whole store has
-//! seen, which this single-tenant example does not need to hide.
+//! but they are not consecutive, and a tag shows how many writes the whole store has seen,
+//! which this single-tenant example does not need to hide. See [`sqlite`] and [`postgres`] for
+//! how each database keeps these promises.
 //!
-//! The alternative, a per-id "highest version ever" table kept across deletes, keeps
-//! per-document versions consecutive but grows with every id ever deleted, and a database
-//! written before it existed cannot know which versions its deleted documents had. The
-//! store-wide counter needs no new table, and it already holds for such a database: the
-//! collection's version was bumped by every write, so it is above every version ever issued.
+//! # Validators come from the database
 //!
-//! Ids from `POST` come from an `AUTOINCREMENT` key, so a deleted document's id is not handed
-//! out again (SQLite would otherwise reuse the largest id after it is deleted).
+//! `Last-Modified` is a column the write sets. On PostgreSQL it is the database server's
+//! clock, so instances with skewed clocks give the same date for the same row; on SQLite the
+//! database is a file on one host, whose clock every process sharing it reads.
 
 mod attachment;
+pub mod postgres;
+pub mod sqlite;
 
 use std::path::Path;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::Value;
 
 pub use attachment::{AttachmentMeta, AttachmentWrite, Pinned};
@@ -50,7 +50,7 @@ pub struct Meta {
     /// The store's version at this document's last write (see the module's documentation):
     /// it grows with every write and never repeats for a URL.
     pub version: u64,
-    /// When the last write happened.
+    /// When the last write happened, by the database's clock.
     pub updated_at: SystemTime,
 }
 
@@ -81,6 +81,10 @@ pub enum Write {
 pub enum StoreError {
     /// SQLite failed.
     Sqlite(rusqlite::Error),
+    /// PostgreSQL failed (or the connection to it).
+    Postgres(tokio_postgres::Error),
+    /// No PostgreSQL connection could be had from the pool.
+    Pool(String),
     /// A stored body is not JSON (the table was written by something else).
     Corrupt(serde_json::Error),
     /// The blocking task running the query panicked or was cancelled.
@@ -91,6 +95,12 @@ impl std::fmt::Display for StoreError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             StoreError::Sqlite(e) => write!(f, "database error: {e}"),
+            // The server's message, not just "db error".
+            StoreError::Postgres(e) => match e.as_db_error() {
+                Some(db) => write!(f, "database error: {db}"),
+                None => write!(f, "database error: {e}"),
+            },
+            StoreError::Pool(e) => write!(f, "no database connection: {e}"),
             StoreError::Corrupt(e) => write!(f, "stored document is not JSON: {e}"),
             StoreError::Task(e) => write!(f, "database task failed: {e}"),
         }
@@ -105,229 +115,95 @@ impl From<rusqlite::Error> for StoreError {
     }
 }
 
+impl From<tokio_postgres::Error> for StoreError {
+    fn from(e: tokio_postgres::Error) -> Self {
+        StoreError::Postgres(e)
+    }
+}
+
 impl From<serde_json::Error> for StoreError {
     fn from(e: serde_json::Error) -> Self {
         StoreError::Corrupt(e)
     }
 }
 
-/// The document store: one SQLite connection shared by the server's tasks.
+/// The document store, on whichever database the server was started with. Cloning it is
+/// cheap: the clones share one connection (SQLite) or one pool (PostgreSQL).
 #[derive(Clone)]
-pub struct Store {
-    db: Arc<Mutex<Connection>>,
+pub struct Store(Backend);
+
+#[derive(Clone)]
+enum Backend {
+    Sqlite(sqlite::Sqlite),
+    Postgres(postgres::Postgres),
 }
 
-/// `AUTOINCREMENT`: a deleted id is never handed out again. The collection row's version is
-/// the store-wide version counter; it starts at 0, so a new store's first document is at 1.
-///
-/// `auto_vacuum` only takes effect on a database that has no table yet; it lets an offset read
-/// of a large attachment skip the pages before the offset (see [`attachment`]).
-const SCHEMA: &str = "
-    PRAGMA auto_vacuum = INCREMENTAL;
-    PRAGMA journal_mode = WAL;
-    CREATE TABLE IF NOT EXISTS documents (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        body TEXT NOT NULL,
-        version INTEGER NOT NULL,
-        updated_at_ms INTEGER NOT NULL
-    );
-    CREATE TABLE IF NOT EXISTS collection (
-        id INTEGER PRIMARY KEY CHECK (id = 1),
-        version INTEGER NOT NULL,
-        updated_at_ms INTEGER NOT NULL
-    );
-    INSERT OR IGNORE INTO collection (id, version, updated_at_ms)
-        VALUES (1, 0, CAST(strftime('%s', 'now') AS INTEGER) * 1000);
-";
-
-/// Rebuilds a `documents` table made before ids were `AUTOINCREMENT`, keeping its rows (and
-/// their ids and versions). Ids deleted before the upgrade above the largest remaining one may
-/// be handed out once more; their documents still get versions never seen before.
-const ADD_AUTOINCREMENT: &str = "
-    CREATE TABLE documents_autoincrement (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        body TEXT NOT NULL,
-        version INTEGER NOT NULL,
-        updated_at_ms INTEGER NOT NULL
-    );
-    INSERT INTO documents_autoincrement (id, body, version, updated_at_ms)
-        SELECT id, body, version, updated_at_ms FROM documents;
-    DROP TABLE documents;
-    ALTER TABLE documents_autoincrement RENAME TO documents;
-";
+/// Calls the same method on whichever backend the store has.
+macro_rules! dispatch {
+    ($store:ident . $method:ident ( $($arg:expr),* )) => {
+        match &$store.0 {
+            Backend::Sqlite(db) => db.$method($($arg),*).await,
+            Backend::Postgres(db) => db.$method($($arg),*).await,
+        }
+    };
+}
 
 impl Store {
-    /// Opens (and creates if needed) the database file at `path`.
+    /// Opens (and creates if needed) the SQLite database file at `path`.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
-        Self::init(Connection::open(path)?)
+        sqlite::Sqlite::open(path).map(|db| Store(Backend::Sqlite(db)))
     }
 
-    /// A database that lives only as long as the process.
+    /// A SQLite database that lives only as long as the process.
     pub fn in_memory() -> Result<Self, StoreError> {
-        Self::init(Connection::open_in_memory()?)
+        sqlite::Sqlite::in_memory().map(|db| Store(Backend::Sqlite(db)))
     }
 
-    fn init(mut connection: Connection) -> Result<Self, StoreError> {
-        connection.busy_timeout(Duration::from_secs(5))?;
-        connection.execute_batch(SCHEMA)?;
-        add_autoincrement(&mut connection)?;
-        connection.execute_batch(attachment::SCHEMA)?;
-        Ok(Self {
-            db: Arc::new(Mutex::new(connection)),
-        })
-    }
-
-    /// Runs `f` on the connection in a blocking task, so SQLite never stalls the async runtime.
-    async fn run<T, F>(&self, f: F) -> Result<T, StoreError>
-    where
-        T: Send + 'static,
-        F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
-    {
-        let db = Arc::clone(&self.db);
-        tokio::task::spawn_blocking(move || f(&mut lock(&db)))
+    /// Connects to the PostgreSQL database at `url` (`postgres://user:password@host/db`), and
+    /// creates the schema if it is missing (see [`postgres`]: several instances may do this at
+    /// once).
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        postgres::Postgres::connect(url)
             .await
-            .map_err(|e| StoreError::Task(e.to_string()))?
+            .map(|db| Store(Backend::Postgres(db)))
     }
 
     /// A document's validators, or `None` if it does not exist. One indexed lookup: this is all
     /// a 304 or a 412 costs.
     pub async fn meta(&self, id: i64) -> Result<Option<Meta>, StoreError> {
-        self.run(move |db| {
-            let row = db
-                .query_row(
-                    "SELECT version, updated_at_ms FROM documents WHERE id = ?1",
-                    [id],
-                    |row| Ok(meta(row.get(0)?, row.get(1)?)),
-                )
-                .optional()?;
-            Ok(row)
-        })
-        .await
+        dispatch!(self.meta(id))
     }
 
     /// The collection's validators; they change on every insert, update and delete.
     pub async fn collection_meta(&self) -> Result<Meta, StoreError> {
-        self.run(|db| {
-            let meta = db.query_row(
-                "SELECT version, updated_at_ms FROM collection WHERE id = 1",
-                [],
-                |row| Ok(meta(row.get(0)?, row.get(1)?)),
-            )?;
-            Ok(meta)
-        })
-        .await
+        dispatch!(self.collection_meta())
     }
 
     /// A document, or `None`.
     pub async fn get(&self, id: i64) -> Result<Option<Document>, StoreError> {
-        self.run(move |db| get(db, id)).await
+        dispatch!(self.get(id))
     }
 
     /// Every document, by id, with the collection's validators as of that same read.
     pub async fn list(&self) -> Result<(Meta, Vec<Document>), StoreError> {
-        self.run(|db| {
-            let tx = db.transaction()?;
-            let collection = tx.query_row(
-                "SELECT version, updated_at_ms FROM collection WHERE id = 1",
-                [],
-                |row| Ok(meta(row.get(0)?, row.get(1)?)),
-            )?;
-            let mut statement =
-                tx.prepare("SELECT id, body, version, updated_at_ms FROM documents ORDER BY id")?;
-            let rows = statement.query_map([], |row| {
-                Ok((
-                    row.get::<_, i64>(0)?,
-                    row.get::<_, String>(1)?,
-                    row.get(2)?,
-                    row.get(3)?,
-                ))
-            })?;
-            let mut documents = Vec::new();
-            for row in rows {
-                let (id, body, version, updated) = row?;
-                let body = serde_json::from_str(&body)?;
-                documents.push(Document {
-                    id,
-                    body,
-                    meta: meta(version, updated),
-                });
-            }
-            drop(statement);
-            tx.commit()?;
-            Ok((collection, documents))
-        })
-        .await
+        dispatch!(self.list())
     }
 
-    /// Creates a document with a new id, never one a deleted document had. With `collection`,
-    /// only if the collection is still at that version: the insert and the check are one
-    /// atomic step, so two inserts guarded by the same version cannot both succeed.
+    /// Creates a document with a new id. With `collection`, only if the collection is still at
+    /// that version: the insert and the check are one atomic step, so two inserts guarded by
+    /// the same version cannot both succeed.
     pub async fn insert(&self, body: Value, collection: Option<u64>) -> Result<Write, StoreError> {
-        self.run(move |db| {
-            let tx = db.transaction()?;
-            let now = now_ms();
-            let Some(version) = advance(&tx, now, collection)? else {
-                return Ok(Write::Conflict);
-            };
-            tx.execute(
-                "INSERT INTO documents (body, version, updated_at_ms) VALUES (?1, ?2, ?3)",
-                params![body.to_string(), version, now],
-            )?;
-            let id = tx.last_insert_rowid();
-            tx.commit()?;
-            Ok(Write::Applied(Document {
-                id,
-                body,
-                meta: meta(version, now),
-            }))
-        })
-        .await
+        dispatch!(self.insert(body, collection))
     }
 
     /// Creates document `id` only if it does not exist (`If-None-Match: *`).
     pub async fn create(&self, id: i64, body: Value) -> Result<Write, StoreError> {
-        self.run(move |db| {
-            let tx = db.transaction()?;
-            let now = now_ms();
-            let version = next_version(&tx, now)?;
-            let inserted = tx.execute(
-                "INSERT INTO documents (id, body, version, updated_at_ms) VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT (id) DO NOTHING",
-                params![id, body.to_string(), version, now],
-            )?;
-            if inserted == 0 {
-                // Dropping the transaction rolls the counter back too.
-                return Ok(Write::Conflict);
-            }
-            tx.commit()?;
-            Ok(Write::Applied(Document {
-                id,
-                body,
-                meta: meta(version, now),
-            }))
-        })
-        .await
+        dispatch!(self.create(id, body))
     }
 
     /// Replaces document `id` if it is still at `expected` version.
     pub async fn replace(&self, id: i64, expected: u64, body: Value) -> Result<Write, StoreError> {
-        self.run(move |db| {
-            let tx = db.transaction()?;
-            let now = now_ms();
-            let version = next_version(&tx, now)?;
-            let changed = tx.execute(
-                "UPDATE documents SET body = ?1, version = ?2, updated_at_ms = ?3
-                 WHERE id = ?4 AND version = ?5",
-                params![body.to_string(), version, now, id, version_param(expected)],
-            )?;
-            if changed == 0 {
-                return Ok(Write::Conflict);
-            }
-            let document = get(&tx, id)?;
-            tx.commit()?;
-            Ok(document.map_or(Write::Conflict, Write::Applied))
-        })
-        .await
+        dispatch!(self.replace(id, expected, body))
     }
 
     /// Applies `change` to document `id` if it is still at `expected` version. The change is
@@ -338,218 +214,71 @@ impl Store {
         expected: u64,
         change: impl FnOnce(&mut Value) + Send + 'static,
     ) -> Result<Write, StoreError> {
-        self.run(move |db| {
-            let tx = db.transaction()?;
-            let Some(mut document) = get(&tx, id)? else {
-                return Ok(Write::Conflict);
-            };
-            if document.meta.version != expected {
-                return Ok(Write::Conflict);
-            }
-            change(&mut document.body);
-            let now = now_ms();
-            let version = next_version(&tx, now)?;
-            let changed = tx.execute(
-                "UPDATE documents SET body = ?1, version = ?2, updated_at_ms = ?3
-                 WHERE id = ?4 AND version = ?5",
-                params![
-                    document.body.to_string(),
-                    version,
-                    now,
-                    id,
-                    version_param(expected)
-                ],
-            )?;
-            if changed == 0 {
-                return Ok(Write::Conflict);
-            }
-            tx.commit()?;
-            document.meta = meta(version, now);
-            Ok(Write::Applied(document))
-        })
-        .await
+        dispatch!(self.update(id, expected, change))
     }
 
     /// Deletes document `id` if it is still at `expected` version. `Ok(false)` if it was not.
     pub async fn delete(&self, id: i64, expected: u64) -> Result<bool, StoreError> {
-        self.run(move |db| {
-            let tx = db.transaction()?;
-            let deleted = tx.execute(
-                "DELETE FROM documents WHERE id = ?1 AND version = ?2",
-                params![id, version_param(expected)],
-            )?;
-            if deleted == 0 {
-                return Ok(false);
-            }
-            next_version(&tx, now_ms())?;
-            tx.commit()?;
-            Ok(true)
-        })
-        .await
+        dispatch!(self.delete(id, expected))
+    }
+
+    /// Document `id`'s attachment validators, or `None` if it has none. One indexed lookup
+    /// that does not read the attachment's bytes.
+    pub async fn attachment_meta(&self, id: i64) -> Result<Option<AttachmentMeta>, StoreError> {
+        dispatch!(self.attachment_meta(id))
+    }
+
+    /// Stores `bytes` as document `id`'s attachment: a replace when `expected` is its current
+    /// version, a create when `expected` is `None` and it has none. The check and the write are
+    /// one transaction, so two writers holding the same version can never both succeed.
+    pub async fn put_attachment(
+        &self,
+        id: i64,
+        expected: Option<u64>,
+        content_type: String,
+        bytes: Vec<u8>,
+    ) -> Result<AttachmentWrite, StoreError> {
+        dispatch!(self.put_attachment(id, expected, content_type, bytes))
+    }
+
+    /// Reads `len` bytes at `offset` of the attachment `pinned` names, or `None` if it is no
+    /// longer at that version (or the range is not inside it). Only the range is read from
+    /// storage, and the version check and the read see one snapshot.
+    pub async fn read_attachment_at(
+        &self,
+        pinned: Pinned,
+        offset: u64,
+        len: usize,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        dispatch!(self.read_attachment_at(pinned, offset, len))
+    }
+
+    /// The whole attachment `pinned` names, in one read, or `None` if it is no longer at that
+    /// version. What a range costs without offset reads (the baseline of the ranges bench).
+    pub async fn read_attachment(&self, pinned: Pinned) -> Result<Option<Vec<u8>>, StoreError> {
+        dispatch!(self.read_attachment(pinned))
     }
 }
 
-/// A poisoned lock only means another request panicked mid-query; SQLite's transaction was
-/// rolled back, so the connection is still consistent.
-fn lock(db: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
-    db.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-fn get(db: &Connection, id: i64) -> Result<Option<Document>, StoreError> {
-    let row = db
-        .query_row(
-            "SELECT body, version, updated_at_ms FROM documents WHERE id = ?1",
-            [id],
-            |row| Ok((row.get::<_, String>(0)?, row.get(1)?, row.get(2)?)),
-        )
-        .optional()?;
-    let Some((body, version, updated)) = row else {
-        return Ok(None);
-    };
-    Ok(Some(Document {
-        id,
-        body: serde_json::from_str(&body)?,
-        meta: meta(version, updated),
-    }))
-}
-
-/// Advances the store-wide version counter (the collection's version) and returns its new
-/// value, the version of whatever this write creates or changes. Called inside the write's
-/// transaction, so a write that ends up changing nothing rolls it back.
-fn next_version(db: &Connection, now: i64) -> Result<i64, StoreError> {
-    let advanced = advance(db, now, None)?;
-    // The collection row is made with the schema and never deleted.
-    advanced.ok_or(StoreError::Sqlite(rusqlite::Error::QueryReturnedNoRows))
-}
-
-/// Like `next_version`, but with `expected`, only if the counter is still at that version;
-/// `None` if it is not.
-fn advance(db: &Connection, now: i64, expected: Option<u64>) -> Result<Option<i64>, StoreError> {
-    let version = db
-        .query_row(
-            "UPDATE collection SET version = version + 1, updated_at_ms = ?1
-             WHERE id = 1 AND (?2 IS NULL OR version = ?2)
-             RETURNING version",
-            params![now, expected.map(version_param)],
-            |row| row.get(0),
-        )
-        .optional()?;
-    Ok(version)
-}
-
-/// Rebuilds the `documents` table of a database made before its ids were `AUTOINCREMENT`.
-fn add_autoincrement(db: &mut Connection) -> Result<(), StoreError> {
-    let tx = db.transaction()?;
-    let sql: String = tx.query_row(
-        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'documents'",
-        [],
-        |row| row.get(0),
-    )?;
-    if !sql.to_ascii_uppercase().contains("AUTOINCREMENT") {
-        tx.execute_batch(ADD_AUTOINCREMENT)?;
-    }
-    tx.commit()?;
-    Ok(())
-}
-
-/// SQLite integers are signed; versions start at 1 and only grow, so they fit.
+/// Versions are stored as signed 64-bit integers (both databases have no unsigned type); they
+/// start at 1 and only grow, so they fit.
 fn version_param(version: u64) -> i64 {
     i64::try_from(version).unwrap_or(i64::MAX)
 }
 
 fn meta(version: i64, updated_at_ms: i64) -> Meta {
-    let millis = u64::try_from(updated_at_ms).unwrap_or(0);
     Meta {
         version: u64::try_from(version).unwrap_or(0),
-        updated_at: UNIX_EPOCH + Duration::from_millis(millis),
+        updated_at: at(updated_at_ms),
     }
 }
 
-fn now_ms() -> i64 {
-    let elapsed = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
-    i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX)
+/// A time stored as milliseconds since the Unix epoch.
+fn at(ms: i64) -> SystemTime {
+    UNIX_EPOCH + Duration::from_millis(u64::try_from(ms).unwrap_or(0))
 }
 
-#[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used, reason = "a test fails loudly")]
-
-    use super::*;
-
-    /// The schema before ids were `AUTOINCREMENT` and versions store-wide, with its history:
-    /// documents 1 to 3 were created, 3 was changed once and deleted, and 2 was changed once.
-    const OLD_DATABASE: &str = "
-        CREATE TABLE documents (
-            id INTEGER PRIMARY KEY,
-            body TEXT NOT NULL,
-            version INTEGER NOT NULL,
-            updated_at_ms INTEGER NOT NULL
-        );
-        CREATE TABLE collection (
-            id INTEGER PRIMARY KEY CHECK (id = 1),
-            version INTEGER NOT NULL,
-            updated_at_ms INTEGER NOT NULL
-        );
-        INSERT INTO collection VALUES (1, 8, 0);
-        INSERT INTO documents VALUES (1, '{\"n\":1}', 1, 0), (2, '{\"n\":2}', 2, 0);
-    ";
-
-    fn schema_of_documents(store: &Store) -> String {
-        lock(&store.db)
-            .query_row(
-                "SELECT sql FROM sqlite_master WHERE name = 'documents'",
-                [],
-                |row| row.get(0),
-            )
-            .unwrap()
-    }
-
-    #[tokio::test]
-    async fn an_old_database_gets_autoincrement_and_keeps_its_documents() {
-        let connection = Connection::open_in_memory().unwrap();
-        connection.execute_batch(OLD_DATABASE).unwrap();
-        let store = Store::init(connection).unwrap();
-        assert!(schema_of_documents(&store).contains("AUTOINCREMENT"));
-
-        let (collection, documents) = store.list().await.unwrap();
-        assert_eq!(collection.version, 8);
-        let kept: Vec<(i64, u64)> = documents.iter().map(|d| (d.id, d.meta.version)).collect();
-        assert_eq!(kept, [(1, 1), (2, 2)]);
-
-        // The deleted document 3 is created again: its version is above any it could have had.
-        let Write::Applied(again) = store.create(3, Value::Null).await.unwrap() else {
-            panic!("document 3 exists");
-        };
-        assert_eq!(again.meta.version, 9);
-        // The largest id is deleted; POST does not hand it out again.
-        assert!(store.delete(3, 9).await.unwrap());
-        let Write::Applied(posted) = store.insert(Value::Null, None).await.unwrap() else {
-            panic!("an unguarded insert was refused");
-        };
-        assert_eq!(posted.id, 4);
-        assert_eq!(posted.meta.version, 11);
-    }
-
-    #[tokio::test]
-    async fn opening_a_database_twice_changes_nothing() {
-        let path = std::env::temp_dir().join(format!(
-            "documents-store-{}-{}.db",
-            std::process::id(),
-            now_ms()
-        ));
-        let first = Store::open(&path).unwrap();
-        let Write::Applied(doc) = first.insert(Value::Null, None).await.unwrap() else {
-            panic!("an unguarded insert was refused");
-        };
-        drop(first);
-        let second = Store::open(&path).unwrap();
-        assert_eq!(second.get(doc.id).await.unwrap(), Some(doc));
-        assert_eq!(second.collection_meta().await.unwrap().version, 1);
-        drop(second);
-        for suffix in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
-        }
-    }
+/// The whole second an HTTP-date shows for a time in milliseconds.
+fn second(ms: i64) -> i64 {
+    ms.div_euclid(1000)
 }

@@ -1,4 +1,5 @@
-//! Attachments: one binary file per document, stored as a SQLite blob and read at an offset.
+//! Attachments: one binary file per document. Their types, and their store on SQLite: a blob
+//! read at an offset. (On PostgreSQL, see [`super::postgres`].)
 //!
 //! # Versions
 //!
@@ -34,11 +35,12 @@
 //! version the response describes, so a write that lands during a download ends that download
 //! (an error, a connection cut short) instead of mixing two versions in one response.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 use rusqlite::{Connection, MAIN_DB, OptionalExtension, params};
 
-use super::{Store, StoreError, next_version, now_ms, version_param};
+use super::sqlite::{Sqlite, next_version, now_ms};
+use super::{StoreError, at, second, version_param};
 
 /// `body` is NULL when the document has no attachment: it never had one, or it was deleted.
 /// The trigger removes the body with its document and keeps the row's write times.
@@ -95,17 +97,20 @@ pub struct Pinned {
     pub version: u64,
 }
 
-impl Store {
+impl Sqlite {
     /// Document `id`'s attachment validators, or `None` if it has none. One indexed lookup;
     /// `length()` of a blob reads its size from the record, not its bytes.
-    pub async fn attachment_meta(&self, id: i64) -> Result<Option<AttachmentMeta>, StoreError> {
+    pub(super) async fn attachment_meta(
+        &self,
+        id: i64,
+    ) -> Result<Option<AttachmentMeta>, StoreError> {
         self.run(move |db| attachment_meta(db, id)).await
     }
 
     /// Stores `bytes` as document `id`'s attachment: a replace when `expected` is its current
     /// version, a create when `expected` is `None` and it has none. The check and the write are
     /// one transaction, so two writers holding the same version can never both succeed.
-    pub async fn put_attachment(
+    pub(super) async fn put_attachment(
         &self,
         id: i64,
         expected: Option<u64>,
@@ -154,7 +159,7 @@ impl Store {
     /// Reads `len` bytes at `offset` of the attachment `pinned` names, or `None` if it is no
     /// longer at that version (or the range is not inside it). Only the pages of the range
     /// are read: see the module's documentation.
-    pub async fn read_attachment_at(
+    pub(super) async fn read_attachment_at(
         &self,
         pinned: Pinned,
         offset: u64,
@@ -165,7 +170,10 @@ impl Store {
 
     /// The whole attachment `pinned` names, in one read, or `None` if it is no longer at that
     /// version. What a range costs without offset reads (the baseline of the ranges bench).
-    pub async fn read_attachment(&self, pinned: Pinned) -> Result<Option<Vec<u8>>, StoreError> {
+    pub(super) async fn read_attachment(
+        &self,
+        pinned: Pinned,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
         self.run(move |db| {
             let body = db
                 .query_row(
@@ -181,7 +189,7 @@ impl Store {
     }
 }
 
-/// The read at an offset behind [`Store::read_attachment_at`]: the version check and the read
+/// The read at an offset behind [`Store::read_attachment_at`](super::Store::read_attachment_at): the version check and the read
 /// are one read transaction, so they see one snapshot of the database.
 fn read_at(
     db: &mut Connection,
@@ -238,15 +246,6 @@ fn attachment_meta(db: &Connection, id: i64) -> Result<Option<AttachmentMeta>, S
     Ok(row)
 }
 
-/// The whole second an HTTP-date shows for a time in milliseconds.
-fn second(ms: i64) -> i64 {
-    ms.div_euclid(1000)
-}
-
-fn at(ms: i64) -> SystemTime {
-    UNIX_EPOCH + Duration::from_millis(u64::try_from(ms).unwrap_or(0))
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, reason = "a test fails loudly")]
@@ -256,15 +255,15 @@ mod tests {
     use super::*;
     use crate::documents::store::Write;
 
-    async fn store_with_document() -> (Store, i64) {
-        let store = Store::in_memory().unwrap();
+    async fn store_with_document() -> (Sqlite, i64) {
+        let store = Sqlite::in_memory().unwrap();
         let Write::Applied(doc) = store.insert(Value::Null, None).await.unwrap() else {
             panic!("an unguarded insert was refused");
         };
         (store, doc.id)
     }
 
-    async fn put(store: &Store, id: i64, expected: Option<u64>, bytes: &[u8]) -> AttachmentWrite {
+    async fn put(store: &Sqlite, id: i64, expected: Option<u64>, bytes: &[u8]) -> AttachmentWrite {
         let kind = "application/octet-stream".to_owned();
         store
             .put_attachment(id, expected, kind, bytes.to_vec())
@@ -280,8 +279,8 @@ mod tests {
     }
 
     /// Sets the attachment's write times, as if its writes had happened then.
-    fn set_times(store: &Store, id: i64, updated: i64, previous: Option<i64>) {
-        super::super::lock(&store.db)
+    fn set_times(store: &Sqlite, id: i64, updated: i64, previous: Option<i64>) {
+        super::super::sqlite::lock(&store.db)
             .execute(
                 "UPDATE attachments SET updated_at_ms = ?2, previous_at_ms = ?3
                  WHERE document_id = ?1",
@@ -427,8 +426,8 @@ mod tests {
 
     #[test]
     fn a_new_database_has_auto_vacuum_for_offset_reads() {
-        let store = Store::in_memory().unwrap();
-        let mode: i64 = super::super::lock(&store.db)
+        let store = Sqlite::in_memory().unwrap();
+        let mode: i64 = super::super::sqlite::lock(&store.db)
             .query_row("PRAGMA auto_vacuum", [], |row| row.get(0))
             .unwrap();
         assert_eq!(mode, 2, "2 is INCREMENTAL");

@@ -83,7 +83,10 @@
 //! - `axum` (default): the attribute, the extractor, and `IntoResponse`/`IntoResponseParts`
 //!   impls, on `axum-core`, with tokio's timer (the deadline of a refusal's lingering read,
 //!   [`Linger`]) and `tracing` (a warning about a handler `ETag` that can never match).
-//!   Without it the crate depends on `http` and `httpdate` only.
+//!   Without it the crate depends on `http` and `httpdate` only. Every request a
+//!   `#[conditional]` handler evaluates gives a `DEBUG` event ([`observe`]).
+//! - `metrics`: counters of the outcomes per route, through the `metrics` facade (the table
+//!   is in [`observe`]).
 
 #[cfg(feature = "axum")]
 mod axum;
@@ -92,6 +95,8 @@ mod etag;
 mod evaluate;
 #[cfg(feature = "axum")]
 mod linger;
+#[cfg(feature = "axum")]
+pub mod observe;
 mod preconditions;
 // The list parser: not a public API (its members are, as `Member`). Reachable for the project's
 // own parser tests and fuzz targets only.

@@ -8,6 +8,7 @@ use http::header::Entry;
 use http::{HeaderMap, Method, header};
 
 use crate::answer::{Answer, CacheHeaders, not_modified};
+use crate::observe::EarlyAnswer;
 use crate::problem::precondition_failed;
 use crate::{ETag, Outcome, Policy, RangeDecision, Resource};
 
@@ -92,6 +93,7 @@ impl Evaluation {
 
     /// Evaluates the request against `resource`; `Err` holds the 304, 412 or 428 to answer in
     /// place of the handler.
+    #[cfg(test)]
     #[allow(
         clippy::result_large_err,
         reason = "a `Response` is passed by value everywhere in axum; boxing it would allocate"
@@ -102,16 +104,36 @@ impl Evaluation {
         resource: Resource,
         route: &Route,
     ) -> Result<Self, Response> {
+        Self::decide(method, headers, resource, route).map_err(EarlyAnswer::into_response)
+    }
+
+    /// Evaluates the request against `resource`; `Err` holds the 304, 412 or 428 to answer in
+    /// place of the handler, with the outcome it answers (for `crate::observe`).
+    #[allow(
+        clippy::result_large_err,
+        reason = "a `Response` is passed by value everywhere in axum; boxing it would allocate"
+    )]
+    pub(crate) fn decide(
+        method: &Method,
+        headers: &HeaderMap,
+        resource: Resource,
+        route: &Route,
+    ) -> Result<Self, EarlyAnswer> {
         let outcome = crate::evaluate(method, headers, &resource, route.policy);
+        let early = |response| EarlyAnswer {
+            response,
+            outcome,
+            exposes_validators: route.policy.exposes_validators(),
+        };
         if outcome == Outcome::NotModified {
-            return Err(route.not_modified(resource, method));
+            return Err(early(route.not_modified(resource, method)));
         }
         // The cache headers are only built for an answer that needs them.
         if !outcome.runs_handler()
             && let Some(answer) =
                 Answer::for_outcome(outcome, &resource, route.policy, &route.cache())
         {
-            return Err(early_answer(answer, method, headers, route.policy));
+            return Err(early(early_answer(answer, method, headers, route.policy)));
         }
         Ok(Self {
             resource,

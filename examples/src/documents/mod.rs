@@ -1,6 +1,7 @@
 //! A JSON document API on SQLite: conditional reads, and writes that cannot lose an update.
 //!
-//! Routes: `GET`/`HEAD`/`PUT`/`PATCH`/`DELETE /documents/{id}`, `GET`/`HEAD`/`POST /documents`.
+//! Routes: `GET`/`HEAD`/`PUT`/`PATCH`/`DELETE /documents/{id}`, `GET`/`HEAD`/`POST /documents`,
+//! and `GET /metrics`, the outcome counters of the conditional routes.
 //!
 //! # Compression and strong entity-tags
 //!
@@ -16,6 +17,7 @@
 pub mod config;
 pub mod error;
 pub mod merge_patch;
+pub mod metrics;
 pub mod routes;
 pub mod store;
 
@@ -35,6 +37,7 @@ use store::Store;
 
 /// The service: routes, and the layers a real service has (tracing, CORS, compression).
 pub fn app(store: Store) -> Router {
+    let prometheus = metrics::handle();
     Router::new()
         .route("/documents", get(routes::list).post(routes::create))
         .route_layer(CompressionLayer::new().compress_when(compression()))
@@ -42,6 +45,7 @@ pub fn app(store: Store) -> Router {
             "/documents/{id}",
             get(routes::read).put(routes::replace).patch(routes::patch).delete(routes::delete),
         )
+        .route("/metrics", get(move || metrics::render(prometheus.clone())))
         .layer(cors())
         .layer(
             TraceLayer::new_for_http()

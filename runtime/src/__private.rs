@@ -173,8 +173,9 @@ pub fn resource(etag: Option<ETag>, last_modified: Option<LastModified>) -> Reso
     resource_that(exists, etag, last_modified)
 }
 
-/// Evaluates the preconditions against the request head. A pass is reported here, an answer
-/// in place of the handler by [`refused`], which sees the unread body (`crate::observe`).
+/// Evaluates the preconditions against the request head. A pass is reported by the
+/// evaluation, an answer in place of the handler by [`refused`], which sees the unread body
+/// (`crate::observe`).
 ///
 /// # Errors
 ///
@@ -188,11 +189,7 @@ pub fn evaluate(
     resource: Resource,
     route: &Route,
 ) -> Result<Evaluation, EarlyAnswer> {
-    let decided = Evaluation::decide(&parts.method, &parts.headers, resource, route);
-    if decided.is_ok() {
-        crate::observe::passed(parts);
-    }
-    decided
+    Evaluation::decide(parts, resource, route)
 }
 
 /// The answer given in place of the handler.
@@ -205,8 +202,7 @@ pub fn answered<R>(response: Response) -> ConditionalResponse<R> {
 /// (see `crate::linger`).
 pub fn refused<R>(parts: Parts, body: Body, answer: EarlyAnswer) -> ConditionalResponse<R> {
     crate::observe::answered(&parts, &body, &answer);
-    let response = answer.into_response();
-    ConditionalResponse::answered(crate::linger::refusal(&parts, body, response))
+    ConditionalResponse::answered(crate::linger::refusal(&parts, body, answer.response))
 }
 
 /// The answer to a validator's error: the handler's error type, as a response. Like a

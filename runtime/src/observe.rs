@@ -56,10 +56,11 @@
 //! | `axum_conditional_precondition_failed_total` | `route`, `condition`, `reason` | the `412`s, by failed condition and reason (their sum is the `outcome="412"` series) |
 //! | `axum_conditional_unread_body_bytes_total` | `route` | the declared lengths of request bodies a `304`, `412` or `428` left unread (a body of unknown length, sent chunked, counts in the events' `body_unread` only) |
 //!
-//! Install the recorder before serving: each thread registers a route's counters with the
-//! recorder in place the first time the route answers on that thread, and registers them again
-//! if another recorder is installed later. Without a recorder, a request costs the lookup of
-//! its route among those this thread has seen, and no allocation.
+//! Each thread registers a route's counters with the recorder in place the first time the
+//! route answers on that thread, and registers them again if another recorder is installed
+//! later. Without a recorder, a request costs the facade's lookup of the recorder, and nothing
+//! else: the facade's no-op recorder is recognised by its size, zero, so a recorder of your
+//! own must not be a zero-sized type (one that keeps its state in statics).
 //!
 //! [`MatchedPath`]: axum::extract::MatchedPath
 
@@ -70,7 +71,7 @@ use http::header;
 use http::request::Parts;
 use http_body::Body as _;
 
-use crate::Outcome;
+use crate::{Failure, Outcome};
 
 /// The target of the events: the crate's name, for filters such as `axum_conditional=debug`.
 const TARGET: &str = "axum_conditional";
@@ -119,6 +120,7 @@ fn route(parts: &Parts) -> Option<&str> {
 }
 
 /// The preconditions passed (or were deferred to the handler's status): the handler runs.
+#[inline]
 pub(crate) fn passed(parts: &Parts) {
     // The field expressions are evaluated only when the event is enabled.
     tracing::debug!(
@@ -133,18 +135,15 @@ pub(crate) fn passed(parts: &Parts) {
 }
 
 /// The preconditions answered in place of the handler; `body` is the request body, unread.
+#[inline]
 pub(crate) fn answered(parts: &Parts, body: &Body, answer: &EarlyAnswer) {
-    let failure = match answer.outcome {
-        Outcome::PreconditionFailed(failure) => Some(failure),
-        _ => None,
-    };
     tracing::debug!(
         target: TARGET,
         method = parts.method.as_str(),
         route = route(parts),
         outcome = outcome_name(&answer.outcome),
-        condition = failure.map(|failure| failure.condition().as_str()),
-        reason = failure.map(|failure| failure.reason().as_str()),
+        condition = failure(answer).map(|failure| failure.condition().as_str()),
+        reason = failure(answer).map(|failure| failure.reason().as_str()),
         etag = sent_etag(answer),
         body_unread = !body.is_end_stream(),
         body_length = unread_length(body),
@@ -152,6 +151,14 @@ pub(crate) fn answered(parts: &Parts, body: &Body, answer: &EarlyAnswer) {
     );
     #[cfg(feature = "metrics")]
     counters::answered(parts, body, answer.outcome);
+}
+
+/// The failure a 412 answers.
+fn failure(answer: &EarlyAnswer) -> Option<Failure> {
+    match answer.outcome {
+        Outcome::PreconditionFailed(failure) => Some(failure),
+        _ => None,
+    }
 }
 
 /// The entity-tag the answer sends, for a route that shows its validators (an `ETag` value is
@@ -224,43 +231,68 @@ mod counters {
         unread_bytes: Option<Counter>,
     }
 
+    #[inline]
     pub(super) fn passed(parts: &Parts) {
         with_route(parts, |counters, recorder| {
             counters.outcome(0, recorder).increment(1);
         });
     }
 
+    #[inline]
     pub(super) fn answered(parts: &Parts, body: &Body, outcome: Outcome) {
-        let index = OUTCOMES
-            .iter()
-            .position(|name| *name == outcome_name(&outcome))
-            .unwrap_or(0);
-        let unread = unread_length(body).unwrap_or(0);
         with_route(parts, |counters, recorder| {
+            let index = match outcome {
+                Outcome::NotModified => 1,
+                Outcome::PreconditionFailed(_) => 2,
+                Outcome::PreconditionRequired(_) => 3,
+                _ => 0,
+            };
+            debug_assert_eq!(OUTCOMES[index], outcome_name(&outcome));
             counters.outcome(index, recorder).increment(1);
             if let Outcome::PreconditionFailed(failure) = outcome {
                 counters.failure(failure, recorder).increment(1);
             }
-            if unread > 0 {
+            if let Some(unread) = unread_length(body).filter(|length| *length > 0) {
                 counters.unread_bytes(recorder).increment(unread);
             }
         });
     }
 
-    /// Runs `record` with the counters of the request's route, for the recorder in place.
+    /// Runs `record` with the counters of the request's route, for the recorder in place;
+    /// without one, returns at once.
+    ///
+    /// The facade hands out its no-op recorder when none is installed, and does not say so.
+    /// That recorder is zero-sized, and a recorder that records anything holds some state, so
+    /// a zero-sized one is taken for "no recorder": the request then costs a thread-local
+    /// read and an atomic load (the facade's own lookup), not the route's (measured with
+    /// `scripts/instructions-304.sh`).
+    #[inline]
     fn with_route(parts: &Parts, record: impl FnOnce(&mut RouteCounters, &dyn Recorder)) {
-        let route = route(parts).unwrap_or("");
         metrics::with_recorder(|recorder| {
-            let id = std::ptr::from_ref(recorder).cast::<()>() as usize;
-            CACHE.with(|cache| {
-                let mut cache = cache.borrow_mut();
-                if cache.recorder != id {
-                    // Counters belong to the recorder that registered them.
-                    cache.routes.clear();
-                    cache.recorder = id;
-                }
-                record(cache.route(route), recorder);
-            });
+            if size_of_val(recorder) != 0 {
+                record_with(parts, recorder, record);
+            }
+        });
+    }
+
+    /// [`with_route`], once a recorder is found: out of line, so that the path without one
+    /// stays short.
+    #[inline(never)]
+    fn record_with(
+        parts: &Parts,
+        recorder: &dyn Recorder,
+        record: impl FnOnce(&mut RouteCounters, &dyn Recorder),
+    ) {
+        let id = std::ptr::from_ref(recorder).cast::<()>() as usize;
+        let route = route(parts).unwrap_or("");
+        CACHE.with(|cache| {
+            let mut cache = cache.borrow_mut();
+            if cache.recorder != id {
+                // Counters belong to the recorder that registered them.
+                cache.routes.clear();
+                cache.recorder = id;
+            }
+            record(cache.route(route), recorder);
         });
     }
 

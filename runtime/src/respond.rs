@@ -104,21 +104,25 @@ impl Evaluation {
         resource: Resource,
         route: &Route,
     ) -> Result<Self, Response> {
-        Self::decide(method, headers, resource, route).map_err(EarlyAnswer::into_response)
+        let (mut parts, ()) = http::Request::new(()).into_parts();
+        parts.method = method.clone();
+        parts.headers = headers.clone();
+        Self::decide(&parts, resource, route).map_err(EarlyAnswer::into_response)
     }
 
     /// Evaluates the request against `resource`; `Err` holds the 304, 412 or 428 to answer in
-    /// place of the handler, with the outcome it answers (for `crate::observe`).
+    /// place of the handler, with the outcome it answers. A pass is reported here
+    /// (`crate::observe`), an answer by the caller, which has the request body.
     #[allow(
         clippy::result_large_err,
         reason = "a `Response` is passed by value everywhere in axum; boxing it would allocate"
     )]
     pub(crate) fn decide(
-        method: &Method,
-        headers: &HeaderMap,
+        parts: &http::request::Parts,
         resource: Resource,
         route: &Route,
     ) -> Result<Self, EarlyAnswer> {
+        let (method, headers) = (&parts.method, &parts.headers);
         let outcome = crate::evaluate(method, headers, &resource, route.policy);
         let early = |response| EarlyAnswer {
             response,
@@ -135,6 +139,7 @@ impl Evaluation {
         {
             return Err(early(early_answer(answer, method, headers, route.policy)));
         }
+        crate::observe::passed(parts);
         Ok(Self {
             resource,
             outcome,

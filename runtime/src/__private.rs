@@ -14,8 +14,7 @@ use axum_core::extract::{FromRef, FromRequest, FromRequestParts};
 use axum_core::response::{IntoResponse, Response};
 use http::request::Parts;
 
-pub use crate::observe::EarlyAnswer;
-pub use crate::respond::{ConditionalResponse, Evaluation, Route};
+pub use crate::respond::{ConditionalResponse, EarlyAnswer, Evaluation, Route};
 pub use axum_core::extract::Request;
 
 use crate::{ETag, LastModified, Resource};

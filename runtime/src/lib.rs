@@ -83,8 +83,8 @@
 //! - `axum` (default): the attribute, the extractor, and `IntoResponse`/`IntoResponseParts`
 //!   impls, on `axum-core`, with tokio's timer (the deadline of a refusal's lingering read,
 //!   [`Linger`]) and `tracing` (a warning about a handler `ETag` that can never match).
-//!   Without it the crate depends on `http` and `httpdate` only. Every request a
-//!   `#[conditional]` handler evaluates gives a `DEBUG` event ([`observe`]).
+//!   Every request a `#[conditional]` handler evaluates gives a `DEBUG` event with its outcome
+//!   ([`observe`]). Without it the crate depends on `http` and `httpdate` only.
 //! - `metrics`: counters of the outcomes per route, through the `metrics` facade (the table
 //!   is in [`observe`]).
 

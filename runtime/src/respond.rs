@@ -8,7 +8,6 @@ use http::header::Entry;
 use http::{HeaderMap, Method, header};
 
 use crate::answer::{Answer, CacheHeaders, not_modified};
-use crate::observe::EarlyAnswer;
 use crate::problem::precondition_failed;
 use crate::{ETag, Outcome, Policy, RangeDecision, Resource};
 
@@ -188,6 +187,29 @@ impl Evaluation {
             route.cache().fill_missing(headers);
         }
         response
+    }
+}
+
+/// The 304, 412 or 428 the preconditions answer in place of the handler, with what decided it.
+pub struct EarlyAnswer {
+    pub(crate) response: Response,
+    pub(crate) outcome: Outcome,
+    pub(crate) exposes_validators: bool,
+}
+
+impl EarlyAnswer {
+    /// The response.
+    pub fn into_response(self) -> Response {
+        self.response
+    }
+}
+
+impl std::fmt::Debug for EarlyAnswer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EarlyAnswer")
+            .field("status", &self.response.status())
+            .field("outcome", &self.outcome)
+            .finish_non_exhaustive()
     }
 }
 

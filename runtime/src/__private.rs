@@ -14,7 +14,7 @@ use axum_core::extract::{FromRef, FromRequest, FromRequestParts};
 use axum_core::response::{IntoResponse, Response};
 use http::request::Parts;
 
-pub use crate::respond::{ConditionalResponse, Evaluation, Route};
+pub use crate::respond::{ConditionalResponse, EarlyAnswer, Evaluation, Route};
 pub use axum_core::extract::Request;
 
 use crate::{ETag, LastModified, Resource};
@@ -172,7 +172,9 @@ pub fn resource(etag: Option<ETag>, last_modified: Option<LastModified>) -> Reso
     resource_that(exists, etag, last_modified)
 }
 
-/// Evaluates the preconditions against the request head.
+/// Evaluates the preconditions against the request head. A pass is reported by the
+/// evaluation, an answer in place of the handler by [`refused`], which sees the unread body
+/// (`crate::observe`).
 ///
 /// # Errors
 ///
@@ -181,8 +183,12 @@ pub fn resource(etag: Option<ETag>, last_modified: Option<LastModified>) -> Reso
     clippy::result_large_err,
     reason = "a `Response` is passed by value everywhere in axum; boxing it would allocate"
 )]
-pub fn evaluate(parts: &Parts, resource: Resource, route: &Route) -> Result<Evaluation, Response> {
-    Evaluation::new(&parts.method, &parts.headers, resource, route)
+pub fn evaluate(
+    parts: &Parts,
+    resource: Resource,
+    route: &Route,
+) -> Result<Evaluation, EarlyAnswer> {
+    Evaluation::decide(parts, resource, route)
 }
 
 /// The answer given in place of the handler.
@@ -193,14 +199,16 @@ pub fn answered<R>(response: Response) -> ConditionalResponse<R> {
 /// The 304, 412 or 428 given in place of the handler, before the request body was read: the
 /// body is swallowed after the answer, so that the answer is not lost to a connection reset
 /// (see `crate::linger`).
-pub fn refused<R>(parts: Parts, body: Body, response: Response) -> ConditionalResponse<R> {
-    ConditionalResponse::answered(crate::linger::refusal(&parts, body, response))
+pub fn refused<R>(parts: Parts, body: Body, answer: EarlyAnswer) -> ConditionalResponse<R> {
+    crate::observe::answered(&parts, &body, &answer);
+    ConditionalResponse::answered(crate::linger::refusal(&parts, body, answer.response))
 }
 
 /// The answer to a validator's error: the handler's error type, as a response. Like a
 /// refusal, it is answered before the request body was read, so the body is swallowed after it.
 pub fn failed<R, E: IntoResponse>(parts: Parts, body: Body, error: E) -> ConditionalResponse<R> {
-    refused(parts, body, error.into_response())
+    let response = error.into_response();
+    ConditionalResponse::answered(crate::linger::refusal(&parts, body, response))
 }
 
 /// The handler ran and returned `output`.

@@ -125,7 +125,9 @@
 //! - `axum` (default): the attribute, the extractor, and `IntoResponse`/`IntoResponseParts`
 //!   impls, on `axum-core`, with tokio's timer (the deadline of a refusal's lingering read,
 //!   [`Linger`]), its file system ([`FileSource`]) and `tracing` (a warning about a handler
-//!   `ETag` that can never match).
+//!   `ETag` that can never match). Every request a `#[conditional]` handler evaluates gives a
+//!   `DEBUG` event with its outcome ([`observe`]). It turns on axum's `matched-path` feature
+//!   (on by default in axum), for the route of those events.
 //!   Without it the crate depends on `http` and `httpdate` only.
 //! - `utoipa` (implies `axum`): a `#[utoipa::path]` written below `#[conditional]` gets the
 //!   conditional request headers and the 304, 412 and 428 responses in the OpenAPI document,
@@ -133,6 +135,8 @@
 //! - `compression`: `compression::ConditionalCompressionLayer`, tower-http's compression (gzip,
 //!   br, zstd, deflate) with a strong entity-tag per content-coding (RFC 9110 §8.8.3.3). The
 //!   evaluator reads those coded tags with or without the feature.
+//! - `metrics`: counters of the outcomes per route, through the `metrics` facade (the table
+//!   is in [`observe`]).
 
 #[cfg(feature = "axum")]
 mod axum;
@@ -144,6 +148,8 @@ mod etag;
 mod evaluate;
 #[cfg(feature = "axum")]
 mod linger;
+#[cfg(feature = "axum")]
+pub mod observe;
 mod preconditions;
 // The list parser: not a public API (its members are, as `Member`). Reachable for the project's
 // own parser tests and fuzz targets only.

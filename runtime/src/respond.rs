@@ -98,6 +98,7 @@ impl Evaluation {
 
     /// Evaluates the request against `resource`; `Err` holds the 304, 412 or 428 to answer in
     /// place of the handler.
+    #[cfg(test)]
     #[allow(
         clippy::result_large_err,
         reason = "a `Response` is passed by value everywhere in axum; boxing it would allocate"
@@ -108,6 +109,25 @@ impl Evaluation {
         resource: Resource,
         route: &Route,
     ) -> Result<Self, Response> {
+        let (mut parts, ()) = http::Request::new(()).into_parts();
+        parts.method = method.clone();
+        parts.headers = headers.clone();
+        Self::decide(&parts, resource, route).map_err(EarlyAnswer::into_response)
+    }
+
+    /// Evaluates the request against `resource`; `Err` holds the 304, 412 or 428 to answer in
+    /// place of the handler, with the outcome it answers. A pass is reported here
+    /// (`crate::observe`), an answer by the caller, which has the request body.
+    #[allow(
+        clippy::result_large_err,
+        reason = "a `Response` is passed by value everywhere in axum; boxing it would allocate"
+    )]
+    pub(crate) fn decide(
+        parts: &http::request::Parts,
+        resource: Resource,
+        route: &Route,
+    ) -> Result<Self, EarlyAnswer> {
+        let (method, headers) = (&parts.method, &parts.headers);
         let resource = if route.strong_last_modified {
             resource.with_strong_last_modified()
         } else {
@@ -115,15 +135,24 @@ impl Evaluation {
         };
         let (outcome, coding) =
             crate::evaluate::evaluate_selecting(method, headers, &resource, route.policy);
+        let early = |response| EarlyAnswer {
+            response,
+            outcome,
+            exposes_validators: route.policy.exposes_validators(),
+        };
         if outcome == Outcome::NotModified {
-            return Err(route.not_modified(resource, method, coding.map(|c| (c, headers))));
+            return Err(early(route.not_modified(
+                resource,
+                method,
+                coding.map(|c| (c, headers)),
+            )));
         }
         // The cache headers are only built for an answer that needs them.
         if !outcome.runs_handler()
             && let Some(answer) =
                 Answer::for_outcome(outcome, &resource, route.policy, &route.cache())
         {
-            return Err(early_answer(answer, method, headers, route.policy));
+            return Err(early(early_answer(answer, method, headers, route.policy)));
         }
         let range = match outcome {
             Outcome::Proceed {
@@ -131,6 +160,7 @@ impl Evaluation {
             } if route.ranges => RangeRequest::of(headers),
             _ => None,
         };
+        crate::observe::passed(parts);
         Ok(Self {
             resource,
             outcome,
@@ -183,6 +213,29 @@ impl Evaluation {
             return crate::ranged::serve(response, self.range.as_ref());
         }
         response
+    }
+}
+
+/// The 304, 412 or 428 the preconditions answer in place of the handler, with what decided it.
+pub struct EarlyAnswer {
+    pub(crate) response: Response,
+    pub(crate) outcome: Outcome,
+    pub(crate) exposes_validators: bool,
+}
+
+impl EarlyAnswer {
+    /// The response.
+    pub fn into_response(self) -> Response {
+        self.response
+    }
+}
+
+impl std::fmt::Debug for EarlyAnswer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EarlyAnswer")
+            .field("status", &self.response.status())
+            .field("outcome", &self.outcome)
+            .finish_non_exhaustive()
     }
 }
 

@@ -375,7 +375,7 @@ fn early_304_allocates_only_its_header_map() {
         });
         let status = answer
             .and_then(|answer| answer.err())
-            .map(|response| response.status());
+            .map(|answer| answer.into_response().status());
         assert_eq!(status, Some(http::StatusCode::NOT_MODIFIED), "{route:?}");
         assert_eq!(info.count_total, 2, "{route:?}: {info:?}");
     }

@@ -1,8 +1,8 @@
 //! A JSON document API on SQLite: conditional reads, and writes that cannot lose an update.
 //!
 //! Routes: `GET`/`HEAD`/`PUT`/`PATCH`/`DELETE /documents/{id}`, `GET`/`HEAD`/`POST /documents`,
-//! `GET`/`HEAD`/`PUT /documents/{id}/attachment` ([`attachments`]), and the OpenAPI document at
-//! `GET /openapi.json`.
+//! `GET`/`HEAD`/`PUT /documents/{id}/attachment` ([`attachments`]), the OpenAPI document at
+//! `GET /openapi.json`, and `GET /metrics`, the outcome counters of the conditional routes.
 //!
 //! # Compression and strong entity-tags
 //!
@@ -24,6 +24,7 @@ pub mod config;
 pub mod error;
 pub mod merge_patch;
 pub mod openapi;
+pub mod metrics;
 pub mod routes;
 pub mod store;
 
@@ -41,6 +42,7 @@ use store::Store;
 
 /// The service: routes, and the layers a real service has (tracing, CORS, compression).
 pub fn app(store: Store) -> Router {
+    let prometheus = metrics::handle();
     Router::new()
         .route("/documents", get(routes::list).post(routes::create))
         .route(
@@ -54,6 +56,8 @@ pub fn app(store: Store) -> Router {
         // Attachments are added after the compression layer, so it never wraps them: they are
         // served by range, and a resumed download's `If-Range` must name the identity bytes.
         .route("/documents/{id}/attachment", attachments::routes())
+        // Outside the compression layer: a scraper reads it uncompressed.
+        .route("/metrics", get(move || metrics::render(prometheus.clone())))
         .layer(cors())
         .layer(
             TraceLayer::new_for_http()

@@ -34,7 +34,8 @@
 //!   (§14.6 allows coalescing; the runtime coalesces ranges at most 80 bytes apart, so a 206
 //!   never sends a byte twice), as two parts by Go. Both are RFC-correct; the bytes agree.
 //!
-//! Go is skipped, loudly, only where `go` is not installed (`.ci/run` installs `golang-go`).
+//! Go is skipped, loudly, only where `go` is not installed (`scripts/test.sh` installs
+//! `golang-go`).
 
 #![allow(clippy::unwrap_used, reason = "a test fails loudly on any setup error")]
 
@@ -633,7 +634,7 @@ impl GoServer {
         if Command::new("go").arg("version").output().is_err() {
             eprintln!(
                 "\n\n*** SKIPPED: the comparison with Go's http.ServeContent needs `go` \
-                 (apt-get install golang-go); .ci/run installs it ***\n\n"
+                 (apt-get install golang-go); scripts/test.sh installs it ***\n\n"
             );
             return None;
         }

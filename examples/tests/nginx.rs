@@ -3,7 +3,7 @@
 //! cache), driven with real curl as a client would: `--compressed`, `--etag-save`,
 //! `--etag-compare`, and writes with `If-Match` set to the tags nginx handed out.
 //!
-//! nginx comes from Debian (`.ci/run` installs it). Without it these tests say so loudly on
+//! nginx comes from Debian (`scripts/test.sh` installs it). Without it these tests say so loudly on
 //! stderr ("SKIPPED: nginx not installed") and pass, so a machine without nginx can still run
 //! the rest of the suite.
 
@@ -210,7 +210,7 @@ impl Nginx {
         let Some(binary) = nginx_binary() else {
             eprintln!(
                 "SKIPPED: nginx not installed (neither on PATH nor /usr/sbin/nginx); \
-                 `apt-get install nginx` to run this test, as .ci/run does"
+                 `apt-get install nginx` to run this test, as scripts/test.sh does"
             );
             return None;
         };

@@ -1,7 +1,7 @@
 //! The documents API's OpenAPI document: served at `GET /openapi.json`, valid by a real
 //! validator, and equal to the snapshot reviewed by hand (`tests/snapshots/openapi.json`).
 //!
-//! The validator is `openapi-spec-validator` (PyPI), installed by `.ci/run` into a virtual
+//! The validator is `openapi-spec-validator` (PyPI), installed by `scripts/test.sh` into a virtual
 //! environment; the test finds it through `OPENAPI_SPEC_VALIDATOR` (the program's path) or at
 //! `target/openapi-validator/bin/openapi-spec-validator`. Regenerate the snapshot with
 //! `OPENAPI_SNAPSHOT=overwrite cargo test -p axum-conditional-examples --test openapi`, and
@@ -65,7 +65,7 @@ fn the_document_matches_the_reviewed_snapshot() {
 fn the_document_passes_openapi_spec_validator() {
     let configured = std::env::var_os("OPENAPI_SPEC_VALIDATOR").map(PathBuf::from);
     if let Some(validator) = &configured {
-        // `.ci/run` sets it after installing the validator: there, a missing one is a failure.
+        // `scripts/test.sh` sets it after installing the validator: then a missing one fails.
         assert!(
             validator.exists(),
             "OPENAPI_SPEC_VALIDATOR: no {}",
@@ -76,8 +76,8 @@ fn the_document_passes_openapi_spec_validator() {
         .unwrap_or_else(|| workspace().join("target/openapi-validator/bin/openapi-spec-validator"));
     if !validator.exists() {
         eprintln!(
-            "SKIPPED: the_document_passes_openapi_spec_validator: no validator at {} (.ci/run \
-             installs it; or set OPENAPI_SPEC_VALIDATOR)",
+            "SKIPPED: the_document_passes_openapi_spec_validator: no validator at {} \
+             (scripts/test.sh installs it; or set OPENAPI_SPEC_VALIDATOR)",
             validator.display()
         );
         return;

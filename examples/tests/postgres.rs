@@ -6,7 +6,7 @@
 //! PostgreSQL refuses to run as root, so under root (as in CI) it runs as the `postgres` user
 //! (`setpriv`, which execs, so the pid the test holds is the server's own). Without the
 //! PostgreSQL binaries under `/usr/lib/postgresql/*/bin` the test says so loudly and passes;
-//! `.ci/run` installs them.
+//! `scripts/test.sh` installs them.
 //!
 //! Lost updates are counted exactly: every increment appends its own token to the document's
 //! `log`, and each write is based on the body it read, so the final log is the document's whole

@@ -479,7 +479,10 @@ where
 /// `#[utoipa::path]` was above `#[conditional]` and already generated its own
 /// `__path_<handler>`, the name means utoipa's struct, which does not implement this trait, and
 /// the order is reported. A route that utoipa does not document at all compiles as before.
-#[cfg(feature = "utoipa")]
+///
+/// Not behind the `utoipa` feature: the macro crate's feature decides whether the check is
+/// emitted, and Cargo may build the macro with its feature on for a build of this crate with
+/// it off (a workspace where another crate turns it on, the macro crate's own doctests).
 #[diagnostic::on_unimplemented(
     message = "`#[utoipa::path]` must come below `#[conditional]`, not above it",
     label = "`#[utoipa::path]` is above `#[conditional]` on this function",
@@ -489,7 +492,6 @@ where
 pub trait UtoipaPathBelow {}
 
 /// Never called at run time: checks [`UtoipaPathBelow`] in a `const` item.
-#[cfg(feature = "utoipa")]
 pub const fn utoipa_path_below<T: UtoipaPathBelow>() {}
 
 /// The schemas the added 412 and 428 responses name.

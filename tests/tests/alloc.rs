@@ -408,7 +408,8 @@ fn early_304(parts: &http::request::Parts) -> (u64, String) {
     });
     let response = answer
         .and_then(|answer| answer.err())
-        .expect("an early answer");
+        .expect("an early answer")
+        .into_response();
     assert_eq!(response.status(), http::StatusCode::NOT_MODIFIED);
     let etag = response.headers()[header::ETAG]
         .to_str()

@@ -23,8 +23,8 @@ pub mod attachments;
 pub mod config;
 pub mod error;
 pub mod merge_patch;
-pub mod openapi;
 pub mod metrics;
+pub mod openapi;
 pub mod routes;
 pub mod store;
 

@@ -286,17 +286,32 @@ fn ranges(params: &mut Vec<Param>, responses: &mut Vec<Response>, success: &[Hea
                       representation (RFC 9110 §13.1.5)."
             .to_owned(),
     });
+    let mut partial = success.to_vec();
+    partial.push(Header {
+        name: "Content-Range",
+        description: "The range sent and the representation's length, `bytes first-last/length` \
+                      (RFC 9110 §14.4); several ranges are a `multipart/byteranges` body whose \
+                      parts carry it instead.",
+    });
+    partial.push(Header {
+        name: "Accept-Ranges",
+        description: "`bytes`: this route serves byte ranges.",
+    });
     responses.push(Response {
         status: 206,
         description: "Partial Content: the requested range.".to_owned(),
         problem: None,
-        headers: success.to_vec(),
+        headers: partial,
     });
     responses.push(Response {
         status: 416,
-        description: "Range Not Satisfiable.".to_owned(),
+        description: "Range Not Satisfiable: no requested range overlaps the representation."
+            .to_owned(),
         problem: None,
-        headers: Vec::new(),
+        headers: vec![Header {
+            name: "Content-Range",
+            description: "`bytes */length`: the representation's length (RFC 9110 §15.5.17).",
+        }],
     });
 }
 
@@ -1009,6 +1024,13 @@ mod tests {
             statuses(&output),
             [Status::Code(304), Status::Code(206), Status::Code(416)]
         );
+        let partial = output.split("(status = 206").nth(1).unwrap_or_default();
+        let partial = partial.split("(status = 416").next().unwrap_or_default();
+        for header in ["Content-Range", "Accept-Ranges"] {
+            assert!(partial.contains(&format!("\"{header}\"")), "{output}");
+        }
+        let unsatisfiable = output.split("(status = 416").nth(1).unwrap_or_default();
+        assert!(unsatisfiable.contains("\"Content-Range\""), "{output}");
     }
 
     #[test]

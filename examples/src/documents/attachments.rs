@@ -128,6 +128,15 @@ fn stored(status: StatusCode, meta: &AttachmentMeta) -> Response {
     ranges = true,
     cache_control = "no-cache"
 )]
+#[utoipa::path(
+    get,
+    path = "/documents/{id}/attachment",
+    params(("id" = i64, Path, description = "The document's id.")),
+    responses(
+        (status = 200, description = "The attachment, whole.", content_type = "application/octet-stream", body = Vec<u8>),
+        (status = 404, description = "No document with this id, or no attachment."),
+    ),
+)]
 pub async fn download(State(store): State<Store>, target: Target) -> Result<Response, ApiError> {
     let meta = target.meta.ok_or(ApiError::NoAttachment)?;
     let content_type =
@@ -149,6 +158,17 @@ pub async fn download(State(store): State<Store>, target: Target) -> Result<Resp
     last_modified = target.date(),
     strong_last_modified = true,
     require = true
+)]
+#[utoipa::path(
+    put,
+    path = "/documents/{id}/attachment",
+    params(("id" = i64, Path, description = "The document's id.")),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    responses(
+        (status = 201, description = "Created."),
+        (status = 204, description = "Replaced."),
+        (status = 404, description = "No document with this id."),
+    ),
 )]
 pub async fn upload(
     State(store): State<Store>,

@@ -5,7 +5,7 @@
 use axum::Json;
 use utoipa::OpenApi;
 
-use super::routes;
+use super::{attachments, routes};
 
 /// The document: every route of [`app`](super::app).
 #[derive(OpenApi)]
@@ -20,7 +20,9 @@ use super::routes;
         routes::patch,
         routes::delete,
         routes::list,
-        routes::create
+        routes::create,
+        attachments::download,
+        attachments::upload
     )
 )]
 pub struct Api;

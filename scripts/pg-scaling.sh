@@ -8,7 +8,7 @@
 #
 # Starts a throwaway cluster (initdb, default settings: fsync on) in a temporary directory on a
 # free loopback port, as the `postgres` user when run as root, and three instances on it; stops
-# them all by pid on exit. Needs PostgreSQL under /usr/lib/postgresql/*/bin (see .ci/run).
+# them all by pid on exit. Needs PostgreSQL under /usr/lib/postgresql/*/bin (scripts/test.sh installs it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,7 +18,7 @@ SPREAD="${SPREAD:-32}"
 PROFILE="${PROFILE:-release}"
 
 bin_dir="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n1)"
-[ -x "$bin_dir/postgres" ] || { echo "PostgreSQL is not installed (see .ci/run)" >&2; exit 1; }
+[ -x "$bin_dir/postgres" ] || { echo "PostgreSQL is not installed (scripts/test.sh installs it)" >&2; exit 1; }
 
 flag=(--release)
 [ "$PROFILE" = release ] || flag=()

@@ -35,8 +35,7 @@ use std::io;
 use std::time::SystemTime;
 
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, FromRef, FromRequestParts, Path, State};
-use axum::http::request::Parts;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get};
@@ -48,6 +47,7 @@ use axum_conditional::{
 
 use super::error::ApiError;
 use super::store::{AttachmentMeta, AttachmentWrite, Pinned, Store};
+use super::target::Target;
 
 /// The largest attachment a `PUT` may store: 128 MiB (axum's default limit is 2 MB).
 pub const MAX_ATTACHMENT: usize = 128 * 1024 * 1024;
@@ -62,33 +62,7 @@ pub fn routes() -> MethodRouter<Store> {
         .layer(DefaultBodyLimit::max(MAX_ATTACHMENT))
 }
 
-/// The attachment named by the request path, and its validators as stored now: one indexed
-/// query, made before any precondition is evaluated.
-pub struct Target {
-    id: i64,
-    meta: Option<AttachmentMeta>,
-}
-
-impl<S> FromRequestParts<S> for Target
-where
-    Store: FromRef<S>,
-    S: Send + Sync,
-{
-    type Rejection = Response;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Response> {
-        let Path(id) = Path::<i64>::from_request_parts(parts, state)
-            .await
-            .map_err(IntoResponse::into_response)?;
-        let meta = Store::from_ref(state)
-            .attachment_meta(id)
-            .await
-            .map_err(|e| ApiError::from(e).into_response())?;
-        Ok(Target { id, meta })
-    }
-}
-
-impl Target {
+impl Target<AttachmentMeta> {
     fn etag(&self) -> Option<ETag> {
         self.meta
             .as_ref()
@@ -137,7 +111,10 @@ fn stored(status: StatusCode, meta: &AttachmentMeta) -> Response {
         (status = 404, description = "No document with this id, or no attachment."),
     ),
 )]
-pub async fn download(State(store): State<Store>, target: Target) -> Result<Response, ApiError> {
+pub async fn download(
+    State(store): State<Store>,
+    target: Target<AttachmentMeta>,
+) -> Result<Response, ApiError> {
     let meta = target.meta.ok_or(ApiError::NoAttachment)?;
     let content_type =
         HeaderValue::try_from(meta.content_type).unwrap_or(HeaderValue::from_static(DEFAULT_TYPE));
@@ -172,7 +149,7 @@ pub async fn download(State(store): State<Store>, target: Target) -> Result<Resp
 )]
 pub async fn upload(
     State(store): State<Store>,
-    target: Target,
+    target: Target<AttachmentMeta>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {

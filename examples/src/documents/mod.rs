@@ -27,6 +27,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod routes;
 pub mod store;
+pub mod target;
 
 use std::time::Duration;
 

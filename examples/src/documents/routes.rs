@@ -5,7 +5,7 @@
 use std::time::SystemTime;
 
 use axum::Json;
-use axum::extract::{FromRef, FromRequestParts, Path, State};
+use axum::extract::{FromRef, FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -18,34 +18,9 @@ use serde_json::Value;
 use super::error::ApiError;
 use super::merge_patch;
 use super::store::{Document, Meta, Store, Write};
+use super::target::Target;
 
-/// The document named by the request path, and its validators as stored now: one indexed
-/// query, made before any precondition is evaluated.
-pub struct Target {
-    id: i64,
-    meta: Option<Meta>,
-}
-
-impl<S> FromRequestParts<S> for Target
-where
-    Store: FromRef<S>,
-    S: Send + Sync,
-{
-    type Rejection = Response;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Response> {
-        let Path(id) = Path::<i64>::from_request_parts(parts, state)
-            .await
-            .map_err(IntoResponse::into_response)?;
-        let meta = Store::from_ref(state)
-            .meta(id)
-            .await
-            .map_err(|e| ApiError::from(e).into_response())?;
-        Ok(Target { id, meta })
-    }
-}
-
-impl Target {
+impl Target<Meta> {
     fn etag(&self) -> Option<ETag> {
         self.meta.map(|meta| ETag::from_version(meta.version))
     }
@@ -130,7 +105,7 @@ fn validators(meta: Meta) -> (ETag, LastModified) {
     params(("id" = i64, Path, description = "The document's id.")),
     responses((status = 200, description = "The document.", body = Object), (status = 404, description = "No document with this id.")),
 )]
-pub async fn read(State(store): State<Store>, target: Target) -> Result<Response, ApiError> {
+pub async fn read(State(store): State<Store>, target: Target<Meta>) -> Result<Response, ApiError> {
     let Document { body, meta, .. } = store.get(target.id).await?.ok_or(ApiError::NotFound)?;
     // The validators of what is actually sent: a write may have landed since the check.
     Ok((validators(meta), Json(body)).into_response())
@@ -166,7 +141,7 @@ pub async fn read(State(store): State<Store>, target: Target) -> Result<Response
 )]
 pub async fn replace(
     State(store): State<Store>,
-    target: Target,
+    target: Target<Meta>,
     Json(body): Json<Value>,
 ) -> Result<Response, ApiError> {
     let Some(meta) = target.meta else {
@@ -206,7 +181,7 @@ pub async fn replace(
 )]
 pub async fn patch(
     State(store): State<Store>,
-    target: Target,
+    target: Target<Meta>,
     Json(patch): Json<Value>,
 ) -> Result<Response, ApiError> {
     let meta = target.meta.ok_or(ApiError::NotFound)?;
@@ -231,7 +206,10 @@ pub async fn patch(
     params(("id" = i64, Path, description = "The document's id.")),
     responses((status = 204, description = "Deleted."), (status = 404, description = "No document with this id.")),
 )]
-pub async fn delete(State(store): State<Store>, target: Target) -> Result<StatusCode, ApiError> {
+pub async fn delete(
+    State(store): State<Store>,
+    target: Target<Meta>,
+) -> Result<StatusCode, ApiError> {
     let meta = target.meta.ok_or(ApiError::NotFound)?;
     if store.delete(target.id, meta.version).await? {
         Ok(StatusCode::NO_CONTENT)

@@ -19,6 +19,13 @@ use tracing_subscriber::layer::{Context, SubscriberExt as _};
 /// One event's fields, as text.
 type Fields = BTreeMap<String, String>;
 
+/// The tests of this file run one at a time. `tracing` caches, per callsite, whether any
+/// subscriber is interested, and recomputes it when a subscriber is created; a test that runs
+/// the routes with no subscriber (the counter tests) on one thread while another test's scoped
+/// subscriber is being set up can leave a callsite cached as "never", and that test then misses
+/// its events. In one program with one global subscriber, as in a service, this cannot happen.
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// A subscriber layer that keeps the fields of every event with target `axum_conditional`.
 #[derive(Clone, Default)]
 struct Collect(Arc<Mutex<Vec<Fields>>>);
@@ -194,6 +201,7 @@ fn answered(method: &str, route: &str, outcome: &str, more: &[(&str, &str)]) -> 
 
 #[tokio::test]
 async fn every_evaluated_request_gives_one_debug_event_with_its_outcome() {
+    let _serial = SERIAL.lock().await;
     let collect = Collect::default();
     let subscriber = tracing_subscriber::registry().with(collect.clone());
     let _guard = tracing::subscriber::set_default(subscriber);
@@ -289,6 +297,7 @@ async fn every_evaluated_request_gives_one_debug_event_with_its_outcome() {
 
 #[tokio::test]
 async fn a_handler_outside_a_router_has_no_route_field() {
+    let _serial = SERIAL.lock().await;
     let collect = Collect::default();
     let subscriber = tracing_subscriber::registry().with(collect.clone());
     let _guard = tracing::subscriber::set_default(subscriber);
@@ -315,6 +324,7 @@ const SECRETS: [&str; 4] = [
 
 #[tokio::test]
 async fn no_request_field_value_appears_in_any_event() {
+    let _serial = SERIAL.lock().await;
     let collect = Collect::default();
     let subscriber = tracing_subscriber::registry().with(collect.clone());
     let _guard = tracing::subscriber::set_default(subscriber);
@@ -398,6 +408,7 @@ fn count(name: &str, labels: &[(&str, &str)], value: u64) -> (String, Vec<(Strin
 
 #[tokio::test]
 async fn counters_count_each_outcome_per_route_and_each_412_by_reason() {
+    let _serial = SERIAL.lock().await;
     let recorder = DebuggingRecorder::new();
     let _guard = metrics::set_default_local_recorder(&recorder);
     run_script().await;
@@ -468,6 +479,7 @@ async fn counters_count_each_outcome_per_route_and_each_412_by_reason() {
 
 #[tokio::test]
 async fn a_recorder_installed_later_gets_the_counts_from_then_on() {
+    let _serial = SERIAL.lock().await;
     let app = app();
     let get = || request("GET", "/docs/1", &[("if-none-match", r#""7""#)], 0);
     // No recorder: nothing to see, and the route is remembered with no-op counters.

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The README's test command: installs what the end-to-end tests run and this machine lacks,
-# then runs every test of the workspace. Arguments go to `cargo test`.
+# then runs every test of the workspace. Arguments go to `cargo test`; `--tools-only` installs
+# and stops (.ci/run runs `cargo test --workspace` itself after it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -39,6 +40,10 @@ if [ ! -x "$validator_env/bin/openapi-spec-validator" ]; then
   "$validator_env/bin/pip" install --quiet openapi-spec-validator==0.7.2
 fi
 export OPENAPI_SPEC_VALIDATOR="$PWD/$validator_env/bin/openapi-spec-validator"
+
+if [ "${1:-}" = --tools-only ]; then
+  exit 0
+fi
 
 echo "== cargo test --workspace"
 exec cargo test --workspace "$@"

@@ -34,7 +34,12 @@ fn bench(c: &mut Criterion) {
     for case in &cases {
         let (name, method, headers) = (case.name, &case.method, &case.headers);
         let ours_allocs = allocations(|| {
-            let _ = black_box(evaluate(method, headers, &subject.ours, Policy::new()));
+            let _ = black_box(evaluate(
+                method,
+                headers,
+                subject.ours.clone(),
+                Policy::new(),
+            ));
         });
         let theirs_allocs = allocations(|| {
             black_box(headers_crate(
@@ -52,7 +57,7 @@ fn bench(c: &mut Criterion) {
                 evaluate(
                     black_box(method),
                     black_box(headers),
-                    black_box(&subject.ours),
+                    black_box(subject.ours.clone()),
                     Policy::new(),
                 )
             })

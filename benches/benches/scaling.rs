@@ -106,9 +106,10 @@ fn run(case: &Case, resource: &Resource) -> Outcome {
     evaluate(
         black_box(&case.method),
         black_box(&case.headers),
-        black_box(resource),
+        black_box(resource.clone()),
         Policy::new().require_precondition(true),
     )
+    .outcome()
 }
 
 fn bench(c: &mut Criterion) {

@@ -104,12 +104,15 @@ pub fn status_of(outcome: Outcome) -> u16 {
 
 /// axum-conditional's answer to a case, with the default policy (as the bench times it).
 pub fn ours(case: &Case, subject: &Subject) -> u16 {
-    status_of(evaluate(
-        &case.method,
-        &case.headers,
-        &subject.ours,
-        Policy::new(),
-    ))
+    status_of(
+        evaluate(
+            &case.method,
+            &case.headers,
+            subject.ours.clone(),
+            Policy::new(),
+        )
+        .outcome(),
+    )
 }
 
 /// The `headers` baseline's answer to a case.

@@ -17,7 +17,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::put;
-use axum_conditional::answer::{Answer, CacheHeaders};
+use axum_conditional::answer::CacheHeaders;
 use axum_conditional::{ETag, Policy, Preconditions, Resource, conditional};
 use serde_json::Value;
 
@@ -81,8 +81,10 @@ pub async fn put_parsed_first(
         None => Resource::missing(),
     };
     let policy = Policy::new().require_precondition(true);
-    let outcome = conditions.evaluate(&resource, policy);
-    if let Some(answer) = Answer::for_outcome(outcome, &resource, policy, &CacheHeaders::new()) {
+    if let Ok(answer) = conditions
+        .evaluate(resource, policy)
+        .into_answer(CacheHeaders::new())
+    {
         return answer.into_response();
     }
     ETag::from_version(store.replace(document)).into_response()

@@ -766,13 +766,15 @@ pub fn check_evaluator(input: &EvaluatorInput) {
         let name = HeaderName::try_from(format!("x-other-{i}")).expect("a valid field name");
         headers.append(name, HeaderValue::from_static("1"));
     }
-    let outcome = evaluate(&request.method, &headers, &resource, policy);
+    let outcome = evaluate(&request.method, &headers, resource.clone(), policy).outcome();
     assert_eq!(
         Verdict::of(outcome),
         expected,
         "\nrequest:\n{request:?}state: {state:?}\npolicy: {policy:?}\noutcome: {outcome:?}"
     );
-    let via_conditions = Preconditions::new(&request.method, &headers).evaluate(&resource, policy);
+    let via_conditions = Preconditions::new(&request.method, &headers)
+        .evaluate(resource, policy)
+        .outcome();
     assert_eq!(
         via_conditions, outcome,
         "\nConditions disagrees with evaluate on\n{request:?}state: {state:?}"

@@ -172,9 +172,8 @@ pub fn resource(etag: Option<ETag>, last_modified: Option<LastModified>) -> Reso
     resource_that(exists, etag, last_modified)
 }
 
-/// Evaluates the preconditions against the request head. A pass is reported by the
-/// evaluation, an answer in place of the handler by [`refused`], which sees the unread body
-/// (`crate::observe`).
+/// Evaluates the preconditions against the request head. The outcome is recorded once the
+/// answer is known, by the `ConditionalResponse` (`crate::observe`).
 ///
 /// # Errors
 ///
@@ -200,8 +199,17 @@ pub fn answered<R>(response: Response) -> ConditionalResponse<R> {
 /// body is swallowed after the answer, so that the answer is not lost to a connection reset
 /// (see `crate::linger`).
 pub fn refused<R>(parts: Parts, body: Body, answer: EarlyAnswer) -> ConditionalResponse<R> {
-    crate::observe::answered(&parts, &body, &answer);
-    ConditionalResponse::answered(crate::linger::refusal(&parts, body, answer.response))
+    let got = crate::observe::Got::Early {
+        body_unread: !http_body::Body::is_end_stream(&body),
+        unread: crate::linger::readable(&parts, &body),
+    };
+    let EarlyAnswer {
+        answer,
+        asked,
+        exposes_validators,
+    } = answer;
+    let response = crate::linger::refusal(&parts, body, answer.into_response());
+    ConditionalResponse::refused(response, (asked, got, exposes_validators))
 }
 
 /// The answer to a validator's error: the handler's error type, as a response. Like a

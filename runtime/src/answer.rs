@@ -1,13 +1,12 @@
-//! The responses given in place of the handler: [`Answer`], which picks one for an
-//! [`Outcome`], the 304 ([`NotModified`]) and the cache headers a 304 repeats
+//! The responses given in place of the handler: [`Answer`], which
+//! [`Decision::into_answer`](crate::Decision::into_answer) builds, the 304 ([`NotModified`]) and the cache headers a 304 repeats
 //! ([`CacheHeaders`]). The 412 and 428, with their RFC 9457 bodies, are in
 //! [`problem`](crate::problem).
 
 use http::{HeaderMap, HeaderValue, Response, StatusCode, header};
 
-use crate::outcome::Outcome;
-use crate::problem::{PreconditionFailed, PreconditionRequired, precondition_failed};
-use crate::{ETag, LastModified, Policy, Resource};
+use crate::problem::{PreconditionFailed, PreconditionRequired};
+use crate::{ETag, LastModified, Resource};
 
 /// The headers a 304 must repeat from the 200 it stands for (RFC 9110 §15.4.5): `Cache-Control`,
 /// `Vary`, `Expires` and `Content-Location`.
@@ -197,57 +196,43 @@ fn vary_members(line: &[u8]) -> impl Iterator<Item = &[u8]> {
 ///
 /// No content and no content headers (`Content-Type`, `Content-Length`, `Content-Encoding`);
 /// the `ETag`, the declared [`CacheHeaders`], and `Last-Modified` only when there is no `ETag`
-/// (it then helps a cache update its stored response).
+/// (it then helps a cache update its stored response). [`Decision::into_answer`] builds it for
+/// the evaluator's 304s; build one yourself only to answer a 304 decided elsewhere.
+///
+/// [`Decision::into_answer`]: crate::Decision::into_answer
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NotModified {
     etag: Option<ETag>,
     last_modified: Option<LastModified>,
     cache: CacheHeaders,
+    /// An answer to `HEAD`: with axum, its body states no length (see `crate::axum`).
+    head: bool,
 }
 
 impl NotModified {
-    /// The 304 for `resource`'s current validators.
+    /// The 304 for `resource`'s selected representation (its tag in the coding declared with
+    /// [`Resource::with_coding`]), to a `GET`.
     pub fn new(resource: &Resource) -> Self {
-        Self {
-            etag: resource.etag().cloned(),
-            last_modified: resource.last_modified(),
-            cache: CacheHeaders::new(),
-        }
+        Self::from_parts(
+            resource.selected_etag(),
+            resource.last_modified(),
+            CacheHeaders::new(),
+            false,
+        )
     }
 
-    /// The 304 for `resource`'s current validators, answering a `GET` or `HEAD` request with
-    /// these headers: when the `If-None-Match` member that matched is a coded tag (`"T~gzip"`,
-    /// sent by a service behind `compression::ConditionalCompressionLayer`), the 304 carries
-    /// that tag, so that a cache updates the response it stored in that coding (RFC 9110
-    /// §8.8.3.3, RFC 9111 §4.3.4). `#[conditional]` does this by itself; use this instead of
-    /// [`NotModified::new`] when answering [`evaluate`](crate::evaluate) by hand behind
-    /// compression.
-    ///
-    /// ```
-    /// use axum_conditional::answer::NotModified;
-    /// use axum_conditional::{ETag, Resource};
-    /// use http::{HeaderMap, HeaderValue, header};
-    ///
-    /// let resource = Resource::existing(Some(ETag::from_version(7)), None);
-    /// let mut headers = HeaderMap::new();
-    /// headers.insert(header::IF_NONE_MATCH, HeaderValue::from_static(r#""7~gzip""#));
-    /// headers.insert(header::ACCEPT_ENCODING, HeaderValue::from_static("gzip, br"));
-    /// let response: http::Response<()> =
-    ///     NotModified::for_request(&resource, &headers).into_http_response();
-    /// assert_eq!(response.headers()["etag"], r#""7~gzip""#);
-    /// ```
-    pub fn for_request(resource: &Resource, headers: &HeaderMap) -> Self {
-        let mut answer = Self::new(resource);
-        let (_, coding) = crate::evaluate::evaluate_selecting(
-            &http::Method::GET,
-            headers,
-            resource,
-            Policy::new(),
-        );
-        if let (Some(tag), Some(coding)) = (&answer.etag, coding) {
-            answer.etag = Some(crate::coding::select(tag, coding, headers));
+    pub(crate) fn from_parts(
+        etag: Option<ETag>,
+        last_modified: Option<LastModified>,
+        cache: CacheHeaders,
+        head: bool,
+    ) -> Self {
+        Self {
+            etag,
+            last_modified,
+            cache,
+            head,
         }
-        answer
     }
 
     /// Repeats these headers of the 200.
@@ -257,46 +242,35 @@ impl NotModified {
         self
     }
 
+    /// Whether it answers a `HEAD` request.
+    pub(crate) fn answers_head(&self) -> bool {
+        self.head
+    }
+
     /// The response, with an empty body of any type.
     pub fn into_http_response<B: Default>(self) -> Response<B> {
-        not_modified(self.etag, self.last_modified, Some(&self.cache))
+        let validator = match (self.etag, self.last_modified) {
+            (Some(etag), _) => Some((header::ETAG, HeaderValue::from(etag))),
+            (None, Some(date)) => Some((header::LAST_MODIFIED, HeaderValue::from(date))),
+            (None, None) => None,
+        };
+        let mut response = Response::new(B::default());
+        *response.status_mut() = StatusCode::NOT_MODIFIED;
+        // Not sized to what the 304 carries: axum adds `content-length: 0` (which hyper then
+        // leaves out of a 304) and a map sized to one header would grow for it, a reallocation.
+        let headers = response.headers_mut();
+        if let Some((name, value)) = validator {
+            headers.insert(name, value);
+        }
+        if !self.cache.is_empty() {
+            self.cache.fill_missing(headers);
+        }
+        response
     }
 }
 
-/// The 304 of [`NotModified::into_http_response`], from validators it owns: `#[conditional]`
-/// answers through this with the tag its validator made, moved rather than cloned, and without
-/// building a [`CacheHeaders`] when the route declares none (`cache` is `None`).
-///
-/// Measured over HTTP (`scripts/instructions-304.sh`, BENCHMARKS.md item 6): with the clone
-/// and the empty `CacheHeaders` built, cloned, applied and dropped, the evaluation and its 304
-/// cost 1,324 instructions; through this, 1,023. (A clone of a tag whose bytes are uniquely
-/// owned, as `ETag::from_version` now makes them, would also allocate: `Bytes` moves them to a
-/// shared buffer.)
-pub(crate) fn not_modified<B: Default>(
-    etag: Option<ETag>,
-    last_modified: Option<LastModified>,
-    cache: Option<&CacheHeaders>,
-) -> Response<B> {
-    let validator = match (etag, last_modified) {
-        (Some(etag), _) => Some((header::ETAG, HeaderValue::from(etag))),
-        (None, Some(date)) => Some((header::LAST_MODIFIED, HeaderValue::from(date))),
-        (None, None) => None,
-    };
-    let mut response = Response::new(B::default());
-    *response.status_mut() = StatusCode::NOT_MODIFIED;
-    // Not sized to what the 304 carries: axum adds `content-length: 0` (which hyper then
-    // leaves out of a 304) and a map sized to one header would grow for it, a reallocation.
-    let headers = response.headers_mut();
-    if let Some((name, value)) = validator {
-        headers.insert(name, value);
-    }
-    if let Some(cache) = cache.filter(|cache| !cache.is_empty()) {
-        cache.fill_missing(headers);
-    }
-    response
-}
-
-/// The response that answers an [`Outcome`] in place of the handler.
+/// The response that answers a [`Decision`](crate::Decision) in place of the handler: see
+/// [`Decision::into_answer`](crate::Decision::into_answer).
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Answer {
@@ -309,48 +283,20 @@ pub enum Answer {
 }
 
 impl Answer {
-    /// The answer to `outcome`, or `None` when the handler must run (`Proceed`, `Deferred`).
-    ///
-    /// ```
-    /// use axum_conditional::answer::{Answer, CacheHeaders};
-    /// use axum_conditional::{evaluate, ETag, Policy, Resource};
-    /// use http::{HeaderMap, HeaderValue, Method, header};
-    ///
-    /// let resource = Resource::existing(Some(ETag::from_version(2)), None);
-    /// let mut headers = HeaderMap::new();
-    /// headers.insert(header::IF_MATCH, HeaderValue::from_static(r#""1""#));
-    /// let outcome = evaluate(&Method::PUT, &headers, &resource, Policy::new());
-    ///
-    /// let answer = Answer::for_outcome(outcome, &resource, Policy::new(), &CacheHeaders::new());
-    /// let response: http::Response<String> = answer.unwrap().into_http_response();
-    /// assert_eq!(response.status(), 412);
-    /// ```
-    pub fn for_outcome(
-        outcome: Outcome,
-        resource: &Resource,
-        policy: Policy,
-        cache: &CacheHeaders,
-    ) -> Option<Self> {
-        match outcome {
-            Outcome::Proceed { .. } | Outcome::Deferred(_) => None,
-            Outcome::NotModified => Some(Answer::NotModified(
-                NotModified::new(resource).with_cache_headers(cache.clone()),
-            )),
-            Outcome::PreconditionFailed(failure) => Some(Answer::PreconditionFailed(
-                precondition_failed(failure, resource, policy),
-            )),
-            Outcome::PreconditionRequired(requirement) => Some(Answer::PreconditionRequired(
-                PreconditionRequired::new(requirement),
-            )),
-        }
-    }
-
     /// The status code: 304, 412 or 428.
     pub fn status(&self) -> StatusCode {
         match self {
             Answer::NotModified(_) => StatusCode::NOT_MODIFIED,
             Answer::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
             Answer::PreconditionRequired(_) => StatusCode::PRECONDITION_REQUIRED,
+        }
+    }
+
+    /// The failure a 412 answers.
+    pub fn failure(&self) -> Option<crate::Failure> {
+        match self {
+            Answer::PreconditionFailed(refusal) => Some(refusal.failure()),
+            _ => None,
         }
     }
 

@@ -1,42 +1,49 @@
-//! Compression that keeps strong entity-tags right: a strong tag per content-coding
-//! (RFC 9110 §8.8.3.3), in one layer.
+//! Compression that keeps strong entity-tags right: one content-coding negotiated per request,
+//! and a strong tag per content-coding (RFC 9110 §8.8.3.3), in one layer.
 //!
-//! [`ConditionalCompressionLayer`] is tower-http's [`CompressionLayer`] (gzip, br, zstd and
-//! deflate, as it negotiates them from `Accept-Encoding`), with what a service with strong tags
-//! needs around it:
+//! [`ConditionalCompressionLayer`] is tower-http's compression (gzip, br, zstd and deflate, its
+//! encoders, quality and predicates), composed through its public API with what a service with
+//! strong tags needs around it:
 //!
-//! - **A strong tag per coding** (§8.8.3.3). A strong `ETag` vouches for the exact bytes sent,
-//!   and a gzip body is other bytes than the identity one. When the layer compresses a 2xx
-//!   response whose `ETag` is strong, `"T"` becomes `"T~c"` for coding `c` (`"7~gzip"`,
-//!   `"7~br"`, `"7~zstd"`, `"7~deflate"`); an identity response keeps `"T"`. A weak tag is left
-//!   as it is: a weak tag may be shared by codings that are semantically the same (§8.8.1). The
-//!   `ETag` of any other response (a 412's, which names the current representation, not the
-//!   problem body) is left as it is.
+//! - **One coding per request, negotiated before the handler runs**, from `Accept-Encoding`
+//!   alone, in one pass ([`negotiate`](crate::negotiate)): the layer puts the result in the
+//!   request's extensions ([`ContentCoding`]), where the evaluator finds it, and hands
+//!   tower-http a request that names exactly that coding (or none), so that both agree. A
+//!   request that accepts nothing the layer offers (`identity;q=0`, `*;q=0`) gets identity:
+//!   RFC 9110 §12.5.3 lets a server disregard the field, and a 406 in place of the handler's
+//!   status would hide what happened to a write (a `POST` that created a row answered 406 is
+//!   retried, and creates it twice). The handler behind the layer sees the rewritten field.
+//! - **A strong tag per coding** (§8.8.3.3). The strong `ETag` of a 2xx response (other than a
+//!   206) to a request negotiated to coding `c` becomes `"T~c"` (`"7~gzip"`, `"7~br"`,
+//!   `"7~zstd"`, `"7~deflate"`); identity keeps `"T"`. The tag names the coding negotiated, not
+//!   whether this body was worth compressing: the body of one version is always the same, so
+//!   `"7~gzip"` still names one sequence of bytes, and that is what lets a 304 or 412 answered
+//!   before the body exists carry the tag the 200 would carry (§15.4.5). A weak tag is left as
+//!   it is (§8.8.1).
 //! - **`Vary: accept-encoding`** on every response of the layer (§12.5.5), merged into the
-//!   response's own `Vary` (never twice), including 304 and 412, so that a cache keys every
+//!   response's own `Vary` (never twice), 304 and 412 included, so that a cache keys every
 //!   answer by the encoding it was chosen for.
-//! - **Nothing compressed that must not be**: a 304 (it has no content, and carries the tag it
-//!   matched), a 206 or any response with `Content-Range` (a range of the identity bytes; tower-
-//!   http leaves only responses with `Content-Range` alone, and a `multipart/byteranges` 206 has
-//!   none), a response that already has a `Content-Encoding`, and a response whose strong tag
-//!   already ends in a coding suffix (see [`ETag::strong`](crate::ETag::strong)). These never
-//!   reach tower-http: a 304 costs no compression work at all, not even the negotiation.
-//!   Everything else is tower-http's to decide, with the predicate, codings and quality it was
-//!   configured with, including its 406 when a request accepts no coding at all.
+//! - **Nothing changed but the body's coding, and only of a success**: tower-http compresses
+//!   only a 2xx that is not partial (no 206, no `Content-Range`: a range is of the identity
+//!   bytes, §14.2) and that its predicate accepts. A 304 has no content, a 412 or 428 may be
+//!   followed by the swallowing of an unread request body, and an error is best read as it is.
+//!   No status is ever replaced.
 //!
-//! The request side needs no layer: the evaluator (`#[conditional]`, [`evaluate`](crate::evaluate),
-//! [`Preconditions`](crate::Preconditions)) reads coded tags in every condition, so:
+//! The request side needs no layer of its own: the evaluator (`#[conditional]`,
+//! [`evaluate`](crate::evaluate), [`Preconditions`](crate::Preconditions)) reads the negotiated
+//! coding, so that:
 //!
-//! - `If-None-Match` on `GET`/`HEAD` (§13.1.2) with `"T~gzip"` is a 304 while the request still
-//!   accepts gzip (§12.5.3), before the handler runs and with no compression work; the 304
-//!   carries `"T~gzip"`, the tag of the response the cache stored, so that the cache updates
-//!   that one (RFC 9111 §4.3.4). A client that switched encodings gets a 200.
-//! - `If-Match` (§13.1.1) with the tag of any coding of the current representation is true, with
-//!   any coding of an older one false (412). The 412 shows the identity tag, which every coding
-//!   matches.
-//! - `If-Range` (§13.1.5) compares exactly with the representation that would be sent, and a
-//!   partial response is never compressed, so a coded tag there never matches: the full
-//!   representation is sent, never a range of one encoding spliced onto another.
+//! - `If-None-Match` on `GET`/`HEAD` (§13.1.2) matches the tag of the selected representation
+//!   only: `"T~gzip"` while the request negotiates gzip. The 304 carries that tag, the tag of
+//!   the response the cache stored, so that the cache updates that one (RFC 9111 §4.3.4),
+//!   whichever condition produced it (`If-Modified-Since` alone too). A client that switched
+//!   encodings gets a 200.
+//! - `If-Match` (§13.1.1) with the tag of any coding of the current representation is true,
+//!   with any coding of an older one false (412). The 412 shows the tag a `GET` with the same
+//!   `Accept-Encoding` gets, so that the client can re-read and retry.
+//! - `If-Range` (§13.1.5) compares exactly with the identity tag, and a partial response is
+//!   never compressed, so a coded tag there never matches: the full representation is sent,
+//!   never a range of one encoding spliced onto another.
 //!
 //! # Where it goes
 //!
@@ -54,65 +61,120 @@
 //!
 //! Layers that do not change the body (CORS, tracing, timeouts) may sit outside it or inside
 //! it. Keeping tower-http's `CompressionLayer` too would undo the guarantee: *inside* this layer
-//! it compresses before the tags are made per coding, so this layer sees an already encoded
-//! response and leaves its tag shared by every coding (§8.8.3.3 broken again); *outside* it, it
-//! skips what this layer compressed but compresses what this layer left alone on purpose (a 206
-//! without `Content-Range`, a 304, a reserved tag), and with another predicate any identity
-//! response, under its identity tag. A proxy that compresses (nginx `gzip on`) only touches
-//! identity responses and weakens their tags; see
-//! [`Policy::weak_if_match`](crate::Policy::weak_if_match) for the writes it sends back.
+//! it compresses before the tags are made per coding, with a coding of its own choosing;
+//! *outside* it, it compresses what this layer left alone on purpose, under the tag the
+//! evaluator gave it. A proxy that compresses (nginx `gzip on`) only touches identity responses
+//! and weakens their tags; see [`Policy::weak_if_match`](crate::Policy::weak_if_match) for the
+//! writes it sends back.
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 
 use http::header::{self, HeaderMap, HeaderValue};
 use http::{Request, Response, StatusCode};
-use http_body::Body;
 use pin_project_lite::pin_project;
-use tower_http::compression::{CompressionBody, CompressionLayer, DefaultPredicate, Predicate};
+use tower_http::compression::{
+    Compression, CompressionBody, CompressionLayer, CompressionLevel, DefaultPredicate, Predicate,
+};
 use tower_layer::Layer;
 use tower_service::Service;
 
-use crate::ETag;
-use crate::coding::{self, Coding};
+use crate::coding::{self, Codings};
+use crate::{ContentCoding, ETag};
 
-/// tower-http's compression with a strong entity-tag per content-coding; see the
-/// [module documentation](self) for what it does and where it goes.
+/// tower-http's compression with one coding negotiated per request and a strong entity-tag per
+/// coding; see the [module documentation](self) for what it does and where it goes.
+///
+/// Configured as tower-http's `CompressionLayer` is: which codings, the quality, the predicate.
 ///
 /// ```
 /// use axum_conditional::compression::ConditionalCompressionLayer;
-/// use tower_http::compression::{CompressionLayer, CompressionLevel};
+/// use tower_http::compression::CompressionLevel;
+/// use tower_http::compression::predicate::{Predicate, SizeAbove};
 ///
 /// // tower-http's defaults: gzip, br, zstd and deflate, above 32 bytes, not for images.
 /// let default = ConditionalCompressionLayer::new();
 ///
-/// // Configured as tower-http's own layer is: codings, quality, predicate.
-/// let gzip_only = ConditionalCompressionLayer::from_layer(
-///     CompressionLayer::new().no_br().no_zstd().no_deflate().quality(CompressionLevel::Fastest),
-/// );
+/// let gzip_only = ConditionalCompressionLayer::new()
+///     .br(false)
+///     .zstd(false)
+///     .deflate(false)
+///     .quality(CompressionLevel::Fastest)
+///     .compress_when(SizeAbove::new(1024));
 /// # let _ = (default, gzip_only);
 /// ```
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct ConditionalCompressionLayer<P = DefaultPredicate> {
-    compression: CompressionLayer<P>,
+    codings: Codings,
+    quality: CompressionLevel,
+    predicate: P,
 }
 
 impl ConditionalCompressionLayer {
-    /// tower-http's `CompressionLayer::new()`: every coding it supports (gzip, br, zstd,
-    /// deflate), its default quality and predicate.
+    /// tower-http's defaults: every coding it supports (gzip, br, zstd, deflate), its default
+    /// quality and predicate.
     pub fn new() -> Self {
-        Self::default()
+        Self {
+            codings: Codings::ALL,
+            quality: CompressionLevel::default(),
+            predicate: DefaultPredicate::new(),
+        }
+    }
+}
+
+impl Default for ConditionalCompressionLayer {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
 impl<P> ConditionalCompressionLayer<P> {
-    /// Wraps a configured tower-http `CompressionLayer` (codings, quality, predicate). Its
-    /// predicate decides as before; this layer only adds the refusals listed in the
-    /// [module documentation](self).
-    pub fn from_layer(compression: CompressionLayer<P>) -> Self {
-        Self { compression }
+    /// Offers gzip, or not.
+    #[must_use]
+    pub fn gzip(self, on: bool) -> Self {
+        self.coding(ContentCoding::Gzip, on)
+    }
+
+    /// Offers br, or not.
+    #[must_use]
+    pub fn br(self, on: bool) -> Self {
+        self.coding(ContentCoding::Br, on)
+    }
+
+    /// Offers zstd, or not.
+    #[must_use]
+    pub fn zstd(self, on: bool) -> Self {
+        self.coding(ContentCoding::Zstd, on)
+    }
+
+    /// Offers deflate, or not.
+    #[must_use]
+    pub fn deflate(self, on: bool) -> Self {
+        self.coding(ContentCoding::Deflate, on)
+    }
+
+    fn coding(mut self, coding: ContentCoding, on: bool) -> Self {
+        self.codings = self.codings.with(coding, on);
+        self
+    }
+
+    /// The compression quality, as tower-http's.
+    #[must_use]
+    pub fn quality(mut self, quality: CompressionLevel) -> Self {
+        self.quality = quality;
+        self
+    }
+
+    /// Which successful responses are worth compressing, as tower-http's predicates decide
+    /// (`SizeAbove`, `NotForContentType`, and their combinations). Whatever it says, only a 2xx
+    /// that is not partial is ever compressed.
+    pub fn compress_when<C: Predicate>(self, predicate: C) -> ConditionalCompressionLayer<C> {
+        ConditionalCompressionLayer {
+            codings: self.codings,
+            quality: self.quality,
+            predicate,
+        }
     }
 }
 
@@ -120,184 +182,130 @@ impl<S, P: Predicate> Layer<S> for ConditionalCompressionLayer<P> {
     type Service = ConditionalCompression<S, P>;
 
     fn layer(&self, inner: S) -> Self::Service {
+        let offered = |coding| self.codings.contains(coding);
+        let compression = CompressionLayer::new()
+            .gzip(offered(ContentCoding::Gzip))
+            .br(offered(ContentCoding::Br))
+            .zstd(offered(ContentCoding::Zstd))
+            .deflate(offered(ContentCoding::Deflate))
+            .quality(self.quality)
+            .compress_when(Allowed(self.predicate.clone()));
         ConditionalCompression {
-            inner,
-            compression: Arc::new(self.compression.clone()),
+            inner: compression.layer(inner),
+            codings: self.codings,
         }
     }
 }
 
-/// The service of [`ConditionalCompressionLayer`].
-///
-/// tower-http's compression only sees the responses it may encode: a 304, a partial response,
-/// a response with its own `Content-Encoding` or a reserved tag never reaches it, so that the
-/// 304 answered before the handler costs no compression work at all (not even tower-http's
-/// `Accept-Encoding` parsing and its 6 KB body wrapper).
+/// The service of [`ConditionalCompressionLayer`]: tower-http's `Compression` around the
+/// wrapped service, with the negotiation before it and the tag after it.
 #[derive(Clone)]
 pub struct ConditionalCompression<S, P = DefaultPredicate> {
-    inner: S,
-    /// Shared: axum clones a route's service for every request, and the response future
-    /// needs it too.
-    compression: Arc<CompressionLayer<P>>,
+    inner: Compression<S, Allowed<P>>,
+    codings: Codings,
 }
 
 impl<S, P> std::fmt::Debug for ConditionalCompression<S, P> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ConditionalCompression")
+            .field("codings", &self.codings)
             .finish_non_exhaustive()
     }
 }
 
-impl<ReqBody, S, P> Service<Request<ReqBody>> for ConditionalCompression<S, P>
+impl<ReqBody, ResBody, S, P> Service<Request<ReqBody>> for ConditionalCompression<S, P>
 where
-    S: Service<Request<ReqBody>, Response = Response<axum_core::body::Body>>,
+    S: Service<Request<ReqBody>, Response = Response<ResBody>>,
+    ResBody: http_body::Body,
     P: Predicate,
 {
-    /// axum's body: an identity response keeps the wrapped service's body as it is, and only an
-    /// encoded one is boxed, around tower-http's encoder (about 6 KB, with room for every
-    /// encoder, that every move would copy).
-    type Response = Response<axum_core::body::Body>;
+    type Response = Response<CompressionBody<ResBody>>;
     type Error = S::Error;
-    type Future = ResponseFuture<S::Future, P>;
+    type Future = ResponseFuture<<Compression<S, Allowed<P>> as Service<Request<ReqBody>>>::Future>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
-        // The request's `Accept-Encoding`, kept for tower-http to negotiate with once the
-        // response is known: a clone of a value hyper parsed shares its buffer.
-        let mut lines = request.headers().get_all(header::ACCEPT_ENCODING).iter();
-        let accept = AcceptEncoding {
-            first: lines.next().cloned(),
-            more: lines.cloned().collect(),
-        };
+    fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
+        let headers = request.headers_mut();
+        let coding = coding::negotiate(
+            headers
+                .get_all(header::ACCEPT_ENCODING)
+                .iter()
+                .map(HeaderValue::as_bytes),
+            self.codings,
+        );
+        // tower-http negotiates again from the field: give it the answer, so that the body's
+        // coding is the one the tags name, and a request that accepts nothing offered gets
+        // identity (tower-http would answer 406 in place of the handler's status).
+        headers.remove(header::ACCEPT_ENCODING);
+        if let Some(coding) = coding {
+            headers.insert(
+                header::ACCEPT_ENCODING,
+                HeaderValue::from_static(coding.token()),
+            );
+            request.extensions_mut().insert(coding);
+        }
         ResponseFuture {
             inner: self.inner.call(request),
-            negotiation: Some((accept, Arc::clone(&self.compression))),
+            coding,
         }
     }
-}
-
-/// The `Accept-Encoding` field lines of a request (nearly always zero or one: the first is
-/// kept inline, the rest allocate only when a client sends several).
-#[derive(Debug)]
-struct AcceptEncoding {
-    first: Option<HeaderValue>,
-    more: Vec<HeaderValue>,
 }
 
 pin_project! {
     /// The response future of [`ConditionalCompression`].
-    pub struct ResponseFuture<F, P> {
+    pub struct ResponseFuture<F> {
         #[pin]
         inner: F,
-        negotiation: Option<(AcceptEncoding, Arc<CompressionLayer<P>>)>,
+        coding: Option<ContentCoding>,
     }
 }
 
-impl<F, E, P> Future for ResponseFuture<F, P>
+impl<F, B, E> Future for ResponseFuture<F>
 where
-    F: Future<Output = Result<Response<axum_core::body::Body>, E>>,
-    P: Predicate,
+    F: Future<Output = Result<Response<B>, E>>,
 {
-    type Output = Result<Response<axum_core::body::Body>, E>;
+    type Output = Result<Response<B>, E>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
         let mut response = ready!(this.inner.poll(cx))?;
-        let negotiation = this.negotiation.take();
         vary_on_accept_encoding(response.headers_mut());
-        let Some((accept, compression)) = negotiation.filter(|_| may_encode(&response)) else {
-            return Poll::Ready(Ok(response));
-        };
-        let mut response = compress(response, accept, &compression);
-        let encoded = response.headers().contains_key(header::CONTENT_ENCODING);
-        if encoded && response.status().is_success() {
-            let coding = response
-                .headers()
-                .get(header::CONTENT_ENCODING)
-                .and_then(|value| Coding::from_token(value.as_bytes()));
-            code_etag(response.headers_mut(), coding);
-        }
-        Poll::Ready(Ok(response.map(|body| {
-            if encoded {
-                axum_core::body::Body::new(body)
-            } else {
-                // Not encoded: tower-http's identity body is the wrapped one, unboxed.
-                body.into_inner()
-            }
-        })))
+        code_etag(&mut response, *this.coding);
+        Poll::Ready(Ok(response))
     }
 }
 
-/// tower-http's compression of `response`, negotiated with the request's `Accept-Encoding`:
-/// its service around one that answers with this response, called once. Its future is ready
-/// at once (it only waits for its inner future, here a ready one), so it is polled in place.
-fn compress<B, P>(
-    response: Response<B>,
-    accept: AcceptEncoding,
-    compression: &CompressionLayer<P>,
-) -> Response<CompressionBody<B>>
-where
-    B: Body,
-    P: Predicate,
-{
-    let mut request = Request::new(());
-    let headers = request.headers_mut();
-    for value in accept.first.into_iter().chain(accept.more) {
-        headers.append(header::ACCEPT_ENCODING, value);
-    }
-    let mut service = compression.layer(Answer(Some(response)));
-    let future = std::pin::pin!(service.call(request));
-    let mut cx = Context::from_waker(std::task::Waker::noop());
-    match future.poll(&mut cx) {
-        Poll::Ready(Ok(response)) => response,
-        Poll::Ready(Err(never)) => match never {},
-        Poll::Pending => unreachable!("tower-http's compression waits only for its inner future"),
+/// tower-http's predicate, for successes only: a 2xx that is not partial (a 206, or anything
+/// with `Content-Range`: a range of the identity bytes, RFC 9110 §14.2; tower-http itself only
+/// spares `Content-Range`, and a `multipart/byteranges` 206 has none).
+#[derive(Clone, Copy, Debug)]
+pub struct Allowed<P>(P);
+
+impl<P: Predicate> Predicate for Allowed<P> {
+    fn should_compress<B: http_body::Body>(&self, response: &Response<B>) -> bool {
+        let status = response.status();
+        status.is_success()
+            && status != StatusCode::PARTIAL_CONTENT
+            && !response.headers().contains_key(header::CONTENT_RANGE)
+            && self.0.should_compress(response)
     }
 }
 
-/// A service that answers its one request with a response it already has.
-struct Answer<B>(Option<Response<B>>);
-
-impl<B> Service<Request<()>> for Answer<B> {
-    type Response = Response<B>;
-    type Error = std::convert::Infallible;
-    type Future = std::future::Ready<Result<Response<B>, std::convert::Infallible>>;
-
-    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn call(&mut self, _: Request<()>) -> Self::Future {
-        let response = self.0.take().expect("`compress` calls this service once");
-        std::future::ready(Ok(response))
-    }
-}
-
-/// Whether tower-http may encode `response`: not when it already has a `Content-Encoding`
-/// (the service's own coding, and its own tags), nor a 304 (no content; its tag is the one its
-/// request matched), a partial response (a range of the identity bytes, RFC 9110 §14.2; tower-
-/// http itself only spares responses with `Content-Range`, and a `multipart/byteranges` 206
-/// has none), or a strong tag in the reserved coded form (see [`ETag::strong`]).
-fn may_encode<B>(response: &Response<B>) -> bool {
+/// Makes the strong `ETag` of a 2xx response (not a 206) to a request negotiated to `coding`
+/// the coded tag of that coding: the tag of the representation selected for the request, as
+/// the evaluator names it (`crate::coding`). A 304 or 412 already carries the evaluator's.
+fn code_etag<B>(response: &mut Response<B>, coding: Option<ContentCoding>) {
     let status = response.status();
-    let headers = response.headers();
-    !(status == StatusCode::NOT_MODIFIED
-        || status == StatusCode::PARTIAL_CONTENT
-        || headers.contains_key(header::CONTENT_ENCODING)
-        || headers.contains_key(header::CONTENT_RANGE)
-        || headers
-            .get(header::ETAG)
-            .and_then(|value| ETag::try_from(value).ok())
-            .is_some_and(|tag| !tag.is_weak() && coding::split(tag.opaque()).1.is_some()))
-}
-
-/// Makes the strong `ETag` of a response tower-http encoded the coded tag of its coding; a
-/// coding without a tag form (none that tower-http writes today) weakens it instead, which is
-/// always true (§8.8.1).
-fn code_etag(headers: &mut HeaderMap, coding: Option<Coding>) {
+    let Some(coding) = coding else {
+        return;
+    };
+    if !status.is_success() || status == StatusCode::PARTIAL_CONTENT {
+        return;
+    }
+    let headers = response.headers_mut();
     let Some(tag) = headers
         .get(header::ETAG)
         .and_then(|value| ETag::try_from(value).ok())
@@ -305,11 +313,7 @@ fn code_etag(headers: &mut HeaderMap, coding: Option<Coding>) {
     else {
         return;
     };
-    let coded = match coding {
-        Some(coding) => coding::coded(&tag, coding),
-        None => tag.into_weak(),
-    };
-    headers.insert(header::ETAG, coded.into());
+    headers.insert(header::ETAG, coding::coded(&tag, coding).into());
 }
 
 /// Adds `accept-encoding` to `Vary` unless a member already names it or is `*`.
@@ -357,9 +361,9 @@ mod tests {
     }
 
     #[test]
-    fn what_tower_http_never_sees() {
+    fn tower_http_compresses_2xx_only_and_never_a_range() {
         let response = |status: u16, headers: &[(header::HeaderName, &'static str)]| {
-            let mut response = Response::new(());
+            let mut response = Response::new("x".repeat(1000));
             *response.status_mut() = StatusCode::from_u16(status).expect("a status");
             for (name, value) in headers {
                 response
@@ -368,22 +372,48 @@ mod tests {
             }
             response
         };
+        let allowed = Allowed(DefaultPredicate::new());
         for (status, headers, expected) in [
             (200, &[][..], true),
             (201, &[(header::ETAG, "\"7\"")][..], true),
-            (412, &[(header::ETAG, "\"7\"")][..], true),
-            (200, &[(header::ETAG, "W/\"7~gzip\"")][..], true),
-            (200, &[(header::ETAG, "\"7~gzip\"")][..], false),
-            (200, &[(header::ETAG, "\"7~br\"")][..], false),
+            (200, &[(header::ETAG, "\"7~gzip\"")][..], true),
+            (412, &[(header::ETAG, "\"7\"")][..], false),
+            (404, &[][..], false),
             (304, &[(header::ETAG, "\"7\"")][..], false),
             (206, &[][..], false),
             (200, &[(header::CONTENT_RANGE, "bytes 0-1/2")][..], false),
-            (200, &[(header::CONTENT_ENCODING, "gzip")][..], false),
+            (200, &[(header::CONTENT_TYPE, "image/png")][..], false),
         ] {
             assert_eq!(
-                may_encode(&response(status, headers)),
+                allowed.should_compress(&response(status, headers)),
                 expected,
                 "{status} {headers:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_tag_of_a_2xx_is_coded_once_and_only_a_strong_one() {
+        for (status, tag, coding, expected) in [
+            (200, "\"7\"", Some(ContentCoding::Gzip), "\"7~gzip\""),
+            (201, "\"7\"", Some(ContentCoding::Br), "\"7~br\""),
+            (200, "W/\"7\"", Some(ContentCoding::Gzip), "W/\"7\""),
+            (200, "\"7\"", None, "\"7\""),
+            (206, "\"7\"", Some(ContentCoding::Gzip), "\"7\""),
+            (304, "\"7~gzip\"", Some(ContentCoding::Gzip), "\"7~gzip\""),
+            (412, "\"7~gzip\"", Some(ContentCoding::Gzip), "\"7~gzip\""),
+            (200, "garbage", Some(ContentCoding::Gzip), "garbage"),
+        ] {
+            let mut response = Response::new(());
+            *response.status_mut() = StatusCode::from_u16(status).expect("a status");
+            response
+                .headers_mut()
+                .insert(header::ETAG, HeaderValue::from_static(tag));
+            code_etag(&mut response, coding);
+            assert_eq!(
+                response.headers()[header::ETAG],
+                expected,
+                "{status} {tag} {coding:?}"
             );
         }
     }

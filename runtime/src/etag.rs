@@ -161,11 +161,6 @@ impl ETag {
         Self::from_checked(bytes)
     }
 
-    /// `value` is a whole, valid entity-tag: checked byte for byte against one by the caller.
-    pub(crate) fn from_valid_value(value: HeaderValue) -> Self {
-        Self { value }
-    }
-
     /// `bytes` is a whole, already validated entity-tag.
     fn from_checked(bytes: Vec<u8>) -> Self {
         // Every byte of a valid entity-tag is visible ASCII or obs-text, which is exactly what a

@@ -52,15 +52,16 @@
 //!
 //! The decisions are ordinary functions, usable from a hand-written handler, a tower layer or
 //! any server on the `http` crate. [`evaluate`] is a pure function of the request method, the
-//! request headers and the resource's current state ([`Resource`]) that returns an
-//! [`Outcome`] by the rules of RFC 9110 §13.2.2; it allocates nothing and never panics.
-//! [`answer::Answer`] turns an outcome into its response: the 304 of the [`answer`] module,
-//! or the 412 and 428 of the [`problem`] module, with RFC 9457 bodies. With the default `axum`
-//! feature, [`Preconditions`] is an extractor and [`ETag`] and [`LastModified`] are response
-//! parts.
+//! request headers and the resource's current state ([`Resource`]) that returns one
+//! [`Decision`]: the [`Outcome`] by the rules of RFC 9110 §13.2.2, with everything its response
+//! needs; it never panics, and allocates nothing but what a 412 shows of the field that failed.
+//! [`Decision::into_answer`] builds that response, the same way `#[conditional]` does: the 304
+//! of the [`answer`] module, or the 412 and 428 of the [`problem`] module, with RFC 9457 bodies.
+//! With the default `axum` feature, [`Preconditions`] is an extractor and [`ETag`] and
+//! [`LastModified`] are response parts.
 //!
 //! ```
-//! use axum_conditional::answer::{Answer, CacheHeaders};
+//! use axum_conditional::answer::CacheHeaders;
 //! use axum_conditional::{evaluate, ETag, Outcome, Policy, Resource};
 //! use http::{HeaderMap, HeaderValue, Method, header};
 //!
@@ -69,11 +70,11 @@
 //! let mut headers = HeaderMap::new();
 //! headers.insert(header::IF_MATCH, HeaderValue::from_static(r#""6""#));
 //!
-//! let outcome = evaluate(&Method::PUT, &headers, &current, Policy::new());
-//! assert!(matches!(outcome, Outcome::PreconditionFailed(_)));
+//! let decision = evaluate(&Method::PUT, &headers, current, Policy::new());
+//! assert!(matches!(decision.outcome(), Outcome::PreconditionFailed(_)));
 //!
-//! let answer = Answer::for_outcome(outcome, &current, Policy::new(), &CacheHeaders::new());
-//! let response: http::Response<String> = answer.unwrap().into_http_response();
+//! let answer = decision.into_answer(CacheHeaders::new()).expect("a 412, not the handler");
+//! let response: http::Response<String> = answer.into_http_response();
 //! assert_eq!(response.status(), 412);
 //! assert_eq!(response.headers()["etag"], r#""7""#);
 //! ```
@@ -144,6 +145,7 @@ mod coding;
 #[cfg(feature = "compression")]
 pub mod compression;
 mod date;
+mod decision;
 mod etag;
 mod evaluate;
 #[cfg(feature = "axum")]
@@ -172,7 +174,9 @@ mod respond;
 #[cfg(feature = "axum")]
 pub mod __private;
 
+pub use coding::{Codings, ContentCoding, negotiate};
 pub use date::{InvalidHttpDate, LastModified};
+pub use decision::Decision;
 pub use etag::{ETag, InvalidETag};
 pub use evaluate::evaluate;
 #[cfg(feature = "axum")]

@@ -146,16 +146,8 @@ pub(crate) fn refusal(parts: &Parts, body: Body, response: Response) -> Response
     if response.status() == StatusCode::NOT_MODIFIED || body.is_end_stream() {
         return response;
     }
-    let linger = parts
-        .extensions
-        .get::<Linger>()
-        .copied()
-        .unwrap_or_default();
-    let expects_continue = parts
-        .headers
-        .get(header::EXPECT)
-        .is_some_and(|value| value.as_bytes().eq_ignore_ascii_case(b"100-continue"));
-    if !linger.lingers() || expects_continue {
+    let linger = linger_of(parts);
+    if !linger.lingers() || expects_continue(parts) {
         return response;
     }
     let (mut parts, response_body) = response.into_parts();
@@ -172,6 +164,43 @@ pub(crate) fn refusal(parts: &Parts, body: Body, response: Response) -> Response
         deadline: None,
     };
     Response::from_parts(parts, Body::new(body))
+}
+
+/// How many bytes of the unread request `body` a refusal could read: its declared length, at
+/// most the [`Linger`] byte bound (the default one when lingering is off: the connection is
+/// then closed over the rest), and 0 when the client waits for `100 Continue`, which a refusal
+/// never sends; `None` for a body of unknown length, or none. What the outcome counters count,
+/// so that a declared length of 2⁶³ cannot wrap them.
+pub(crate) fn readable(parts: &Parts, body: &Body) -> Option<u64> {
+    if body.is_end_stream() {
+        return None;
+    }
+    if expects_continue(parts) {
+        return Some(0);
+    }
+    let declared = body.size_hint().exact()?;
+    let linger = linger_of(parts);
+    let bound = if linger.lingers() {
+        linger.max_bytes
+    } else {
+        Linger::DEFAULT_MAX_BYTES
+    };
+    Some(declared.min(u64::try_from(bound).unwrap_or(u64::MAX)))
+}
+
+fn linger_of(parts: &Parts) -> Linger {
+    parts
+        .extensions
+        .get::<Linger>()
+        .copied()
+        .unwrap_or_default()
+}
+
+fn expects_continue(parts: &Parts) -> bool {
+    parts
+        .headers
+        .get(header::EXPECT)
+        .is_some_and(|value| value.as_bytes().eq_ignore_ascii_case(b"100-continue"))
 }
 
 /// The response's frames, then nothing but the end, after reading the request body.

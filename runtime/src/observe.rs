@@ -7,19 +7,19 @@
 //! # Events
 //!
 //! Every request the rewritten handler evaluates gives exactly one event, with target
-//! `axum_conditional`, at level `DEBUG`, when the preconditions are decided: before the handler
-//! runs, or in its place. Its fields:
+//! `axum_conditional`, at level `DEBUG`, once its answer is known: the answer the client got,
+//! whether the preconditions gave it in place of the handler or the handler did. Its fields:
 //!
 //! | field | value |
 //! | --- | --- |
 //! | `method` | the request method |
 //! | `route` | the matched route template, axum's [`MatchedPath`] (`/documents/{id}`); absent when the handler is not behind a `Router` |
-//! | `outcome` | `pass` (the handler runs), `304`, `412` or `428` |
+//! | `outcome` | `304`, `412` or `428` for the refusals the client got (a `412` the handler answered when its atomic write lost to a concurrent one, `Failure::changed_during_request`, included), `pass` for any other answer of the handler |
 //! | `condition` | the failed condition of a `412`: `If-Match`, `If-None-Match`, `If-Unmodified-Since` |
 //! | `reason` | why it failed: the `reason` of the 412 problem body ([`Reason::as_str`](crate::Reason::as_str)) |
 //! | `etag` | the current entity-tag a `304` or `412` sends, only on a route with `expose_validators` (the default) |
 //! | `body_unread` | on a `304`, `412` or `428`: whether the request had a body, left unread by the handler |
-//! | `body_length` | its declared length (`Content-Length`), when it has one |
+//! | `body_length` | how much of it the server could have read: its declared length (`Content-Length`), at most the [`Linger`](crate::Linger) byte bound, and nothing when the client waits for `100 Continue` (which a refusal never sends) |
 //!
 //! The values of the request's own fields are never recorded: `If-Match` and `If-None-Match`
 //! may carry anything a client puts there, and nothing else of the request (`Authorization`,
@@ -35,9 +35,10 @@
 //!
 //! A request that is not evaluated gives no event: a rejection of an extractor, or an error of a
 //! validator, is answered before the preconditions. A read of a missing resource whose
-//! `If-Match` failed runs the handler ([`Outcome::Deferred`]), so it is a `pass`, even when a
-//! 2xx from the handler is then replaced by the 412 (RFC 9110 §13.2.1: the precondition applies
-//! only to a response that would be 2xx).
+//! `If-Match` failed runs the handler ([`Outcome::Deferred`](crate::Outcome::Deferred)): its
+//! event says `pass` when the handler's answer stands (a 404), and `412` when a 2xx from the
+//! handler is replaced by the 412 (RFC 9110 §13.2.1: the precondition applies only to a
+//! response that would be 2xx).
 //!
 //! When no subscriber is interested in `DEBUG` events of this target, an event costs tracing's
 //! check of its global maximum level (then of the callsite's cached interest); nothing is read
@@ -61,7 +62,7 @@
 //! | --- | --- | --- |
 //! | `axum_conditional_requests_total` | `route`, `outcome` (`pass`, `304`, `412`, `428`) | requests evaluated, by outcome, as the events above |
 //! | `axum_conditional_precondition_failed_total` | `route`, `condition`, `reason` | the `412`s, by failed condition and reason (their sum is the `outcome="412"` series) |
-//! | `axum_conditional_unread_body_bytes_total` | `route` | the declared lengths of request bodies a `304`, `412` or `428` left unread (a body of unknown length, sent chunked, counts in the events' `body_unread` only) |
+//! | `axum_conditional_unread_body_bytes_total` | `route` | the request-body bytes a `304`, `412` or `428` left unread, as the events' `body_length` counts them (a body of unknown length, sent chunked, counts in the events' `body_unread` only): bounded per request, so a declared length of 2⁶³ cannot wrap the counter |
 //!
 //! Each thread registers a route's counters with the recorder in place the first time the
 //! route answers on that thread, and registers them again if another recorder is installed
@@ -72,95 +73,103 @@
 //! [`MatchedPath`]: axum::extract::MatchedPath
 
 use axum::extract::MatchedPath;
-use axum_core::body::Body;
-use http::header;
+use axum_core::response::Response;
 use http::request::Parts;
-use http_body::Body as _;
+use http::{Method, StatusCode, header};
 
-use crate::respond::EarlyAnswer;
-use crate::{Failure, Outcome};
+use crate::Failure;
 
 /// The target of the events: the crate's name, for filters such as `axum_conditional=debug`.
 const TARGET: &str = "axum_conditional";
 
-/// An outcome's name, as the events and the `outcome` label give it.
-fn outcome_name(outcome: &Outcome) -> &'static str {
-    match outcome {
-        Outcome::NotModified => "304",
-        Outcome::PreconditionFailed(_) => "412",
-        Outcome::PreconditionRequired(_) => "428",
-        // `Proceed`, `Deferred` (see the module's documentation), and any later variant that
-        // runs the handler.
+/// Who asked: what an event and a counter name of a request, kept from its head until its
+/// answer is known (two reference counts at most: a method and a route template).
+#[derive(Clone, Debug)]
+pub(crate) struct Asked {
+    method: Method,
+    route: Option<MatchedPath>,
+}
+
+impl Asked {
+    pub(crate) fn of(parts: &Parts) -> Self {
+        Asked {
+            method: parts.method.clone(),
+            route: parts.extensions.get::<MatchedPath>().cloned(),
+        }
+    }
+
+    fn route(&self) -> Option<&str> {
+        self.route.as_ref().map(MatchedPath::as_str)
+    }
+}
+
+/// How the answer came about.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Got {
+    /// In place of the handler, before the request body was read: whether it had one, and how
+    /// many of its bytes the server could have read (declared, and capped by the lingering
+    /// bound; 0 when the client waits for `100 Continue` and never sends it).
+    Early {
+        body_unread: bool,
+        unread: Option<u64>,
+    },
+    /// From the handler (its 412 too, when its atomic write lost: a refusal the client got).
+    Ran,
+}
+
+/// The outcome label of an answer: `304`, `412` and `428` for the refusals the client got,
+/// `pass` for what the handler answered otherwise.
+fn outcome_name(got: Got, status: StatusCode, failure: Option<Failure>) -> &'static str {
+    match (got, status) {
+        (Got::Early { .. }, StatusCode::NOT_MODIFIED) => "304",
+        (Got::Early { .. }, StatusCode::PRECONDITION_REQUIRED) => "428",
+        (_, StatusCode::PRECONDITION_FAILED) if failure.is_some() => "412",
         _ => "pass",
     }
 }
 
-/// The matched route template, when axum's router matched one.
-fn route(parts: &Parts) -> Option<&str> {
-    parts
-        .extensions
-        .get::<MatchedPath>()
-        .map(MatchedPath::as_str)
-}
-
-/// The preconditions passed (or were deferred to the handler's status): the handler runs.
+/// Records the answer the client got to a request a `#[conditional]` handler evaluated: the one
+/// place outcomes are recorded, once per request, with its final status.
 #[inline]
-pub(crate) fn passed(parts: &Parts) {
+pub(crate) fn record(asked: &Asked, response: &Response, got: Got, exposes_validators: bool) {
+    let failure = response.extensions().get::<Failure>().copied();
+    let outcome = outcome_name(got, response.status(), failure);
+    let (body_unread, body_length) = match got {
+        Got::Early {
+            body_unread,
+            unread,
+        } => (Some(body_unread), unread.filter(|n| *n > 0)),
+        Got::Ran => (None, None),
+    };
+    let message = match (got, outcome) {
+        (Got::Early { .. }, _) => "precondition answered in place of the handler",
+        (Got::Ran, "412") => "the handler answered 412: the precondition failed as it ran",
+        (Got::Ran, _) => "preconditions passed: the handler answered",
+    };
     // The field expressions are evaluated only when the event is enabled.
     tracing::debug!(
         target: TARGET,
-        method = parts.method.as_str(),
-        route = route(parts),
-        outcome = "pass",
-        "preconditions passed: the handler runs"
+        method = asked.method.as_str(),
+        route = asked.route(),
+        outcome,
+        condition = failure.map(|failure| failure.condition().as_str()),
+        reason = failure.map(|failure| failure.reason().as_str()),
+        etag = sent_etag(response, outcome, exposes_validators),
+        body_unread,
+        body_length,
+        "{message}"
     );
     #[cfg(feature = "metrics")]
-    counters::passed(parts);
+    counters::record(asked.route().unwrap_or(""), outcome, failure, body_length);
 }
 
-/// The preconditions answered in place of the handler; `body` is the request body, unread.
-#[inline]
-pub(crate) fn answered(parts: &Parts, body: &Body, answer: &EarlyAnswer) {
-    tracing::debug!(
-        target: TARGET,
-        method = parts.method.as_str(),
-        route = route(parts),
-        outcome = outcome_name(&answer.outcome),
-        condition = failure(answer).map(|failure| failure.condition().as_str()),
-        reason = failure(answer).map(|failure| failure.reason().as_str()),
-        etag = sent_etag(answer),
-        body_unread = !body.is_end_stream(),
-        body_length = unread_length(body),
-        "precondition answered in place of the handler"
-    );
-    #[cfg(feature = "metrics")]
-    counters::answered(parts, body, answer.outcome);
-}
-
-/// The failure a 412 answers.
-fn failure(answer: &EarlyAnswer) -> Option<Failure> {
-    match answer.outcome {
-        Outcome::PreconditionFailed(failure) => Some(failure),
-        _ => None,
-    }
-}
-
-/// The entity-tag the answer sends, for a route that shows its validators (an `ETag` value is
+/// The entity-tag a 304 or 412 sends, for a route that shows its validators (an `ETag` value is
 /// visible ASCII: `to_str` fails on nothing this crate builds).
-fn sent_etag(answer: &EarlyAnswer) -> Option<&str> {
-    if !answer.exposes_validators {
+fn sent_etag<'a>(response: &'a Response, outcome: &str, exposes: bool) -> Option<&'a str> {
+    if !exposes || outcome == "pass" || outcome == "428" {
         return None;
     }
-    let etag = answer.response.headers().get(header::ETAG)?;
-    etag.to_str().ok()
-}
-
-/// The declared length of a request body left unread, when it is known and not zero.
-fn unread_length(body: &Body) -> Option<u64> {
-    if body.is_end_stream() {
-        return None;
-    }
-    body.size_hint().exact()
+    response.headers().get(header::ETAG)?.to_str().ok()
 }
 
 #[cfg(feature = "metrics")]
@@ -170,12 +179,9 @@ mod counters {
 
     use std::cell::RefCell;
 
-    use axum_core::body::Body;
-    use http::request::Parts;
     use metrics::{Counter, Key, Label, Metadata, Recorder};
 
-    use super::{outcome_name, route, unread_length};
-    use crate::{Failure, Outcome};
+    use crate::Failure;
 
     /// Requests evaluated, by route and outcome.
     pub(super) const REQUESTS: &str = "axum_conditional_requests_total";
@@ -216,27 +222,22 @@ mod counters {
     }
 
     #[inline]
-    pub(super) fn passed(parts: &Parts) {
-        with_route(parts, |counters, recorder| {
-            counters.outcome(0, recorder).increment(1);
-        });
-    }
-
-    #[inline]
-    pub(super) fn answered(parts: &Parts, body: &Body, outcome: Outcome) {
-        with_route(parts, |counters, recorder| {
-            let index = match outcome {
-                Outcome::NotModified => 1,
-                Outcome::PreconditionFailed(_) => 2,
-                Outcome::PreconditionRequired(_) => 3,
-                _ => 0,
-            };
-            debug_assert_eq!(OUTCOMES[index], outcome_name(&outcome));
+    pub(super) fn record(
+        route: &str,
+        outcome: &str,
+        failure: Option<Failure>,
+        unread: Option<u64>,
+    ) {
+        with_route(route, |counters, recorder| {
+            let index = OUTCOMES
+                .iter()
+                .position(|known| *known == outcome)
+                .unwrap_or(0);
             counters.outcome(index, recorder).increment(1);
-            if let Outcome::PreconditionFailed(failure) = outcome {
+            if let (Some(failure), "412") = (failure, outcome) {
                 counters.failure(failure, recorder).increment(1);
             }
-            if let Some(unread) = unread_length(body).filter(|length| *length > 0) {
+            if let Some(unread) = unread {
                 counters.unread_bytes(recorder).increment(unread);
             }
         });
@@ -251,10 +252,10 @@ mod counters {
     /// read and an atomic load (the facade's own lookup), not the route's (measured with
     /// `scripts/instructions-304.sh`).
     #[inline]
-    fn with_route(parts: &Parts, record: impl FnOnce(&mut RouteCounters, &dyn Recorder)) {
+    fn with_route(route: &str, record: impl FnOnce(&mut RouteCounters, &dyn Recorder)) {
         metrics::with_recorder(|recorder| {
             if size_of_val(recorder) != 0 {
-                record_with(parts, recorder, record);
+                record_with(route, recorder, record);
             }
         });
     }
@@ -263,12 +264,11 @@ mod counters {
     /// stays short.
     #[inline(never)]
     fn record_with(
-        parts: &Parts,
+        route: &str,
         recorder: &dyn Recorder,
         record: impl FnOnce(&mut RouteCounters, &dyn Recorder),
     ) {
         let id = std::ptr::from_ref(recorder).cast::<()>() as usize;
-        let route = route(parts).unwrap_or("");
         CACHE.with(|cache| {
             let mut cache = cache.borrow_mut();
             if cache.recorder != id {

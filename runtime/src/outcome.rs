@@ -52,7 +52,7 @@ impl Outcome {
     ///
     /// let mut headers = HeaderMap::new();
     /// headers.insert(header::IF_MATCH, HeaderValue::from_static("*"));
-    /// let outcome = evaluate(&Method::GET, &headers, &Resource::missing(), Policy::new());
+    /// let outcome = evaluate(&Method::GET, &headers, Resource::missing(), Policy::new()).outcome();
     ///
     /// assert!(outcome.runs_handler());
     /// assert_eq!(outcome.settle(StatusCode::NOT_FOUND), None);

@@ -13,8 +13,8 @@
 /// const WRITES: Policy = Policy::new().require_precondition(true);
 ///
 /// let resource = Resource::existing(Some(ETag::from_version(1)), None);
-/// let outcome = evaluate(&Method::PUT, &HeaderMap::new(), &resource, WRITES);
-/// assert!(matches!(outcome, Outcome::PreconditionRequired(_)));
+/// let decision = evaluate(&Method::PUT, &HeaderMap::new(), resource, WRITES);
+/// assert!(matches!(decision.outcome(), Outcome::PreconditionRequired(_)));
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Policy {

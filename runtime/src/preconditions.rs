@@ -4,7 +4,7 @@ use http::{HeaderMap, HeaderValue, Method};
 
 use crate::evaluate::{Field, FieldLines, evaluate_fields};
 use crate::list::{Member, Members};
-use crate::{Outcome, Policy, Resource};
+use crate::{ContentCoding, Decision, Policy, Resource};
 
 /// The conditional fields of a request (`If-Match`, `If-None-Match`, `If-Modified-Since`,
 /// `If-Unmodified-Since`, `If-Range`, `Range`) and its method, kept apart from the rest of the
@@ -19,7 +19,7 @@ use crate::{Outcome, Policy, Resource};
 ///
 /// async fn handler(conditions: Preconditions) -> &'static str {
 ///     let resource = Resource::existing(Some(ETag::from_version(1)), None);
-///     match conditions.evaluate(&resource, Policy::new()) {
+///     match conditions.evaluate(resource, Policy::new()).outcome() {
 ///         Outcome::NotModified => "your copy is current",
 ///         _ => "something else",
 ///     }
@@ -30,7 +30,9 @@ use crate::{Outcome, Policy, Resource};
 #[derive(Clone, Debug, Default)]
 pub struct Preconditions {
     method: Method,
-    fields: [Lines; 7],
+    fields: [Lines; 6],
+    /// The coding a compressing layer negotiated for the request (see [`ContentCoding::of`]).
+    coding: Option<ContentCoding>,
 }
 
 /// The field lines of one field: nearly always zero or one, so the first is kept inline and
@@ -42,9 +44,9 @@ struct Lines {
 }
 
 impl Preconditions {
-    /// Copies the method and the conditional fields of a request, with `Range` and
-    /// `Accept-Encoding` (which decides whether a coded tag in `If-None-Match` still matches,
-    /// RFC 9110 §12.5.3).
+    /// Copies the method and the conditional fields of a request, with `Range`. The axum
+    /// extractor also keeps the coding a compressing layer negotiated for the request
+    /// ([`Preconditions::with_coding`]).
     pub fn new(method: &Method, headers: &HeaderMap) -> Self {
         let fields = Field::ALL.map(|field| {
             let mut values = headers.get_all(field.header_name()).into_iter();
@@ -57,7 +59,16 @@ impl Preconditions {
         Self {
             method: method.clone(),
             fields,
+            coding: None,
         }
+    }
+
+    /// Declares the coding negotiated for the request (see [`Resource::with_coding`]), for
+    /// every evaluation of these conditions.
+    #[must_use]
+    pub fn with_coding(mut self, coding: Option<ContentCoding>) -> Self {
+        self.coding = coding;
+        self
     }
 
     /// The request method.
@@ -65,9 +76,14 @@ impl Preconditions {
         &self.method
     }
 
-    /// Evaluates these conditions against the resource's current state; the same as
-    /// [`evaluate`](crate::evaluate) on the original request.
-    pub fn evaluate(&self, resource: &Resource, policy: Policy) -> Outcome {
+    /// Evaluates these conditions against the resource's current state, in the coding
+    /// negotiated for the request; the same as [`evaluate`](crate::evaluate) on the original
+    /// request.
+    pub fn evaluate(&self, resource: Resource, policy: Policy) -> Decision {
+        let resource = match self.coding {
+            Some(coding) => resource.with_coding(Some(coding)),
+            None => resource,
+        };
         evaluate_fields(&self.method, self, resource, policy)
     }
 
@@ -100,12 +116,8 @@ impl Preconditions {
 }
 
 impl FieldLines for Preconditions {
-    fn lines(&self, field: Field) -> impl Iterator<Item = &[u8]> {
+    fn values(&self, field: Field) -> impl Iterator<Item = &HeaderValue> {
         let lines = &self.fields[field as usize];
-        lines
-            .first
-            .iter()
-            .chain(&lines.more)
-            .map(HeaderValue::as_bytes)
+        lines.first.iter().chain(&lines.more)
     }
 }

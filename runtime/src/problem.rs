@@ -51,7 +51,7 @@ use std::fmt::Write as _;
 use http::{HeaderValue, Response, StatusCode, header};
 
 use crate::outcome::{Failure, Requirement};
-use crate::{ETag, LastModified, Policy, Resource};
+use crate::{ETag, LastModified, Resource};
 
 macro_rules! problem_type {
     ($anchor:literal) => {
@@ -127,15 +127,29 @@ impl PreconditionFailed {
     /// ```
     #[must_use]
     pub fn with_sent<'a>(mut self, lines: impl IntoIterator<Item = &'a HeaderValue>) -> Self {
-        self.sent = bounded_sent(lines);
+        self.sent = bounded_sent(lines, false);
+        self
+    }
+
+    /// [`PreconditionFailed::with_sent`], for the first lines of a field that had `more`: the
+    /// text then ends with the `…` marker.
+    pub(crate) fn with_sent_lines<'a>(
+        mut self,
+        lines: impl IntoIterator<Item = &'a HeaderValue>,
+        more: bool,
+    ) -> Self {
+        self.sent = bounded_sent(lines, more);
         self
     }
 
     /// Shows `resource`'s current validators, in the `ETag` and `Last-Modified` headers and in
-    /// the body, so the client can re-read and re-apply its change.
+    /// the body, so the client can re-read and re-apply its change: the tag of the selected
+    /// representation (in the coding declared with
+    /// [`Resource::with_coding`](crate::Resource::with_coding)), the one a `GET` with the same
+    /// `Accept-Encoding` gets.
     #[must_use]
     pub fn with_current(mut self, resource: &Resource) -> Self {
-        self.etag = resource.etag().cloned();
+        self.etag = resource.selected_etag();
         self.last_modified = resource.last_modified();
         self
     }
@@ -172,6 +186,9 @@ impl PreconditionFailed {
     pub fn into_http_response<B: From<String>>(self) -> Response<B> {
         let mut response = Response::new(B::from(self.body()));
         *response.status_mut() = StatusCode::PRECONDITION_FAILED;
+        // What failed, for whoever records the answer the client got (the outcome events):
+        // a handler's own 412 (a compare-and-swap that lost) is a refusal too.
+        response.extensions_mut().insert(self.failure);
         let headers = response.headers_mut();
         headers.insert(header::CONTENT_TYPE, problem_json());
         if let Some(etag) = self.etag {
@@ -190,7 +207,10 @@ impl PreconditionFailed {
 pub const SENT_LIMIT: usize = 256;
 
 /// The `sent` text of [`PreconditionFailed::with_sent`].
-fn bounded_sent<'a>(lines: impl IntoIterator<Item = &'a HeaderValue>) -> Option<String> {
+fn bounded_sent<'a>(
+    lines: impl IntoIterator<Item = &'a HeaderValue>,
+    more: bool,
+) -> Option<String> {
     const MARKER: &str = "\u{2026}";
     let mut sent = String::new();
     for line in lines {
@@ -209,6 +229,11 @@ fn bounded_sent<'a>(lines: impl IntoIterator<Item = &'a HeaderValue>) -> Option<
         if sent.len() > SENT_LIMIT {
             break;
         }
+    }
+    if more && !sent.is_empty() && sent.len() <= SENT_LIMIT {
+        // Lines left out: say so, within the limit.
+        sent.push_str(", ");
+        sent.push_str(MARKER);
     }
     if sent.len() > SENT_LIMIT {
         let mut end = SENT_LIMIT - MARKER.len();
@@ -265,20 +290,6 @@ impl PreconditionRequired {
         headers.insert(header::CONTENT_TYPE, problem_json());
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         response
-    }
-}
-
-/// The 412 for `failure`, showing the current validators if the policy allows.
-pub(crate) fn precondition_failed(
-    failure: Failure,
-    resource: &Resource,
-    policy: Policy,
-) -> PreconditionFailed {
-    let answer = PreconditionFailed::new(failure);
-    if policy.exposes_validators() {
-        answer.with_current(resource)
-    } else {
-        answer
     }
 }
 

@@ -1,5 +1,6 @@
 //! The current state of the target resource, as the evaluator sees it.
 
+use crate::coding::{self, ContentCoding};
 use crate::{ETag, LastModified};
 
 /// The target resource's current state: whether it has a current representation, and that
@@ -25,6 +26,8 @@ pub struct Resource {
     etag: Option<ETag>,
     last_modified: Option<LastModified>,
     strong_last_modified: bool,
+    /// The content-coding of the representation selected for the request (identity: `None`).
+    coding: Option<ContentCoding>,
 }
 
 impl Resource {
@@ -36,6 +39,7 @@ impl Resource {
             etag,
             last_modified,
             strong_last_modified: false,
+            coding: None,
         }
     }
 
@@ -55,6 +59,48 @@ impl Resource {
     pub fn with_strong_last_modified(mut self) -> Self {
         self.strong_last_modified = true;
         self
+    }
+
+    /// Declares the content-coding of the representation selected for this request (`None`:
+    /// identity), as a compressing layer negotiated it from `Accept-Encoding` (see
+    /// [`ContentCoding`] and [`ContentCoding::of`]).
+    ///
+    /// The selected representation's strong entity-tag is then the coded tag (`"7~gzip"` for
+    /// `"7"`, RFC 9110 §8.8.3.3): `If-None-Match` on `GET`/`HEAD` compares with it, and a 304 or
+    /// 412 carries it, exactly as the 200 to the same request does. A weak tag is shared by
+    /// every coding (§8.8.1) and stays as it is. `If-Match` accepts any coding of the current
+    /// version whatever this says.
+    #[must_use]
+    pub fn with_coding(mut self, coding: Option<ContentCoding>) -> Self {
+        self.coding = coding;
+        self
+    }
+
+    /// The content-coding of the selected representation (`None`: identity).
+    pub fn coding(&self) -> Option<ContentCoding> {
+        self.coding
+    }
+
+    /// The entity-tag of the representation selected for the request: the current tag in the
+    /// declared coding ([`Resource::with_coding`]). What a 304, a 412, or the 200 of a `GET`
+    /// with the same `Accept-Encoding` carries.
+    pub fn selected_etag(&self) -> Option<ETag> {
+        let tag = self.etag.as_ref()?;
+        Some(match self.coding {
+            Some(coding) => coding::coded(tag, coding),
+            None => tag.clone(),
+        })
+    }
+
+    /// Takes the selected representation's tag (see [`Resource::selected_etag`]) and the
+    /// modification date out, to put them in a response: the identity tag is moved, not
+    /// cloned, and a coded one is built once.
+    pub fn into_selected_validators(self) -> (Option<ETag>, Option<LastModified>) {
+        let etag = match (self.etag, self.coding) {
+            (Some(tag), Some(coding)) => Some(coding::coded(&tag, coding)),
+            (etag, _) => etag,
+        };
+        (etag, self.last_modified)
     }
 
     /// Whether the resource has a current representation.

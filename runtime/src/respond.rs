@@ -4,13 +4,18 @@
 use std::fmt;
 
 use axum_core::response::{IntoResponse, Response};
+#[cfg(test)]
+use http::HeaderMap;
 use http::header::Entry;
-use http::{HeaderMap, Method, header};
+use http::{Method, header};
 
-use crate::answer::{Answer, CacheHeaders, not_modified};
-use crate::problem::precondition_failed;
+use crate::answer::{Answer, CacheHeaders};
+use crate::decision::Decision;
+use crate::evaluate::evaluate_fields;
+use crate::observe::{Asked, Got};
+use crate::problem::PreconditionFailed;
 use crate::ranged::RangeRequest;
-use crate::{ETag, Outcome, Policy, RangeDecision, Resource};
+use crate::{ContentCoding, ETag, Failure, Outcome, Policy, RangeDecision, Resource};
 
 /// The result of the precondition check of a request that goes on to the handler: the
 /// resource's validators as they were loaded, and what the evaluator decided.
@@ -50,37 +55,37 @@ use crate::{ETag, Outcome, Policy, RangeDecision, Resource};
 /// }
 /// # let _: axum::routing::MethodRouter = axum::routing::put(put_doc);
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub struct Evaluation {
-    resource: Resource,
-    outcome: Outcome,
+    /// The evaluator's decision, with the resource it was made against.
+    decision: Decision,
     get_or_head: bool,
     /// The `Range` to serve, on a route with `ranges = true` whose preconditions let it be
     /// honoured; `None` otherwise (also when it was sent as several field lines, which
     /// `range::select` would ignore anyway).
     range: Option<RangeRequest>,
+    /// Who asked, for the outcome event recorded once the answer is known.
+    asked: Asked,
 }
 
 impl Evaluation {
-    /// The resource as the validator expressions loaded it, before the handler ran.
+    /// The resource as the validator expressions loaded it, before the handler ran, with the
+    /// coding negotiated for the request ([`Resource::coding`]).
     pub fn resource(&self) -> &Resource {
-        &self.resource
+        self.decision.resource()
     }
 
     /// What the evaluator decided: [`Outcome::Proceed`], or [`Outcome::Deferred`] for a
     /// `GET`/`HEAD` of a missing resource whose `If-Match` failed (a 2xx response from the
     /// handler is then replaced by the 412).
     pub fn outcome(&self) -> Outcome {
-        self.outcome
+        self.decision.outcome()
     }
 
     /// Whether a `Range` request may be served partially (RFC 9110 §13.1.5). A route with
     /// `ranges = true` serves the range itself when this is [`RangeDecision::Honour`].
     pub fn range(&self) -> RangeDecision {
-        match self.outcome {
-            Outcome::Proceed { range } => range,
-            _ => RangeDecision::NotRequested,
-        }
+        self.decision.range()
     }
 
     /// The entity-tag the preconditions were checked against: the one the validators loaded,
@@ -93,7 +98,19 @@ impl Evaluation {
     /// the write one atomic step for every precondition, and for none. `ETag::version` turns a
     /// tag made by `ETag::from_version` back into the number.
     pub fn checked_etag(&self) -> Option<&ETag> {
-        self.resource.etag()
+        self.decision.resource().etag()
+    }
+
+    /// The 412 a write answers when its atomic write finds that the resource changed after
+    /// the preconditions passed ([`Failure::changed_during_request`]), showing `current` (the
+    /// state it found) as the evaluator's own 412s do: in the coding negotiated for the
+    /// request, unless the route hides its validators.
+    pub fn changed_during_request(&self, current: Resource) -> PreconditionFailed {
+        let refusal = PreconditionFailed::new(Failure::changed_during_request());
+        if !self.decision.policy().exposes_validators() {
+            return refusal;
+        }
+        refusal.with_current(&current.with_coding(self.decision.resource().coding()))
     }
 
     /// Evaluates the request against `resource`; `Err` holds the 304, 412 or 428 to answer in
@@ -112,15 +129,15 @@ impl Evaluation {
         let (mut parts, ()) = http::Request::new(()).into_parts();
         parts.method = method.clone();
         parts.headers = headers.clone();
-        Self::decide(&parts, resource, route).map_err(EarlyAnswer::into_response)
+        Self::decide(&parts, resource, route).map_err(|early| early.answer.into_response())
     }
 
-    /// Evaluates the request against `resource`; `Err` holds the 304, 412 or 428 to answer in
-    /// place of the handler, with the outcome it answers. A pass is reported here
-    /// (`crate::observe`), an answer by the caller, which has the request body.
+    /// For a request, what happens next: the evaluation the handler runs with, or (`Err`) the
+    /// 304, 412 or 428 to answer in its place. The one place that decides it, from the one
+    /// decision of the evaluator.
     #[allow(
         clippy::result_large_err,
-        reason = "a `Response` is passed by value everywhere in axum; boxing it would allocate"
+        reason = "both sides move on by value at once; boxing either would allocate per request"
     )]
     pub(crate) fn decide(
         parts: &http::request::Parts,
@@ -133,39 +150,29 @@ impl Evaluation {
         } else {
             resource
         };
-        let (outcome, coding) =
-            crate::evaluate::evaluate_selecting(method, headers, &resource, route.policy);
-        let early = |response| EarlyAnswer {
-            response,
-            outcome,
-            exposes_validators: route.policy.exposes_validators(),
+        let resource = resource.with_coding(ContentCoding::of(&parts.extensions));
+        let decision = evaluate_fields(method, headers, resource, route.policy);
+        let asked = Asked::of(parts);
+        // The declared cache headers are statics: building them copies four words each.
+        let decision = match decision.into_answer(route.cache()) {
+            Ok(answer) => {
+                return Err(EarlyAnswer {
+                    answer,
+                    asked,
+                    exposes_validators: route.policy.exposes_validators(),
+                });
+            }
+            Err(decision) => decision,
         };
-        if outcome == Outcome::NotModified {
-            return Err(early(route.not_modified(
-                resource,
-                method,
-                coding.map(|c| (c, headers)),
-            )));
-        }
-        // The cache headers are only built for an answer that needs them.
-        if !outcome.runs_handler()
-            && let Some(answer) =
-                Answer::for_outcome(outcome, &resource, route.policy, &route.cache())
-        {
-            return Err(early(early_answer(answer, method, headers, route.policy)));
-        }
-        let range = match outcome {
-            Outcome::Proceed {
-                range: RangeDecision::Honour,
-            } if route.ranges => RangeRequest::of(headers),
+        let range = match decision.range() {
+            RangeDecision::Honour if route.ranges => RangeRequest::of(headers),
             _ => None,
         };
-        crate::observe::passed(parts);
         Ok(Self {
-            resource,
-            outcome,
+            decision,
             get_or_head: matches!(*method, Method::GET | Method::HEAD),
             range,
+            asked,
         })
     }
 
@@ -176,10 +183,10 @@ impl Evaluation {
             // apply to them (RFC 9110 §13.2.1) and its validators would describe nothing.
             return response;
         }
-        if let Some(failure) = self.outcome.settle(response.status()) {
+        if let Some(refusal) = self.decision.settle(response.status()) {
             // A read of a missing resource with a failed If-Match, and the handler answered
             // 2xx after all: the precondition applies (`Outcome::settle` decides).
-            return precondition_failed(failure, &self.resource, route.policy).into_response();
+            return refusal.into_response();
         }
         if !self.get_or_head {
             // RFC 9110 §9.3.4: validators loaded before a change must not describe its result;
@@ -187,8 +194,9 @@ impl Evaluation {
             return response;
         }
         let headers = response.headers_mut();
-        // Moved, not cloned: the evaluation ends here.
-        let (etag, last_modified) = self.resource.into_validators();
+        // Moved, not cloned: the evaluation ends here. The identity tag: a compressing layer
+        // codes the tag of a 2xx itself, with the coding it negotiated (`crate::coding`).
+        let (etag, last_modified) = self.decision.into_resource().into_validators();
         if let Some(etag) = etag {
             // One lookup, not a `get` then an `insert`.
             match headers.entry(header::ETAG) {
@@ -216,76 +224,25 @@ impl Evaluation {
     }
 }
 
-/// The 304, 412 or 428 the preconditions answer in place of the handler, with what decided it.
+/// The 304, 412 or 428 the preconditions answer in place of the handler, with who asked.
 pub struct EarlyAnswer {
-    pub(crate) response: Response,
-    pub(crate) outcome: Outcome,
+    pub(crate) answer: Answer,
+    pub(crate) asked: Asked,
     pub(crate) exposes_validators: bool,
 }
 
 impl EarlyAnswer {
     /// The response.
     pub fn into_response(self) -> Response {
-        self.response
+        self.answer.into_response()
     }
 }
 
 impl std::fmt::Debug for EarlyAnswer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("EarlyAnswer")
-            .field("status", &self.response.status())
-            .field("outcome", &self.outcome)
+            .field("status", &self.answer.status())
             .finish_non_exhaustive()
-    }
-}
-
-/// The 304, 412 or 428 answered in place of the handler.
-///
-/// - A 412 from the evaluator shows the client what it sent in the failed field, unless the
-///   route hides its validators (see
-///   [`PreconditionFailed::with_sent`](crate::problem::PreconditionFailed::with_sent)).
-/// - A 304 to `HEAD` has a body of no stated length. axum's router turns a body of known
-///   length into `Content-Length`, and hyper sends a `HEAD` answer's `Content-Length` as it is:
-///   an empty 304 would say `content-length: 0`, where RFC 9110 §8.6 allows only the length of
-///   the 200 that a 304 answered before the handler cannot know. A 304 to `GET` keeps its
-///   known length of 0: hyper drops that `content-length: 0` from a 304 to `GET` itself, and a
-///   body of unknown length would be compressed by tower-http's `CompressionLayer`, which
-///   decides by the body's length alone and would label the 304 `Content-Encoding: gzip`, a
-///   header a cache copies onto the response it stored (RFC 9111 §4.3.4).
-fn early_answer(answer: Answer, method: &Method, headers: &HeaderMap, policy: Policy) -> Response {
-    match answer {
-        Answer::PreconditionFailed(refusal) if policy.exposes_validators() => {
-            let field = refusal.failure().condition().header_name();
-            refusal.with_sent(headers.get_all(field)).into_response()
-        }
-        Answer::NotModified(not_modified) if *method == Method::HEAD => not_modified
-            .into_response()
-            .map(|_| axum_core::body::Body::new(NoLength)),
-        answer => answer.into_response(),
-    }
-}
-
-/// An empty body that states no length (see [`early_answer`]).
-struct NoLength;
-
-impl http_body::Body for NoLength {
-    type Data = bytes::Bytes;
-    type Error = std::convert::Infallible;
-
-    fn poll_frame(
-        self: std::pin::Pin<&mut Self>,
-        _cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Option<Result<http_body::Frame<bytes::Bytes>, Self::Error>>> {
-        std::task::Poll::Ready(None)
-    }
-
-    fn is_end_stream(&self) -> bool {
-        true
-    }
-
-    fn size_hint(&self) -> http_body::SizeHint {
-        // Unknown, on purpose: an exact 0 becomes `Content-Length: 0`.
-        http_body::SizeHint::default()
     }
 }
 
@@ -372,31 +329,6 @@ impl Route {
         }
     }
 
-    /// The 304 answered in place of the handler: the same response as
-    /// [`Answer::NotModified`] through [`early_answer`], built from the validators the
-    /// evaluation owns (see [`crate::problem::not_modified`] for what that saves).
-    ///
-    /// With `coded`, the `If-None-Match` member that matched was the tag of that coding
-    /// (RFC 9110 §8.8.3.3), and the 304 carries it, so that a cache updates the response it
-    /// stored in that coding (RFC 9111 §4.3.4), built once (see [`crate::coding::select`]).
-    fn not_modified(
-        &self,
-        resource: Resource,
-        method: &Method,
-        coded: Option<(crate::coding::Coding, &HeaderMap)>,
-    ) -> Response {
-        let (mut etag, last_modified) = resource.into_validators();
-        if let (Some(tag), Some((coding, headers))) = (&etag, coded) {
-            etag = Some(crate::coding::select(tag, coding, headers));
-        }
-        let cache = self.declares_cache_headers().then(|| self.cache());
-        let response: Response = not_modified(etag, last_modified, cache.as_ref());
-        if *method == Method::HEAD {
-            return response.map(|_| axum_core::body::Body::new(NoLength));
-        }
-        response
-    }
-
     fn declares_cache_headers(&self) -> bool {
         self.cache_control.is_some() || self.vary.is_some()
     }
@@ -455,7 +387,12 @@ pub struct ConditionalResponse<R> {
 }
 
 enum Inner<R> {
-    Answered(Response),
+    /// Answered in place of the handler; `early` says who asked and how, when the preconditions
+    /// gave the answer (a rejection or a validator's error is not an evaluated request).
+    Answered {
+        response: Response,
+        early: Option<(Asked, Got, bool)>,
+    },
     Ran {
         output: R,
         evaluation: Evaluation,
@@ -464,9 +401,24 @@ enum Inner<R> {
 }
 
 impl<R> ConditionalResponse<R> {
+    /// An answer given before the preconditions were evaluated (a rejection, a validator's
+    /// error): no outcome to record.
     pub(crate) fn answered(response: Response) -> Self {
         Self {
-            inner: Inner::Answered(response),
+            inner: Inner::Answered {
+                response,
+                early: None,
+            },
+        }
+    }
+
+    /// The preconditions' answer in place of the handler.
+    pub(crate) fn refused(response: Response, answer: EarlyAnswerRecord) -> Self {
+        Self {
+            inner: Inner::Answered {
+                response,
+                early: Some(answer),
+            },
         }
     }
 
@@ -492,21 +444,40 @@ impl<R> ConditionalResponse<R> {
     )]
     pub fn into_inner(self) -> Result<R, Response> {
         match self.inner {
-            Inner::Answered(response) => Err(response),
+            Inner::Answered { response, .. } => Err(response),
             Inner::Ran { output, .. } => Ok(output),
         }
     }
 }
 
+/// What [`ConditionalResponse::refused`] records: who asked, how, and whether the route shows
+/// its validators.
+pub(crate) type EarlyAnswerRecord = (Asked, Got, bool);
+
 impl<R: IntoResponse> IntoResponse for ConditionalResponse<R> {
     fn into_response(self) -> Response {
         match self.inner {
-            Inner::Answered(response) => response,
+            Inner::Answered { response, early } => {
+                if let Some((asked, got, exposes)) = early {
+                    crate::observe::record(&asked, &response, got, exposes);
+                }
+                response
+            }
             Inner::Ran {
                 output,
                 evaluation,
                 route,
-            } => evaluation.finish(output.into_response(), &route),
+            } => {
+                let asked = evaluation.asked.clone();
+                let response = evaluation.finish(output.into_response(), &route);
+                crate::observe::record(
+                    &asked,
+                    &response,
+                    Got::Ran,
+                    route.policy.exposes_validators(),
+                );
+                response
+            }
         }
     }
 }
@@ -514,7 +485,7 @@ impl<R: IntoResponse> IntoResponse for ConditionalResponse<R> {
 impl<R: fmt::Debug> fmt::Debug for ConditionalResponse<R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.inner {
-            Inner::Answered(response) => f
+            Inner::Answered { response, .. } => f
                 .debug_tuple("ConditionalResponse::Answered")
                 .field(&response.status())
                 .finish(),
@@ -665,9 +636,9 @@ mod tests {
         assert_eq!(status, Some(StatusCode::NOT_MODIFIED));
     }
 
-    /// The 304 `Evaluation::new` builds from the validators it owns is the response
-    /// `Answer::NotModified` gives through `early_answer`: same status, same headers, and for
-    /// `HEAD` a body of no stated length.
+    /// The 304 of the macro's path is the hand-written path's (`evaluate`, then
+    /// `Decision::into_answer`): same status, same headers, and for `HEAD` a body of no stated
+    /// length.
     #[test]
     fn early_304_is_the_answer_not_modified_response() {
         let routes = [
@@ -701,14 +672,13 @@ mod tests {
                             HeaderValue::from_static("Thu, 01 Jan 1970 00:00:00 GMT"),
                         );
                     }
-                    let outcome = crate::evaluate(&method, &headers, resource, route.policy);
-                    assert_eq!(outcome, Outcome::NotModified);
-                    let Some(answer) =
-                        Answer::for_outcome(outcome, resource, route.policy, &route.cache())
-                    else {
+                    let decision =
+                        crate::evaluate(&method, &headers, resource.clone(), route.policy);
+                    assert_eq!(decision, Outcome::NotModified);
+                    let Ok(answer) = decision.into_answer(route.cache()) else {
                         panic!("a 304 is an answer");
                     };
-                    let expected = early_answer(answer, &method, &headers, route.policy);
+                    let expected = answer.into_response();
                     let Err(early) = Evaluation::new(&method, &headers, resource.clone(), route)
                     else {
                         panic!("expected a 304 for {method} {resource:?}");

@@ -14,7 +14,8 @@ use std::hint::black_box;
 use allocation_counter::measure;
 use axum_conditional::list::{Member, Members};
 use axum_conditional::{
-    ETag, LastModified, Outcome, Policy, Preconditions, RangeDecision, Resource, evaluate,
+    ContentCoding, ETag, LastModified, Outcome, Policy, Preconditions, RangeDecision, Resource,
+    evaluate,
 };
 use http::{HeaderMap, HeaderName, HeaderValue, Method, header};
 
@@ -30,15 +31,33 @@ struct Scenario {
     expect: fn(&Outcome) -> bool,
 }
 
+/// The fields as hyper hands them to a service: each value a slice of the one buffer the head
+/// was read into, so that a clone of one is a reference count, never a copy.
 fn headers(fields: &[(HeaderName, &[u8])]) -> HeaderMap {
+    let wire = bytes::Bytes::from(fields.concat_values());
     let mut headers = HeaderMap::new();
+    let mut start = 0;
     for (name, value) in fields {
+        let slice = wire.slice(start..start + value.len());
+        start += value.len();
         headers.append(
             name.clone(),
-            HeaderValue::from_bytes(value).expect("valid field value"),
+            HeaderValue::from_maybe_shared(slice).expect("valid field value"),
         );
     }
     headers
+}
+
+trait ConcatValues {
+    fn concat_values(&self) -> Vec<u8>;
+}
+
+impl ConcatValues for [(HeaderName, &[u8])] {
+    fn concat_values(&self) -> Vec<u8> {
+        self.iter()
+            .flat_map(|(_, value)| value.iter().copied())
+            .collect()
+    }
 }
 
 /// 25 tags that never match the current one, alternating strong and weak, on one line.
@@ -236,15 +255,17 @@ fn evaluate_allocates_nothing_on_any_path() {
     let mut failures = Vec::new();
     for scenario in scenarios() {
         let mut outcome = None;
+        // Cloned outside the measurement: the decision takes the resource it describes.
+        let mut resource = Some(scenario.resource.clone());
         let info = measure(|| {
             outcome = Some(black_box(evaluate(
                 black_box(&scenario.method),
                 black_box(&scenario.headers),
-                black_box(&scenario.resource),
+                black_box(resource.take().expect("one evaluation")),
                 black_box(scenario.policy),
             )));
         });
-        let outcome = outcome.expect("evaluate ran");
+        let outcome = outcome.expect("evaluate ran").outcome();
         println!(
             "evaluate, {}: {} allocations ({outcome:?})",
             scenario.name, info.count_total
@@ -276,12 +297,14 @@ fn conditions_evaluate_allocates_nothing_on_any_path() {
     for scenario in scenarios() {
         let conditions = Preconditions::new(&scenario.method, &scenario.headers);
         let mut outcome = None;
+        let mut resource = Some(scenario.resource.clone());
         let info = measure(|| {
-            outcome = Some(black_box(
-                black_box(&conditions).evaluate(black_box(&scenario.resource), scenario.policy),
-            ));
+            outcome = Some(black_box(black_box(&conditions).evaluate(
+                black_box(resource.take().expect("one evaluation")),
+                scenario.policy,
+            )));
         });
-        let outcome = outcome.expect("evaluate ran");
+        let outcome = outcome.expect("evaluate ran").outcome();
         println!(
             "Preconditions, {}: {} allocations",
             scenario.name, info.count_total
@@ -369,31 +392,28 @@ fn early_304_allocates_only_its_header_map() {
         ),
     ] {
         let resource = Resource::existing(Some(ETag::from_version(7)), None);
-        let mut answer = None;
+        let mut response = None;
         let info = measure(|| {
-            answer = Some(black_box(early(&parts, black_box(resource), &route)));
+            let answer = black_box(early(&parts, black_box(resource), &route));
+            response = answer.err().map(|answer| answer.into_response());
         });
-        let status = answer
-            .and_then(|answer| answer.err())
-            .map(|answer| answer.into_response().status());
+        let status = response.map(|response| response.status());
         assert_eq!(status, Some(http::StatusCode::NOT_MODIFIED), "{route:?}");
         assert_eq!(info.count_total, 2, "{route:?}: {info:?}");
     }
 }
 
 /// A request head whose `If-None-Match` value shares one read buffer with the rest of the
-/// request, as hyper parses it (a clone of it is a reference count, not a copy).
-fn parsed_head(if_none_match: &str, accept_encoding: &str) -> http::request::Parts {
-    let wire = bytes::Bytes::from(format!("{if_none_match}{accept_encoding}").into_bytes());
-    let split = if_none_match.len();
-    let value =
-        |range| HeaderValue::from_maybe_shared(wire.slice(range)).expect("a valid field value");
-    let (parts, ()) = http::Request::builder()
-        .header(header::IF_NONE_MATCH, value(0..split))
-        .header(header::ACCEPT_ENCODING, value(split..wire.len()))
-        .body(())
-        .expect("a valid request")
-        .into_parts();
+/// request, as hyper parses it (a clone of it is a reference count, not a copy), negotiated to
+/// `coding` by a compressing layer.
+fn parsed_head(if_none_match: &str, coding: Option<ContentCoding>) -> http::request::Parts {
+    let wire = bytes::Bytes::from(if_none_match.as_bytes().to_vec());
+    let value = HeaderValue::from_maybe_shared(wire).expect("a valid field value");
+    let mut request = http::Request::builder().header(header::IF_NONE_MATCH, value);
+    if let Some(coding) = coding {
+        request = request.extension(coding);
+    }
+    let (parts, ()) = request.body(()).expect("a valid request").into_parts();
     parts
 }
 
@@ -402,14 +422,12 @@ fn early_304(parts: &http::request::Parts) -> (u64, String) {
     use axum_conditional::__private::{Route, evaluate as early};
     let route = Route::new(false, false, true, Some("no-cache"), None, false, false);
     let resource = Resource::existing(Some(ETag::from_version(7)), None);
-    let mut answer = None;
+    let mut response = None;
     let info = measure(|| {
-        answer = Some(black_box(early(parts, black_box(resource), &route)));
+        let answer = black_box(early(parts, black_box(resource), &route));
+        response = answer.err().map(|answer| answer.into_response());
     });
-    let response = answer
-        .and_then(|answer| answer.err())
-        .expect("an early answer")
-        .into_response();
+    let response = response.expect("an early answer");
     assert_eq!(response.status(), http::StatusCode::NOT_MODIFIED);
     let etag = response.headers()[header::ETAG]
         .to_str()
@@ -418,26 +436,27 @@ fn early_304(parts: &http::request::Parts) -> (u64, String) {
     (info.count_total, etag)
 }
 
-/// The 304 of a compressed variant (`If-None-Match: "7~gzip"`, sent back as the request has it)
-/// allocates exactly what the identity 304 does: the coded tag is the request's own value, not
-/// built from the identity one. When the matched tag is one member of a list, the coded value is
-/// built once: one allocation of exactly its length, and still never the identity value first.
+/// The 304 of a compressed variant (`If-None-Match: "7~gzip"` on a request negotiated to gzip)
+/// allocates what the identity 304 does, and the coded tag once: one allocation of exactly its
+/// length, never the identity value first. Where the matched tag sits in the list changes
+/// nothing.
 #[test]
-fn a_304_for_a_compressed_variant_allocates_what_an_identity_304_does() {
-    let (identity, tag) = early_304(&parsed_head(r#""7""#, "gzip, br"));
+fn a_304_for_a_compressed_variant_allocates_the_coded_tag_once() {
+    let (identity, tag) = early_304(&parsed_head(r#""7""#, None));
     assert_eq!(tag, r#""7""#);
-    for coding in ["gzip", "br", "zstd", "deflate"] {
+    for coding in ContentCoding::ALL {
         let sent = format!("\"7~{coding}\"");
-        let (coded, tag) = early_304(&parsed_head(&sent, coding));
+        let (coded, tag) = early_304(&parsed_head(&sent, Some(coding)));
         assert_eq!(tag, sent);
         assert_eq!(
-            coded, identity,
+            coded,
+            identity + 1,
             "{coding}: identity {identity}, coded {coded}"
         );
 
         let list = format!("\"6~{coding}\", \"7~{coding}\"");
-        let (in_list, tag) = early_304(&parsed_head(&list, coding));
+        let (in_list, tag) = early_304(&parsed_head(&list, Some(coding)));
         assert_eq!(tag, sent);
-        assert_eq!(in_list, identity + 1, "{coding}: the one coded value");
+        assert_eq!(in_list, coded, "{coding}");
     }
 }

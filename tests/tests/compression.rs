@@ -12,8 +12,12 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use axum_conditional::answer::CacheHeaders;
 use axum_conditional::compression::ConditionalCompressionLayer;
-use axum_conditional::{ETag, Failure, conditional, problem::PreconditionFailed};
+use axum_conditional::{
+    ETag, Failure, LastModified, Policy, Preconditions, Resource, conditional,
+    problem::PreconditionFailed,
+};
 use tower_http::compression::CompressionLayer;
 
 const CODINGS: [&str; 4] = ["gzip", "br", "zstd", "deflate"];
@@ -100,7 +104,7 @@ async fn multipart_range() -> Response {
         .into_response()
 }
 
-/// A handler tag in the reserved coded form.
+/// A handler tag in the reserved coded form, which the layer codes like any other.
 async fn reserved_tag() -> Response {
     let tag = ETag::strong("x~gzip").unwrap_or_else(|e| panic!("{e}"));
     (tag, BODY).into_response()
@@ -131,9 +135,7 @@ async fn serve() -> (App, String) {
         .route("/reserved", get(reserved_tag))
         .route("/weak", get(weak_tag))
         .with_state(app.clone())
-        .layer(ConditionalCompressionLayer::from_layer(
-            CompressionLayer::new().compress_when(counting),
-        ));
+        .layer(ConditionalCompressionLayer::new().compress_when(counting));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .unwrap_or_else(|e| panic!("{e}"));
@@ -314,8 +316,9 @@ async fn a_client_that_switched_encodings_gets_a_200() {
 }
 
 /// `If-Match` with any variant's tag of the current version passes; with any variant of an
-/// older version it is a 412 whose `ETag` is the identity tag (every coding of it passes), even
-/// when the 412's own body is compressed.
+/// older version it is a 412 whose `ETag` is the tag a `GET` with the same `Accept-Encoding`
+/// gets (so the client re-reads the variant it would read anyway), and whose own body is never
+/// compressed.
 #[tokio::test]
 async fn writes_based_on_any_variant_of_the_current_version_pass_stale_ones_fail() {
     let (app, base) = serve().await;
@@ -333,11 +336,14 @@ async fn writes_based_on_any_variant_of_the_current_version_pass_stale_ones_fail
 
         let stale = send("PUT", &url, &headers).await;
         assert_eq!(stale.status, StatusCode::PRECONDITION_FAILED, "{current}");
-        let identity = format!("\"{}\"", version + 1);
-        assert_eq!(stale.etag(), Some(identity.as_str()));
-        assert_eq!(stale.header(header::CONTENT_ENCODING), Some(coding));
+        assert_eq!(stale.etag(), Some(next.as_str()));
+        assert_eq!(stale.header(header::CONTENT_ENCODING), None);
         assert!(stale.varies_once_on_accept_encoding(), "{:?}", stale.vary());
         assert_eq!(app.version(), version + 1);
+        let read = send("GET", &url, &[("accept-encoding", coding)]).await;
+        assert_eq!(read.etag(), stale.etag(), "the 412 names what a GET gets");
+
+        let identity = format!("\"{}\"", version + 1);
 
         // The 412 body, uncompressed, names the identity tag.
         let stale = send("PUT", &url, &[("if-match", current.as_str())]).await;
@@ -414,8 +420,9 @@ async fn if_range_never_crosses_encodings() {
 }
 
 /// What the layer never compresses although its predicate says yes: a 206 without
-/// `Content-Range`, and a response whose strong tag is in the reserved coded form. A weak tag
-/// is compressed and kept, and a `Vary` naming `Accept-Encoding` already is not repeated.
+/// `Content-Range`. A handler tag in the reserved coded form is coded like any other (the
+/// evaluator names the same tag), a weak tag is compressed and kept, and a `Vary` naming
+/// `Accept-Encoding` already is not repeated.
 #[tokio::test]
 async fn what_stays_identity_and_what_keeps_its_tag() {
     let (_, base) = serve().await;
@@ -427,8 +434,9 @@ async fn what_stays_identity_and_what_keeps_its_tag() {
         assert_eq!(multipart.body, BODY.as_bytes());
 
         let reserved = send("GET", &format!("{base}/reserved"), &accept).await;
-        assert_eq!(reserved.header(header::CONTENT_ENCODING), None);
-        assert_eq!(reserved.etag(), Some("\"x~gzip\""));
+        assert_eq!(reserved.header(header::CONTENT_ENCODING), Some(coding));
+        let coded = format!("\"x~gzip~{coding}\"");
+        assert_eq!(reserved.etag(), Some(coded.as_str()));
         assert!(reserved.varies_once_on_accept_encoding());
 
         let weak = send("GET", &format!("{base}/weak"), &accept).await;
@@ -473,5 +481,209 @@ async fn tower_http_alone_spares_content_range_only() {
         let multipart = send("GET", &format!("http://{addr}/multipart"), &accept).await;
         assert_eq!(multipart.status, StatusCode::PARTIAL_CONTENT);
         assert_eq!(multipart.header(header::CONTENT_ENCODING), Some(coding));
+    }
+}
+
+/// The last modification of `/page` and `/by-hand`.
+const MODIFIED: &str = "Sun, 06 Nov 1994 08:49:37 GMT";
+
+fn modified() -> LastModified {
+    LastModified::parse(MODIFIED.as_bytes()).unwrap_or_else(|| panic!("a valid date"))
+}
+
+/// `/page` (long) and `/small` (under tower-http's 32-byte threshold, never compressed) through
+/// the macro, with a date and the cache headers a 304 must repeat.
+#[conditional(
+    etag = ETag::from_version(app.version()),
+    last_modified = modified(),
+    cache_control = "no-cache",
+    vary = "origin"
+)]
+async fn page(State(app): State<App>) -> &'static str {
+    app.handler_runs.fetch_add(1, SeqCst);
+    BODY
+}
+
+#[conditional(
+    etag = ETag::from_version(app.version()),
+    last_modified = modified(),
+    cache_control = "no-cache",
+    vary = "origin"
+)]
+async fn small(State(app): State<App>) -> &'static str {
+    app.handler_runs.fetch_add(1, SeqCst);
+    "tiny"
+}
+
+/// The same resource as `/page`, answered by hand: `Preconditions`, `Decision::into_answer`.
+async fn by_hand(State(app): State<App>, conditions: Preconditions) -> Response {
+    let resource = Resource::existing(Some(ETag::from_version(app.version())), Some(modified()));
+    let cache = CacheHeaders::new()
+        .cache_control(HeaderValue::from_static("no-cache"))
+        .vary(HeaderValue::from_static("origin"));
+    match conditions
+        .evaluate(resource, Policy::new())
+        .into_answer(cache.clone())
+    {
+        Ok(answer) => answer.into_response(),
+        Err(_proceed) => {
+            app.handler_runs.fetch_add(1, SeqCst);
+            let mut response =
+                (ETag::from_version(app.version()), modified(), BODY).into_response();
+            cache.fill_missing(response.headers_mut());
+            response
+        }
+    }
+}
+
+/// Writes of every kind and a missing resource, for the statuses no `Accept-Encoding` changes.
+#[conditional(etag = ETag::from_version(app.version()), require = true)]
+async fn remove(State(app): State<App>) -> StatusCode {
+    app.version.fetch_add(1, SeqCst);
+    StatusCode::NO_CONTENT
+}
+
+async fn create(State(app): State<App>) -> Response {
+    app.version.fetch_add(1, SeqCst);
+    (StatusCode::CREATED, [(header::LOCATION, "/doc")], BODY).into_response()
+}
+
+#[conditional(etag = None::<ETag>)]
+async fn missing() -> StatusCode {
+    StatusCode::NOT_FOUND
+}
+
+/// The app behind the layer with tower-http's default predicate (above 32 bytes).
+async fn serve_default() -> (App, String) {
+    let app = App {
+        version: Arc::new(AtomicU64::new(2)),
+        ..App::default()
+    };
+    let router = Router::new()
+        .route("/doc", get(read).put(write).delete(remove))
+        .route("/page", get(page))
+        .route("/small", get(small))
+        .route("/by-hand", get(by_hand))
+        .route("/items", axum::routing::post(create))
+        .route("/missing", get(missing))
+        .with_state(app.clone())
+        .layer(ConditionalCompressionLayer::new());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let addr = listener.local_addr().unwrap_or_else(|e| panic!("{e}"));
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    (app, format!("http://{addr}"))
+}
+
+/// RFC 9110 §15.4.5: every 304 carries the `ETag`, `Cache-Control` and `Vary` the 200 to the
+/// same request carries, whichever condition produced it (`If-None-Match` with each variant's
+/// tag, `If-Modified-Since` alone, both), whatever the `Accept-Encoding`, above and below the
+/// compression threshold, through the macro and by hand, to `GET` and `HEAD`.
+#[tokio::test]
+async fn every_304_carries_what_its_200_carries() {
+    let (_, base) = serve_default().await;
+    let browser = "gzip, deflate, br, zstd";
+    let mut not_modified = 0;
+    for path in ["/page", "/small", "/by-hand"] {
+        let url = format!("{base}{path}");
+        for accept in [None, Some("gzip"), Some(browser), Some("identity;q=0")] {
+            for method in ["GET", "HEAD"] {
+                let accept_header: Vec<_> =
+                    accept.map(|a| ("accept-encoding", a)).into_iter().collect();
+                let full = send(method, &url, &accept_header).await;
+                assert_eq!(full.status, StatusCode::OK, "{method} {path} {accept:?}");
+                let tag = full.etag().unwrap_or_else(|| panic!("a tag")).to_owned();
+                let case = format!("{method} {path} {accept:?} (200: {tag})");
+                let mut conditions: Vec<Vec<(&str, String)>> = std::iter::once("\"2\"".to_owned())
+                    .chain(CODINGS.map(|c| format!("\"2~{c}\"")))
+                    .map(|member| vec![("if-none-match", member)])
+                    .collect();
+                conditions.push(vec![("if-modified-since", MODIFIED.to_owned())]);
+                conditions.push(vec![
+                    ("if-none-match", tag.clone()),
+                    ("if-modified-since", MODIFIED.to_owned()),
+                ]);
+                for condition in conditions {
+                    let mut headers: Vec<(&str, &str)> =
+                        condition.iter().map(|(n, v)| (*n, v.as_str())).collect();
+                    headers.extend(accept_header.iter().copied());
+                    let reply = send(method, &url, &headers).await;
+                    let matches = condition
+                        .iter()
+                        .all(|(name, value)| *name != "if-none-match" || *value == tag);
+                    let expected = if matches {
+                        StatusCode::NOT_MODIFIED
+                    } else {
+                        StatusCode::OK
+                    };
+                    assert_eq!(reply.status, expected, "{case} {condition:?}");
+                    if reply.status == StatusCode::NOT_MODIFIED {
+                        not_modified += 1;
+                        for name in [
+                            header::ETAG,
+                            header::CACHE_CONTROL,
+                            header::EXPIRES,
+                            header::CONTENT_LOCATION,
+                        ] {
+                            assert_eq!(
+                                reply.header(name.clone()),
+                                full.header(name.clone()),
+                                "{case} {condition:?}: {name}"
+                            );
+                        }
+                        assert_eq!(reply.vary(), full.vary(), "{case} {condition:?}");
+                        assert_eq!(reply.header(header::CONTENT_ENCODING), None);
+                    }
+                }
+            }
+        }
+    }
+    // Each case has two 304s: its own tag and the date alone (and the two together).
+    assert_eq!(not_modified, 3 * 4 * 2 * 3);
+}
+
+/// A request header never replaces the status the handler answered: a request that accepts no
+/// coding at all gets identity, not 406, for a create, a replace, a delete, a 412, a 428 and a
+/// 404 alike (RFC 9110 §12.5.3 lets a server disregard `Accept-Encoding`).
+#[tokio::test]
+async fn no_accept_encoding_replaces_a_status() {
+    let (app, base) = serve_default().await;
+    for accept in ["identity;q=0", "*;q=0", "gzip;q=0", "identity;q=0, *;q=0"] {
+        let ae = ("accept-encoding", accept);
+        let created = send("POST", &format!("{base}/items"), &[ae]).await;
+        assert_eq!(created.status, StatusCode::CREATED, "{accept}");
+        assert_eq!(created.header(header::CONTENT_ENCODING), None, "{accept}");
+        assert_eq!(created.body, BODY.as_bytes());
+
+        let version = app.version();
+        let current = format!("\"{version}\"");
+        let replaced = send("PUT", &format!("{base}/doc"), &[ae, ("if-match", &current)]).await;
+        assert_eq!(replaced.status, StatusCode::OK, "{accept}");
+        assert_eq!(app.version(), version + 1);
+
+        let stale = send("PUT", &format!("{base}/doc"), &[ae, ("if-match", &current)]).await;
+        assert_eq!(stale.status, StatusCode::PRECONDITION_FAILED, "{accept}");
+        let required = send("PUT", &format!("{base}/doc"), &[ae]).await;
+        assert_eq!(
+            required.status,
+            StatusCode::PRECONDITION_REQUIRED,
+            "{accept}"
+        );
+
+        let current = format!("\"{}\"", app.version());
+        let deleted = send(
+            "DELETE",
+            &format!("{base}/doc"),
+            &[ae, ("if-match", &current)],
+        )
+        .await;
+        assert_eq!(deleted.status, StatusCode::NO_CONTENT, "{accept}");
+
+        let absent = send("GET", &format!("{base}/missing"), &[ae]).await;
+        assert_eq!(absent.status, StatusCode::NOT_FOUND, "{accept}");
+        let read = send("GET", &format!("{base}/doc"), &[ae]).await;
+        assert_eq!(read.status, StatusCode::OK, "{accept}");
+        assert_eq!(read.header(header::CONTENT_ENCODING), None, "{accept}");
     }
 }

@@ -300,7 +300,13 @@ fn drive(case: &Case, resource: &Resource) -> (Verdict, Option<RangeAnswer>) {
     {
         return (Verdict::HandlerAnswers, None);
     }
-    let outcome = evaluate(&method(case), &headers(case), resource, policy(case));
+    let outcome = evaluate(
+        &method(case),
+        &headers(case),
+        resource.clone(),
+        policy(case),
+    )
+    .outcome();
     let range = match outcome {
         Outcome::Proceed { range } => Some(RangeAnswer::from_decision(range)),
         _ => None,
@@ -562,9 +568,9 @@ fn conditions_extractor_agrees_with_evaluate_on_every_case() {
         let (method, headers, resource, policy) =
             (method(case), headers(case), resource(case), policy(case));
         for resource in [resource.clone(), resource.with_strong_last_modified()] {
-            let direct = evaluate(&method, &headers, &resource, policy);
+            let direct = evaluate(&method, &headers, resource.clone(), policy);
             let kept = Preconditions::new(&method, &headers);
-            let via_conditions = kept.evaluate(&resource, policy);
+            let via_conditions = kept.evaluate(resource.clone(), policy);
             if direct != via_conditions {
                 failures.push(format!(
                     "{}: evaluate {direct:?}, Preconditions {via_conditions:?}",
@@ -628,7 +634,7 @@ fn non_2xx_handler_answers_are_not_replaced_by_the_evaluator() {
         "the fixture has cases where the handler answers first"
     );
     for case in early {
-        let outcome = evaluate(&method(case), &headers(case), &resource(case), policy(case));
+        let outcome = evaluate(&method(case), &headers(case), resource(case), policy(case));
         assert_eq!(outcome, Outcome::NotModified, "{}", case.id);
         assert_eq!(
             drive(case, &resource(case)).0,

@@ -138,10 +138,10 @@ fn outcome_for(
     policy: Policy,
 ) -> Outcome {
     let map = headers(lines);
-    let direct = evaluate(method, &map, resource, policy);
-    let kept = Preconditions::new(method, &map).evaluate(resource, policy);
+    let direct = evaluate(method, &map, resource.clone(), policy);
+    let kept = Preconditions::new(method, &map).evaluate(resource.clone(), policy);
     assert_eq!(direct, kept, "evaluate and Preconditions disagree");
-    direct
+    direct.outcome()
 }
 
 fn failed(condition: ConditionHeader, reason: Reason) -> Outcome {

@@ -9,7 +9,8 @@ use std::sync::{Arc, Mutex};
 use axum::Router;
 use axum::body::Body;
 use axum::routing::get;
-use axum_conditional::{ETag, LastModified, conditional};
+use axum_conditional::problem::PreconditionFailed;
+use axum_conditional::{ETag, LastModified, Resource, conditional};
 use http::{Request, StatusCode};
 use metrics_util::debugging::{DebugValue, DebuggingRecorder};
 use tower::ServiceExt as _;
@@ -80,6 +81,14 @@ async fn dated(body: String) -> String {
     body
 }
 
+/// A write whose atomic step lost to a concurrent one: the 412 the client gets is recorded as
+/// such, not as the pass the preconditions gave.
+#[conditional(etag = ETag::from_version(7), require = true, bind = ev)]
+async fn lost(body: String) -> Result<String, PreconditionFailed> {
+    let _ = body;
+    Err(ev.changed_during_request(Resource::existing(Some(ETag::from_version(8)), None)))
+}
+
 /// Not behind a router: no `MatchedPath`.
 #[conditional(etag = ETag::from_version(7))]
 async fn unrouted() -> &'static str {
@@ -91,6 +100,7 @@ fn app() -> Router {
         .route("/docs/{id}", get(read).put(write))
         .route("/hidden/{id}", get(read).put(hidden))
         .route("/dated", axum::routing::put(dated))
+        .route("/lost/{id}", axum::routing::put(lost))
 }
 
 /// A request with `headers` and a body of `body` bytes (of known length).
@@ -152,7 +162,49 @@ fn script() -> Vec<(Request<Body>, StatusCode)> {
             ),
             failed,
         ),
+        (
+            request("PUT", "/lost/1", &[("if-match", r#""7""#)], 6),
+            failed,
+        ),
+        // A body that will never come (the client waits for `100 Continue`) is not counted,
+        // whatever length it declares.
+        (huge_unsent_body(&[("if-match", r#""6""#)]), failed),
     ]
+}
+
+/// A `PUT /docs/1` declaring a body of 9·10¹⁸ bytes and waiting for `100 Continue` to send it.
+fn huge_unsent_body(headers: &[(&str, &str)]) -> Request<Body> {
+    let mut builder = Request::builder()
+        .method("PUT")
+        .uri("/docs/1")
+        .header("expect", "100-continue");
+    for (name, value) in headers {
+        builder = builder.header(*name, *value);
+    }
+    let never = http_body_util::StreamBody::new(futures_util::stream::pending::<
+        Result<http_body::Frame<bytes::Bytes>, std::io::Error>,
+    >());
+    let sized = Sized(never, 9_000_000_000_000_000_000);
+    builder.body(Body::new(sized)).expect("a valid request")
+}
+
+/// A body that states an exact length it never delivers.
+struct Sized<B>(B, u64);
+
+impl<B: http_body::Body + Unpin> http_body::Body for Sized<B> {
+    type Data = B::Data;
+    type Error = B::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<B::Data>, B::Error>>> {
+        std::pin::Pin::new(&mut self.0).poll_frame(cx)
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        http_body::SizeHint::with_exact(self.1)
+    }
 }
 
 async fn run_script() {
@@ -179,7 +231,7 @@ fn event(fields: &[(&str, &str)]) -> Fields {
 
 fn passed(method: &str, route: &str) -> Fields {
     event(&[
-        ("message", "preconditions passed: the handler runs"),
+        ("message", "preconditions passed: the handler answered"),
         ("method", method),
         ("route", route),
         ("outcome", "pass"),
@@ -289,6 +341,29 @@ async fn every_evaluated_request_gives_one_debug_event_with_its_outcome() {
                 ("reason", "modified"),
                 ("body_unread", "true"),
                 ("body_length", "2"),
+            ],
+        ),
+        event(&[
+            (
+                "message",
+                "the handler answered 412: the precondition failed as it ran",
+            ),
+            ("method", "PUT"),
+            ("route", "/lost/{id}"),
+            ("outcome", "412"),
+            ("condition", "If-Match"),
+            ("reason", "changed-during-request"),
+            ("etag", r#""8""#),
+        ]),
+        answered(
+            "PUT",
+            "/docs/{id}",
+            "412",
+            &[
+                ("condition", "If-Match"),
+                ("reason", "mismatch"),
+                etag,
+                ("body_unread", "true"),
             ],
         ),
     ];
@@ -422,7 +497,7 @@ async fn counters_count_each_outcome_per_route_and_each_412_by_reason() {
     let mut expected = vec![
         count(requests, &[docs, ("outcome", "pass")], 2 * 3),
         count(requests, &[docs, ("outcome", "304")], 2 * 2),
-        count(requests, &[docs, ("outcome", "412")], 2 * 4),
+        count(requests, &[docs, ("outcome", "412")], 2 * 5),
         count(requests, &[docs, ("outcome", "428")], 2),
         count(
             requests,
@@ -430,10 +505,20 @@ async fn counters_count_each_outcome_per_route_and_each_412_by_reason() {
             2,
         ),
         count(requests, &[("route", "/dated"), ("outcome", "412")], 2),
+        count(requests, &[("route", "/lost/{id}"), ("outcome", "412")], 2),
+        count(
+            failed,
+            &[
+                ("route", "/lost/{id}"),
+                ("condition", "If-Match"),
+                ("reason", "changed-during-request"),
+            ],
+            2,
+        ),
         count(
             failed,
             &[docs, ("condition", "If-Match"), ("reason", "mismatch")],
-            2,
+            2 * 2,
         ),
         count(
             failed,
@@ -468,7 +553,8 @@ async fn counters_count_each_outcome_per_route_and_each_412_by_reason() {
             ],
             2,
         ),
-        // 10 + 5 + 3 (412s) + 20 (428), twice; the malformed If-Match sent no body.
+        // 10 + 5 + 3 (412s) + 20 (428), twice; the malformed If-Match sent no body, and the
+        // body waiting for `100 Continue` was never sent.
         count(unread, &[docs], 2 * 38),
         count(unread, &[("route", "/hidden/{id}")], 2 * 8),
         count(unread, &[("route", "/dated")], 2 * 2),

@@ -200,8 +200,8 @@ proptest! {
             }
         }
         let policy = Policy::new().require_precondition(require).weak_if_match(weak);
-        let outcome = evaluate(&method, &headers, &resource, policy);
-        let via_conditions = Preconditions::new(&method, &headers).evaluate(&resource, policy);
+        let outcome = evaluate(&method, &headers, resource.clone(), policy);
+        let via_conditions = Preconditions::new(&method, &headers).evaluate(resource, policy);
         prop_assert_eq!(outcome, via_conditions);
     }
 

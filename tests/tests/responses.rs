@@ -6,7 +6,7 @@ use axum::Router;
 use axum::body::Body;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
-use axum_conditional::answer::{Answer, CacheHeaders};
+use axum_conditional::answer::CacheHeaders;
 use axum_conditional::problem::PreconditionFailed;
 use axum_conditional::{
     ETag, Failure, LastModified, Outcome, Policy, Preconditions, RangeDecision, Resource, evaluate,
@@ -47,9 +47,10 @@ fn answer(
     policy: Policy,
     cache: &CacheHeaders,
 ) -> http::Response<String> {
-    let outcome = evaluate(&method, &request_headers(fields), resource, policy);
-    Answer::for_outcome(outcome, resource, policy, cache)
-        .unwrap_or_else(|| panic!("{method} {fields:?} must be answered, got {outcome:?}"))
+    let decision = evaluate(&method, &request_headers(fields), resource.clone(), policy);
+    decision
+        .into_answer(cache.clone())
+        .unwrap_or_else(|decision| panic!("{method} {fields:?} must be answered, got {decision:?}"))
         .into_http_response()
 }
 
@@ -413,27 +414,35 @@ fn precondition_required_accepts_what_fits_the_resource() {
 
 #[test]
 fn answer_is_none_when_the_handler_must_run() {
-    let resource = document();
     let cache = CacheHeaders::new();
-    let proceed = Outcome::Proceed {
-        range: RangeDecision::NotRequested,
-    };
-    assert_eq!(
-        Answer::for_outcome(proceed, &resource, Policy::new(), &cache),
-        None
+    let proceed = evaluate(
+        &Method::GET,
+        &request_headers(&[]),
+        document(),
+        Policy::new(),
     );
+    assert_eq!(
+        proceed,
+        Outcome::Proceed {
+            range: RangeDecision::NotRequested,
+        }
+    );
+    assert!(proceed.into_answer(cache.clone()).is_err());
     let deferred = evaluate(
         &Method::GET,
         &request_headers(&[(header::IF_MATCH, "*")]),
-        &Resource::missing(),
+        Resource::missing(),
         Policy::new(),
     );
-    assert!(matches!(deferred, Outcome::Deferred(_)), "{deferred:?}");
-    assert!(deferred.runs_handler());
-    assert_eq!(
-        Answer::for_outcome(deferred, &Resource::missing(), Policy::new(), &cache),
-        None
+    assert!(
+        matches!(deferred.outcome(), Outcome::Deferred(_)),
+        "{deferred:?}"
     );
+    assert!(deferred.runs_handler());
+    let deferred = deferred.into_answer(cache).expect_err("the handler runs");
+    // Once the handler answered: its 404 stands, a 2xx becomes the 412.
+    assert!(deferred.settle(StatusCode::NOT_FOUND).is_none());
+    assert!(deferred.settle(StatusCode::OK).is_some());
 }
 
 #[test]
@@ -454,9 +463,8 @@ fn answer_status_is_the_status_of_its_response() {
         ),
         (Method::PUT, vec![], required, 428),
     ] {
-        let outcome = evaluate(&method, &request_headers(&fields), &document(), policy);
-        let answer = Answer::for_outcome(outcome, &document(), policy, &CacheHeaders::new())
-            .expect("answered");
+        let decision = evaluate(&method, &request_headers(&fields), document(), policy);
+        let answer = decision.into_answer(CacheHeaders::new()).expect("answered");
         assert_eq!(answer.status(), status);
         let response: http::Response<String> = answer.into_http_response();
         assert_eq!(response.status(), status);
@@ -524,7 +532,9 @@ async fn last_modified_as_a_response_part_sets_the_last_modified_header() {
 /// Reports, in a response header (kept on HEAD, unlike a body), how the extracted `Preconditions`
 /// evaluate against [`document`].
 async fn report_outcome(conditions: Preconditions) -> impl IntoResponse {
-    let outcome = conditions.evaluate(&document(), Policy::new().require_precondition(true));
+    let outcome = conditions
+        .evaluate(document(), Policy::new().require_precondition(true))
+        .outcome();
     let value = HeaderValue::from_str(&format!("{outcome:?}")).expect("Debug is printable");
     ([("x-outcome", value)], ())
 }
@@ -581,9 +591,10 @@ async fn conditions_extractor_evaluates_like_evaluate_on_the_raw_headers() {
         let direct = evaluate(
             method,
             &request_headers(fields),
-            &document(),
+            document(),
             Policy::new().require_precondition(true),
-        );
+        )
+        .outcome();
         let (response, _) = send(router.clone(), request(method.clone(), fields)).await;
         assert_eq!(
             response.headers()["x-outcome"],
@@ -598,10 +609,12 @@ async fn conditions_extractor_evaluates_like_evaluate_on_the_raw_headers() {
 async fn conditional_document(conditions: Preconditions) -> Response {
     let resource = document();
     let policy = Policy::new();
-    let outcome = conditions.evaluate(&resource, policy);
-    match Answer::for_outcome(outcome, &resource, policy, &cache_headers()) {
-        Some(answer) => answer.into_response(),
-        None => (ETag::from_version(7), last_modified(), "document v7").into_response(),
+    match conditions
+        .evaluate(resource, policy)
+        .into_answer(cache_headers())
+    {
+        Ok(answer) => answer.into_response(),
+        Err(_proceed) => (ETag::from_version(7), last_modified(), "document v7").into_response(),
     }
 }
 
@@ -737,6 +750,23 @@ mod sent {
         // The current tag, sent weak: told apart from a stale one.
         assert_eq!(body["reason"], "weak-tag");
         assert_eq!(body["sent"], r#""5",  "6", W/"7""#);
+    }
+
+    /// A field split over more than two lines: the first two as received, and `…` for the rest
+    /// (the evaluator keeps two lines without allocating).
+    #[tokio::test]
+    async fn a_412_marks_the_lines_it_leaves_out() {
+        let body = refusal(
+            "/doc",
+            &[
+                (header::IF_MATCH, r#""4""#),
+                (header::IF_MATCH, r#""5""#),
+                (header::IF_MATCH, r#""6""#),
+            ],
+        )
+        .await;
+        assert_eq!(body["reason"], "mismatch");
+        assert_eq!(body["sent"], "\"4\", \"5\", \u{2026}");
     }
 
     #[tokio::test]

@@ -30,7 +30,7 @@
 //!   No status is ever replaced.
 //!
 //! The request side needs no layer of its own: the evaluator (`#[conditional]`,
-//! [`evaluate`](crate::evaluate), [`Preconditions`](crate::Preconditions)) reads the negotiated
+//! [`evaluate`](crate::rfc::evaluate), [`Preconditions`](crate::Preconditions)) reads the negotiated
 //! coding, so that:
 //!
 //! - `If-None-Match` on `GET`/`HEAD` (§13.1.2) matches the tag of the selected representation
@@ -80,8 +80,8 @@ use tower_http::compression::{
 use tower_layer::Layer;
 use tower_service::Service;
 
-use crate::coding::{self, Codings};
-use crate::{ContentCoding, ETag};
+use crate::rfc::coding::{self, Codings};
+use crate::rfc::{ContentCoding, ETag};
 
 /// tower-http's compression with one coding negotiated per request and a strong entity-tag per
 /// coding; see the [module documentation](self) for what it does and where it goes.
@@ -296,7 +296,7 @@ impl<P: Predicate> Predicate for Allowed<P> {
 
 /// Makes the strong `ETag` of a 2xx response (not a 206) to a request negotiated to `coding`
 /// the coded tag of that coding: the tag of the representation selected for the request, as
-/// the evaluator names it (`crate::coding`). A 304 or 412 already carries the evaluator's.
+/// the evaluator names it (`crate::rfc::coding`). A 304 or 412 already carries the evaluator's.
 fn code_etag<B>(response: &mut Response<B>, coding: Option<ContentCoding>) {
     let status = response.status();
     let Some(coding) = coding else {

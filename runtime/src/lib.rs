@@ -139,57 +139,40 @@
 //! - `metrics`: counters of the outcomes per route, through the `metrics` facade (the table
 //!   is in [`observe`]).
 
+// The layers, each importing only from the ones below it (`tests/tests/layers.rs` checks):
+//
+// - `rfc`: RFC 9110 §13 and the responses it defines, on `http` and `httpdate` alone;
+// - `observe`, `compression`, `openapi`: what operators and deployments add, on `rfc`;
+// - `axum`: the integration the macro's code calls, on all of the above.
 #[cfg(feature = "axum")]
 mod axum;
-mod coding;
 #[cfg(feature = "compression")]
 pub mod compression;
-mod date;
-mod decision;
-mod etag;
-mod evaluate;
-#[cfg(feature = "axum")]
-mod linger;
 #[cfg(feature = "axum")]
 pub mod observe;
-mod preconditions;
-// The list parser: not a public API (its members are, as `Member`). Reachable for the project's
-// own parser tests and fuzz targets only.
-pub mod answer;
-#[doc(hidden)]
-pub mod list;
 #[cfg(feature = "utoipa")]
 pub mod openapi;
-mod outcome;
-mod policy;
-pub mod problem;
-pub mod range;
-#[cfg(feature = "axum")]
-mod ranged;
-mod resource;
-#[cfg(feature = "axum")]
-mod respond;
+mod rfc;
+
+pub use rfc::{answer, problem, range};
+// The list parser: not a public API (its members are, as `Member`). Reachable for the project's
+// own parser tests and fuzz targets only.
+#[doc(hidden)]
+pub use rfc::list;
 
 #[doc(hidden)]
 #[cfg(feature = "axum")]
-pub mod __private;
+pub use axum::private as __private;
 
-pub use coding::{Codings, ContentCoding, negotiate};
-pub use date::{InvalidHttpDate, LastModified};
-pub use decision::Decision;
-pub use etag::{ETag, InvalidETag};
-pub use evaluate::evaluate;
 #[cfg(feature = "axum")]
-pub use linger::Linger;
-pub use list::Member;
-pub use outcome::{ConditionHeader, Failure, Outcome, RangeDecision, Reason, Requirement};
-pub use policy::Policy;
-pub use preconditions::Preconditions;
-#[cfg(feature = "axum")]
-pub use ranged::{FileSource, READ_CHUNK, RangeSource, Ranged};
-pub use resource::Resource;
-#[cfg(feature = "axum")]
-pub use respond::{ConditionalResponse, Evaluation};
+pub use axum::{
+    ConditionalResponse, Evaluation, FileSource, Linger, READ_CHUNK, RangeSource, Ranged,
+};
+pub use rfc::{
+    Codings, ConditionHeader, ContentCoding, Decision, ETag, Failure, InvalidETag, InvalidHttpDate,
+    LastModified, Member, Outcome, Policy, Preconditions, RangeDecision, Reason, Requirement,
+    Resource, evaluate, negotiate,
+};
 
 /// Rewrites an async axum handler to answer conditional requests before its body runs; see the
 /// [crate documentation](crate).

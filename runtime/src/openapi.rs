@@ -95,9 +95,9 @@ use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Schema, SchemaFormat,
 use utoipa::openapi::{RefOr, schema::SchemaType};
 use utoipa::{PartialSchema, ToSchema};
 
-use crate::{ConditionHeader, Reason};
+use crate::rfc::{ConditionHeader, Reason};
 
-/// The `type` URI of a 412's problem body; see [`problem`](crate::problem).
+/// The `type` URI of a 412's problem body; see [`problem`](crate::rfc::problem).
 const PRECONDITION_FAILED_TYPE: &str = "https://docs.rs/axum-conditional/latest/axum_conditional/problem/index.html#precondition-failed";
 /// The `type` URI of a 428's problem body.
 const PRECONDITION_REQUIRED_TYPE: &str = "https://docs.rs/axum-conditional/latest/axum_conditional/problem/index.html#precondition-required";
@@ -161,19 +161,19 @@ const LISTED: () = {
 };
 
 /// The OpenAPI schema of the body of a 412 Precondition Failed
-/// ([`PreconditionFailed::body`](crate::problem::PreconditionFailed::body)), named
+/// ([`PreconditionFailed::body`](crate::rfc::problem::PreconditionFailed::body)), named
 /// `axum_conditional.PreconditionFailed` in the document's components. A marker type: it only
 /// describes the body, as [`ToSchema`].
 ///
 /// Required members: `type`, `title`, `status` (412), `detail`, `condition` (the header whose
 /// condition was false) and `reason` (one of [`Reason::as_str`]); optional: `etag`,
 /// `last_modified` (the current validators, unless the route hides them) and `sent` (what the
-/// client sent, at most [`SENT_LIMIT`](crate::problem::SENT_LIMIT) bytes).
+/// client sent, at most [`SENT_LIMIT`](crate::rfc::problem::SENT_LIMIT) bytes).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct PreconditionFailedBody;
 
 /// The OpenAPI schema of the body of a 428 Precondition Required
-/// ([`PreconditionRequired::body`](crate::problem::PreconditionRequired::body)), named
+/// ([`PreconditionRequired::body`](crate::rfc::problem::PreconditionRequired::body)), named
 /// `axum_conditional.PreconditionRequired` in the document's components. A marker type, as
 /// [`PreconditionFailedBody`].
 ///
@@ -213,7 +213,7 @@ impl PartialSchema for PreconditionFailedBody {
         .property(
             "sent",
             text("What the request sent in the failed field, its lines joined by \", \".")
-                .max_length(Some(crate::problem::SENT_LIMIT)),
+                .max_length(Some(crate::rfc::problem::SENT_LIMIT)),
         );
         Schema::Object(object.build()).into()
     }
@@ -304,8 +304,8 @@ mod tests {
     use serde_json::Value;
 
     use super::*;
-    use crate::problem::{PreconditionFailed, PreconditionRequired};
-    use crate::{ETag, Failure, LastModified, Requirement, Resource};
+    use crate::rfc::problem::{PreconditionFailed, PreconditionRequired};
+    use crate::rfc::{ETag, Failure, LastModified, Requirement, Resource};
 
     fn schema_json<T: PartialSchema>() -> Value {
         serde_json::to_value(T::schema()).expect("a schema serializes")

@@ -1,7 +1,7 @@
 //! The `If-Match` / `If-None-Match` field syntax: `"*" / #entity-tag` (RFC 9110 §13.1.1–2),
 //! read lazily and without allocation.
 
-use crate::etag::is_etagc;
+use crate::rfc::etag::is_etagc;
 
 /// One member of an `If-Match` or `If-None-Match` field line.
 ///

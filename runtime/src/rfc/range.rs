@@ -250,7 +250,7 @@ where
 
 /// The range-set of a `bytes` ranges-specifier, or why the field is ignored.
 fn range_set(value: &[u8]) -> Result<&[u8], Ignored> {
-    let value = crate::list::trim_ows(value);
+    let value = crate::rfc::list::trim_ows(value);
     let equals = value
         .iter()
         .position(|&b| b == b'=')
@@ -288,7 +288,7 @@ impl<'a> Iterator for Specs<'a> {
                 None => (rest, None),
             };
             self.rest = rest;
-            let element = crate::list::trim_ows(element);
+            let element = crate::rfc::list::trim_ows(element);
             if !element.is_empty() {
                 return Some(spec(element));
             }

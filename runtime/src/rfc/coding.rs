@@ -38,7 +38,7 @@
 
 use std::fmt;
 
-use crate::ETag;
+use crate::rfc::ETag;
 
 /// The byte between a tag's opaque part and the coding token of its coded form.
 pub(crate) const MARKER: u8 = b'~';

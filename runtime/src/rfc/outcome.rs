@@ -91,7 +91,7 @@ impl RangeDecision {
 /// Which condition failed and why: the content of a 412.
 ///
 /// Build one yourself when an atomic write finds that the version changed after the early
-/// check passed; see [`PreconditionFailed`](crate::problem::PreconditionFailed).
+/// check passed; see [`PreconditionFailed`](crate::rfc::problem::PreconditionFailed).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Failure {
     condition: ConditionHeader,

@@ -2,11 +2,11 @@
 
 use http::{HeaderValue, StatusCode};
 
-use crate::answer::{Answer, CacheHeaders, NotModified};
-use crate::problem::{PreconditionFailed, PreconditionRequired};
-use crate::{ETag, Failure, Outcome, Policy, RangeDecision, Resource};
+use crate::rfc::answer::{Answer, CacheHeaders, NotModified};
+use crate::rfc::problem::{PreconditionFailed, PreconditionRequired};
+use crate::rfc::{ETag, Failure, Outcome, Policy, RangeDecision, Resource};
 
-/// What [`evaluate`](crate::evaluate) decided for one request, with everything the response
+/// What [`evaluate`](crate::rfc::evaluate) decided for one request, with everything the response
 /// needs: the [`Outcome`], the resource it was decided against (with the selected
 /// representation's tag, in the coding negotiated for the request), the route's [`Policy`], and
 /// what the client sent in a condition that failed.

@@ -14,10 +14,10 @@ use axum_core::extract::{FromRef, FromRequest, FromRequestParts};
 use axum_core::response::{IntoResponse, Response};
 use http::request::Parts;
 
-pub use crate::respond::{ConditionalResponse, EarlyAnswer, Evaluation, Route};
+pub use crate::axum::respond::{ConditionalResponse, EarlyAnswer, Evaluation, Route};
 pub use axum_core::extract::Request;
 
-use crate::{ETag, LastModified, Resource};
+use crate::rfc::{ETag, LastModified, Resource};
 
 /// Never called: `if false { return fake_return::<R>() }` fixes the type of the body's block
 /// to the handler's return type (with `impl Trait` erased to `_`) before the body is checked,
@@ -197,18 +197,18 @@ pub fn answered<R>(response: Response) -> ConditionalResponse<R> {
 
 /// The 304, 412 or 428 given in place of the handler, before the request body was read: the
 /// body is swallowed after the answer, so that the answer is not lost to a connection reset
-/// (see `crate::linger`).
+/// (see `crate::axum::linger`).
 pub fn refused<R>(parts: Parts, body: Body, answer: EarlyAnswer) -> ConditionalResponse<R> {
     let got = crate::observe::Got::Early {
         body_unread: !http_body::Body::is_end_stream(&body),
-        unread: crate::linger::readable(&parts, &body),
+        unread: crate::axum::linger::readable(&parts, &body),
     };
     let EarlyAnswer {
         answer,
         asked,
         exposes_validators,
     } = answer;
-    let response = crate::linger::refusal(&parts, body, answer.into_response());
+    let response = crate::axum::linger::refusal(&parts, body, answer.into_response());
     ConditionalResponse::refused(response, (asked, got, exposes_validators))
 }
 
@@ -216,7 +216,7 @@ pub fn refused<R>(parts: Parts, body: Body, answer: EarlyAnswer) -> ConditionalR
 /// refusal, it is answered before the request body was read, so the body is swallowed after it.
 pub fn failed<R, E: IntoResponse>(parts: Parts, body: Body, error: E) -> ConditionalResponse<R> {
     let response = error.into_response();
-    ConditionalResponse::answered(crate::linger::refusal(&parts, body, response))
+    ConditionalResponse::answered(crate::axum::linger::refusal(&parts, body, response))
 }
 
 /// The handler ran and returned `output`.

@@ -7,9 +7,9 @@ use axum_core::response::{IntoResponse, IntoResponseParts, Response, ResponsePar
 use http::header;
 use http::request::Parts;
 
-use crate::answer::{Answer, NotModified};
-use crate::problem::{PreconditionFailed, PreconditionRequired};
-use crate::{ContentCoding, ETag, LastModified, Preconditions};
+use crate::rfc::answer::{Answer, NotModified};
+use crate::rfc::problem::{PreconditionFailed, PreconditionRequired};
+use crate::rfc::{ContentCoding, ETag, LastModified, Preconditions};
 
 impl<S: Send + Sync> FromRequestParts<S> for Preconditions {
     type Rejection = Infallible;

@@ -1,7 +1,7 @@
 //! The current state of the target resource, as the evaluator sees it.
 
-use crate::coding::{self, ContentCoding};
-use crate::{ETag, LastModified};
+use crate::rfc::coding::{self, ContentCoding};
+use crate::rfc::{ETag, LastModified};
 
 /// The target resource's current state: whether it has a current representation, and that
 /// representation's validators.

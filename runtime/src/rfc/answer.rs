@@ -1,12 +1,12 @@
 //! The responses given in place of the handler: [`Answer`], which
 //! [`Decision::into_answer`](crate::Decision::into_answer) builds, the 304 ([`NotModified`]) and the cache headers a 304 repeats
 //! ([`CacheHeaders`]). The 412 and 428, with their RFC 9457 bodies, are in
-//! [`problem`](crate::problem).
+//! [`problem`](crate::rfc::problem).
 
 use http::{HeaderMap, HeaderValue, Response, StatusCode, header};
 
-use crate::problem::{PreconditionFailed, PreconditionRequired};
-use crate::{ETag, LastModified, Resource};
+use crate::rfc::problem::{PreconditionFailed, PreconditionRequired};
+use crate::rfc::{ETag, LastModified, Resource};
 
 /// The headers a 304 must repeat from the 200 it stands for (RFC 9110 §15.4.5): `Cache-Control`,
 /// `Vary`, `Expires` and `Content-Location`.
@@ -293,7 +293,7 @@ impl Answer {
     }
 
     /// The failure a 412 answers.
-    pub fn failure(&self) -> Option<crate::Failure> {
+    pub fn failure(&self) -> Option<crate::rfc::Failure> {
         match self {
             Answer::PreconditionFailed(refusal) => Some(refusal.failure()),
             _ => None,

@@ -9,13 +9,13 @@ use http::HeaderMap;
 use http::header::Entry;
 use http::{Method, header};
 
-use crate::answer::{Answer, CacheHeaders};
-use crate::decision::Decision;
-use crate::evaluate::evaluate_fields;
+use crate::axum::ranged::RangeRequest;
 use crate::observe::{Asked, Got};
-use crate::problem::PreconditionFailed;
-use crate::ranged::RangeRequest;
-use crate::{ContentCoding, ETag, Failure, Outcome, Policy, RangeDecision, Resource};
+use crate::rfc::answer::{Answer, CacheHeaders};
+use crate::rfc::decision::Decision;
+use crate::rfc::evaluate::evaluate_fields;
+use crate::rfc::problem::PreconditionFailed;
+use crate::rfc::{ContentCoding, ETag, Failure, Outcome, Policy, RangeDecision, Resource};
 
 /// The result of the precondition check of a request that goes on to the handler: the
 /// resource's validators as they were loaded, and what the evaluator decided.
@@ -195,7 +195,7 @@ impl Evaluation {
         }
         let headers = response.headers_mut();
         // Moved, not cloned: the evaluation ends here. The identity tag: a compressing layer
-        // codes the tag of a 2xx itself, with the coding it negotiated (`crate::coding`).
+        // codes the tag of a 2xx itself, with the coding it negotiated (`crate::rfc::coding`).
         let (etag, last_modified) = self.decision.into_resource().into_validators();
         if let Some(etag) = etag {
             // One lookup, not a `get` then an `insert`.
@@ -218,7 +218,7 @@ impl Evaluation {
             route.cache().fill_missing(headers);
         }
         if route.ranges {
-            return crate::ranged::serve(response, self.range.as_ref());
+            return crate::axum::ranged::serve(response, self.range.as_ref());
         }
         response
     }
@@ -505,7 +505,7 @@ mod tests {
     use http::{HeaderValue, StatusCode};
 
     use super::*;
-    use crate::LastModified;
+    use crate::rfc::LastModified;
 
     const ROUTE: Route = Route::new(
         false,
@@ -673,7 +673,7 @@ mod tests {
                         );
                     }
                     let decision =
-                        crate::evaluate(&method, &headers, resource.clone(), route.policy);
+                        crate::rfc::evaluate(&method, &headers, resource.clone(), route.policy);
                     assert_eq!(decision, Outcome::NotModified);
                     let Ok(answer) = decision.into_answer(route.cache()) else {
                         panic!("a 304 is an answer");

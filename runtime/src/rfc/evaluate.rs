@@ -2,13 +2,15 @@
 
 use http::{HeaderMap, HeaderValue, Method, header};
 
-use crate::coding;
-use crate::date::parse_http_date;
-use crate::decision::{Decision, SentValues};
-use crate::etag::{Comparison, ETag, parse_entity_tag, tag_eq};
-use crate::list::{Member, Members, trim_ows};
-use crate::outcome::{ConditionHeader, Failure, Outcome, RangeDecision, Reason, Requirement, Sent};
-use crate::{Policy, Resource};
+use crate::rfc::coding;
+use crate::rfc::date::parse_http_date;
+use crate::rfc::decision::{Decision, SentValues};
+use crate::rfc::etag::{Comparison, ETag, parse_entity_tag, tag_eq};
+use crate::rfc::list::{Member, Members, trim_ows};
+use crate::rfc::outcome::{
+    ConditionHeader, Failure, Outcome, RangeDecision, Reason, Requirement, Sent,
+};
+use crate::rfc::{Policy, Resource};
 
 /// The request fields the evaluator reads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -410,7 +412,7 @@ fn if_match<F: FieldLines>(
 }
 
 /// Whether a member names the current representation in any of its codings: the current tag
-/// itself, or its coded tag (`"T~gzip"`, see [`crate::coding`]) by the same comparison. The tag
+/// itself, or its coded tag (`"T~gzip"`, see [`crate::rfc::coding`]) by the same comparison. The tag
 /// as it is comes first, so that a handler tag that ends in a coding suffix matches itself.
 fn is_current(current: &ETag, weak: bool, opaque: &[u8], comparison: Comparison) -> bool {
     tag_eq(current, weak, opaque, comparison)
@@ -490,7 +492,7 @@ mod tests {
 
     use super::*;
 
-    use crate::{ETag, LastModified};
+    use crate::rfc::{ETag, LastModified};
 
     fn headers_of(pairs: &[(&str, &'static str)]) -> HeaderMap {
         let mut headers = HeaderMap::new();
@@ -767,13 +769,13 @@ mod tests {
     }
 }
 
-/// Coded entity-tags (`"T~gzip"`, see `crate::coding`) in every condition, for every coding.
+/// Coded entity-tags (`"T~gzip"`, see `crate::rfc::coding`) in every condition, for every coding.
 #[cfg(test)]
 mod coded_tags {
     use http::{HeaderName, HeaderValue};
 
     use super::*;
-    use crate::{ContentCoding, ETag};
+    use crate::rfc::{ContentCoding, ETag};
 
     fn headers_of(pairs: &[(&str, &str)]) -> HeaderMap {
         let mut headers = HeaderMap::new();

@@ -2,9 +2,9 @@
 
 use http::{HeaderMap, HeaderValue, Method};
 
-use crate::evaluate::{Field, FieldLines, evaluate_fields};
-use crate::list::{Member, Members};
-use crate::{ContentCoding, Decision, Policy, Resource};
+use crate::rfc::evaluate::{Field, FieldLines, evaluate_fields};
+use crate::rfc::list::{Member, Members};
+use crate::rfc::{ContentCoding, Decision, Policy, Resource};
 
 /// The conditional fields of a request (`If-Match`, `If-None-Match`, `If-Modified-Since`,
 /// `If-Unmodified-Since`, `If-Range`, `Range`) and its method, kept apart from the rest of the
@@ -77,7 +77,7 @@ impl Preconditions {
     }
 
     /// Evaluates these conditions against the resource's current state, in the coding
-    /// negotiated for the request; the same as [`evaluate`](crate::evaluate) on the original
+    /// negotiated for the request; the same as [`evaluate`](crate::rfc::evaluate) on the original
     /// request.
     pub fn evaluate(&self, resource: Resource, policy: Policy) -> Decision {
         let resource = match self.coding {

@@ -77,7 +77,7 @@ use axum_core::response::Response;
 use http::request::Parts;
 use http::{Method, StatusCode, header};
 
-use crate::Failure;
+use crate::rfc::Failure;
 
 /// The target of the events: the crate's name, for filters such as `axum_conditional=debug`.
 const TARGET: &str = "axum_conditional";
@@ -181,7 +181,7 @@ mod counters {
 
     use metrics::{Counter, Key, Label, Metadata, Recorder};
 
-    use crate::Failure;
+    use crate::rfc::Failure;
 
     /// Requests evaluated, by route and outcome.
     pub(super) const REQUESTS: &str = "axum_conditional_requests_total";

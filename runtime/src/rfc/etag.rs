@@ -156,7 +156,7 @@ impl ETag {
         Ok(Self::from_checked(whole))
     }
 
-    /// `bytes` is a whole, valid entity-tag (for the coded tags of [`crate::coding`]).
+    /// `bytes` is a whole, valid entity-tag (for the coded tags of [`crate::rfc::coding`]).
     pub(crate) fn from_valid(bytes: Vec<u8>) -> Self {
         Self::from_checked(bytes)
     }

@@ -15,7 +15,7 @@ use http::response::Parts;
 use http::{HeaderValue, StatusCode, header};
 use http_body::{Body as _, Frame, SizeHint};
 
-use crate::range::{ByteRange, Ranges, Selection, select};
+use crate::rfc::range::{ByteRange, Ranges, Selection, select};
 
 /// How many bytes one [`RangeSource::read_at`] call is asked for at most: the size of the
 /// frames a ranged body sends.
@@ -520,9 +520,9 @@ fn admits_a_coding(headers: &http::HeaderMap) -> bool {
         .flat_map(|line| line.as_bytes().split(|&b| b == b','))
         .any(|member| {
             let mut params = member.split(|&b| b == b';');
-            let coding = crate::list::trim_ows(params.next().unwrap_or_default());
+            let coding = crate::rfc::list::trim_ows(params.next().unwrap_or_default());
             let zero = params.any(|param| {
-                let param = crate::list::trim_ows(param);
+                let param = crate::rfc::list::trim_ows(param);
                 param.len() >= 2
                     && param[..2].eq_ignore_ascii_case(b"q=")
                     && param[2..].iter().all(|&b| b == b'0' || b == b'.')
@@ -553,7 +553,7 @@ fn unsatisfiable(response: Response, length: u64) -> Response {
 }
 
 /// A 206: one range as it is, several as `multipart/byteranges` (RFC 9110 §14.6), unless the
-/// multipart answer would be larger than the 200 (rule 4 of the policy in [`crate::range`]).
+/// multipart answer would be larger than the 200 (rule 4 of the policy in [`crate::rfc::range`]).
 fn partial(response: Response, slot: Option<SourceSlot>, ranges: &Ranges, length: u64) -> Response {
     let content_type = response.headers().get(header::CONTENT_TYPE).cloned();
     let multipart = match ranges.single() {

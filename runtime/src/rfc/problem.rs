@@ -1,5 +1,5 @@
 //! The refusals: 412 and 428, with their RFC 9457 problem details. The 304 and the choice of
-//! the answer for an outcome are in [`answer`](crate::answer).
+//! the answer for an outcome are in [`answer`](crate::rfc::answer).
 //!
 //! # Problem types
 //!
@@ -50,8 +50,8 @@ use std::fmt::Write as _;
 
 use http::{HeaderValue, Response, StatusCode, header};
 
-use crate::outcome::{Failure, Requirement};
-use crate::{ETag, LastModified, Resource};
+use crate::rfc::outcome::{Failure, Requirement};
+use crate::rfc::{ETag, LastModified, Resource};
 
 macro_rules! problem_type {
     ($anchor:literal) => {

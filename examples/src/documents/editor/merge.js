@@ -1,10 +1,10 @@
-// A three-way line merge (the diff3 idea): what changed from `base` to `mine` and from `base`
-// to `theirs` is found line by line (a longest common subsequence), and each stretch between
-// lines that all three versions share is decided on its own: changed on one side only, that
-// side wins; changed the same way on both, that change; changed differently on both, a
-// conflict, which shows both versions of the stretch between markers for a person to resolve.
-// A conflict is a stretch of whole lines: two edits inside the same line conflict even when
-// they touch different words.
+// A three-way line merge: what changed from `base` to `mine` and from `base` to `theirs` is
+// found line by line (a longest common subsequence of each with the base), and the changes of
+// both sides are applied to the base. Changes to different lines merge, adjacent lines
+// included; changes to the same lines merge when they are the same change; otherwise they are
+// a conflict, which shows both versions of the stretch between markers for a person to
+// resolve. A conflict is a stretch of whole lines: two edits inside one line conflict even
+// when they touch different words.
 "use strict";
 
 const MARK_MINE = "<<<<<<< yours";
@@ -58,42 +58,75 @@ function sameLines(a, b) {
   return a.length === b.length && a.every((line, i) => line === b[i]);
 }
 
+// What one side changed: stretches of `base` lines [start, end) replaced by `lines` (an
+// insertion has start === end), in order, never touching each other.
+function changes(base, side) {
+  const match = matchLines(base, side);
+  const found = [];
+  let i = 0;
+  let j = 0;
+  for (;;) {
+    let next = i;
+    while (next < base.length && match[next] < 0) next++;
+    const sideEnd = next < base.length ? match[next] : side.length;
+    if (next > i || sideEnd > j) found.push({ start: i, end: next, lines: side.slice(j, sideEnd) });
+    if (next === base.length) return found;
+    i = next + 1;
+    j = sideEnd + 1;
+  }
+}
+
+// The base lines [start, end) with `edits` (changes of one side, inside that stretch) applied.
+function applied(base, start, end, edits) {
+  const out = [];
+  let at = start;
+  for (const edit of edits) {
+    out.push(...base.slice(at, edit.start), ...edit.lines);
+    at = edit.end;
+  }
+  out.push(...base.slice(at, end));
+  return out;
+}
+
 // Merges the texts `mine` and `theirs`, both edited from `base`. Returns the merged text and
 // the number of conflicts in it (0 when it can be saved as it is).
 function mergeLines(base, mine, theirs) {
   const o = base.split("\n");
-  const a = mine.split("\n");
-  const b = theirs.split("\n");
-  const inMine = matchLines(o, a);
-  const inTheirs = matchLines(o, b);
+  const all = [
+    ...changes(o, mine.split("\n")).map((edit) => ({ ...edit, mine: true })),
+    ...changes(o, theirs.split("\n")).map((edit) => ({ ...edit, mine: false })),
+  ].sort((x, y) => x.start - y.start || x.end - y.end);
   const out = [];
   let conflicts = 0;
-  let i = 0; // next line of base
-  let j = 0; // next line of mine
-  let k = 0; // next line of theirs
-  while (i <= o.length) {
-    // The next base line that both sides kept: the end of the stretch to decide.
-    let next = i;
-    while (next < o.length && (inMine[next] < 0 || inTheirs[next] < 0)) next++;
-    const endMine = next < o.length ? inMine[next] : a.length;
-    const endTheirs = next < o.length ? inTheirs[next] : b.length;
-    const was = o.slice(i, next);
-    const ours = a.slice(j, endMine);
-    const their = b.slice(k, endTheirs);
-    if (sameLines(ours, was)) {
-      out.push(...their);
-    } else if (sameLines(their, was) || sameLines(ours, their)) {
-      out.push(...ours);
+  let at = 0; // the next base line not yet written
+  let index = 0;
+  while (index < all.length) {
+    // A group: changes that overlap, or touch where one of them is an insertion (two
+    // insertions at one place, or one right beside a replaced stretch, have no order of
+    // their own). Changes of one side never overlap, so a group of one side is one change.
+    const group = [all[index]];
+    let start = all[index].start;
+    let end = all[index].end;
+    for (index++; index < all.length; index++) {
+      const edit = all[index];
+      const insertion = edit.start === edit.end || start === end;
+      if (edit.start > end || (edit.start === end && !insertion)) break;
+      group.push(edit);
+      end = Math.max(end, edit.end);
+    }
+    out.push(...o.slice(at, start));
+    const ours = applied(o, start, end, group.filter((edit) => edit.mine));
+    const their = applied(o, start, end, group.filter((edit) => !edit.mine));
+    if (group.every((edit) => edit.mine) || group.every((edit) => !edit.mine)
+        || sameLines(ours, their)) {
+      out.push(...(group[0].mine ? ours : their));
     } else {
       conflicts++;
       out.push(MARK_MINE, ...ours, MARK_SPLIT, ...their, MARK_THEIRS);
     }
-    if (next === o.length) break;
-    out.push(o[next]);
-    i = next + 1;
-    j = endMine + 1;
-    k = endTheirs + 1;
+    at = end;
   }
+  out.push(...o.slice(at));
   return { text: out.join("\n"), conflicts };
 }
 

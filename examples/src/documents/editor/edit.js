@@ -36,8 +36,13 @@ let base = null;
 let etag = null;
 // During a conflict: the version someone else saved, its ETag, and what the merge started from.
 let conflict = null;
-// A request of the editor's own is in flight: revalidation waits for the next turn.
-let busy = false;
+// A write of the user's is in flight: the buttons wait for its answer.
+let writing = false;
+// A revalidation is in flight; it never holds up the user, whose write wins over its answer.
+let checking = false;
+// Counts the versions the editor has held, so that a revalidation's answer about an older one
+// (a save landed while it was in flight) is dropped.
+let generation = 0;
 // The tag of the change the status line already reported, so it is reported once.
 let reported = null;
 
@@ -86,6 +91,7 @@ function showVersion() {
 }
 
 function accept(body, tag) {
+  generation++;
   base = body;
   etag = tag;
   reported = null;
@@ -120,8 +126,8 @@ async function load() {
 
 async function saveEdit(event) {
   event.preventDefault();
-  if (busy || conflict !== null || base === null) return;
-  busy = true;
+  if (writing || conflict !== null || base === null) return;
+  startWriting();
   const mine = { title: title.value, text: text.value };
   status("Saving…");
   try {
@@ -137,7 +143,7 @@ async function saveEdit(event) {
   } catch (error) {
     unreachable("Not saved", error);
   } finally {
-    busy = false;
+    stopWriting();
   }
 }
 
@@ -186,21 +192,22 @@ async function startConflict(from, fromTag, mine) {
   mergeSummary.textContent = proposal.conflicts === 0
     ? "(no conflicting lines: both edits are in)"
     : `(${proposal.conflicts} conflicting ${proposal.conflicts === 1 ? "stretch" : "stretches"} marked)`;
-  text.readOnly = true;
-  save.disabled = true;
+  // The conflict view takes the text's place: the user's edit is in it, as "yours".
+  text.hidden = true;
   conflictView.hidden = false;
+  conflictView.scrollIntoView();
   status("Not saved yet: someone else saved this document first. Merge below, then save the merge.",
     "notice");
 }
 
 async function saveMerge() {
-  if (busy || conflict === null) return;
+  if (writing || conflict === null) return;
   if (hasConflictMarkers(merged.value)) {
     status("The merge still has conflict markers (<<<<<<< yours, =======, >>>>>>> theirs):"
       + " keep what you mean, remove the markers, then save.", "error");
     return;
   }
-  busy = true;
+  startWriting();
   const mine = { title: title.value, text: merged.value };
   status("Saving the merge…");
   try {
@@ -222,27 +229,42 @@ async function saveMerge() {
   } catch (error) {
     unreachable("The merge was not saved", error);
   } finally {
-    busy = false;
+    stopWriting();
   }
+}
+
+function startWriting() {
+  writing = true;
+  for (const button of [save, saveMerged, remove]) button.disabled = true;
+}
+
+function stopWriting() {
+  writing = false;
+  saveMerged.disabled = false;
+  remove.disabled = false;
+  save.disabled = conflict !== null;
 }
 
 function endConflict() {
   conflict = null;
   conflictView.hidden = true;
   titleConflict.hidden = true;
-  text.readOnly = false;
-  save.disabled = false;
+  text.hidden = false;
 }
 
 // Asks whether the document changed, with `If-None-Match`: a 304 says no, at the cost of one
 // indexed lookup on the server. A change is shown at once; an editor with no unsaved edit also
 // shows the new version.
 async function revalidate() {
-  if (busy || conflict !== null || etag === null) return;
-  busy = true;
+  if (writing || checking || conflict !== null || etag === null) return;
+  checking = true;
+  const asked = generation;
+  // Whether the user acted while the answer was on its way: then it is about a version the
+  // editor no longer holds, or would overwrite the status of the user's own write.
+  const stale = () => writing || conflict !== null || generation !== asked;
   try {
     const response = await send("GET", { "If-None-Match": etag });
-    if (response.status === 304) return;
+    if (response.status === 304 || stale()) return;
     if (response.status === 404) {
       status("Someone else deleted this document.", "error");
       return;
@@ -251,6 +273,7 @@ async function revalidate() {
     // A cache that answers If-None-Match with the full copy of the same version.
     if (!response.ok || weakEqual(tag, etag) || weakEqual(tag, reported)) return;
     const body = await response.json();
+    if (stale()) return;
     if (dirty()) {
       reported = tag;
       status("Changed by someone else since you opened it: when you save, you will see both"
@@ -261,16 +284,18 @@ async function revalidate() {
       status("Changed by someone else: this is their version.", "notice");
     }
   } catch (error) {
-    status(`Could not check for changes: the server could not be reached (${error.message}).`,
-      "error");
+    if (!stale()) {
+      status(`Could not check for changes: the server could not be reached (${error.message}).`,
+        "error");
+    }
   } finally {
-    busy = false;
+    checking = false;
   }
 }
 
 async function deleteDocument() {
-  if (busy || etag === null) return;
-  busy = true;
+  if (writing || etag === null) return;
+  startWriting();
   try {
     const response = await send("DELETE", { "If-Match": etag });
     if (response.ok) {
@@ -284,7 +309,7 @@ async function deleteDocument() {
   } catch (error) {
     unreachable("Not deleted", error);
   } finally {
-    busy = false;
+    stopWriting();
   }
 }
 

@@ -2,4 +2,5 @@
 
 #![allow(dead_code, reason = "each test binary uses a part of the harness")]
 
+pub mod browser;
 pub mod nginx;

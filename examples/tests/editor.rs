@@ -332,6 +332,38 @@ fn the_mid_air_collision_behind_nginx_with_gzip_weakening_the_tags() {
 }
 
 #[test]
+fn a_save_that_cannot_reach_the_server_says_so_and_keeps_the_edit() {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(PoisonError::into_inner);
+    let Some(driver) = Driver::start() else {
+        return;
+    };
+    let example = start_example();
+    // nginx in front, so that the test can take the server away from the browser: stopping
+    // nginx is the connection lost.
+    let Some(nginx) = Nginx::start(example) else {
+        return;
+    };
+    runtime().block_on(async {
+        let api = Api::new(example);
+        let id = api.create("Offline", "before").await;
+        let browser = driver.session().await;
+        open(&browser, &format!("http://{}", nginx.listen), &id, "before").await;
+        type_into(&browser, "text", "after, unsaved").await;
+        drop(nginx);
+
+        by_test_id(&browser, "save").await.click().await.unwrap();
+        status_says(&browser, "not saved: the server could not be reached").await;
+        assert_eq!(value(&browser, "text").await, "after, unsaved");
+        assert_eq!(api.text(&id).await, "before");
+        // The revalidations that fail after it (every 3 s) leave that message in place.
+        tokio::time::sleep(std::time::Duration::from_secs(4)).await;
+        let line = status(&browser).await;
+        assert!(line.starts_with("Not saved"), "{line:?}");
+        browser.close().await.unwrap();
+    });
+}
+
+#[test]
 fn a_delete_with_a_stale_tag_is_refused_and_goes_through_once_the_editor_is_current() {
     let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(PoisonError::into_inner);
     let Some(driver) = Driver::start() else {

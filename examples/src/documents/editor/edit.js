@@ -284,7 +284,8 @@ async function revalidate() {
       status("Changed by someone else: this is their version.", "notice");
     }
   } catch (error) {
-    if (!stale()) {
+    // An error already shown (a save that did not go through) says more than this one.
+    if (!stale() && statusLine.className !== "error") {
       status(`Could not check for changes: the server could not be reached (${error.message}).`,
         "error");
     }

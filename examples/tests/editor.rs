@@ -8,6 +8,9 @@
 //! a third person's open editor notices each change. A screenshot of the conflict view is kept
 //! under `target/tmp/` (`examples/editor-conflict.png` in the repository is one of them).
 //!
+//! The same browser shows the API in Swagger UI at `/docs`, with the conditional parts of each
+//! route.
+//!
 //! Without Chromium the browser tests fail when `REQUIRE_E2E=1` (as `.ci/run` sets it) and say
 //! "SKIPPED" otherwise; see `support::browser`.
 
@@ -19,7 +22,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Mutex, PoisonError};
 
-use fantoccini::Client;
+use fantoccini::{Client, Locator};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -500,6 +503,54 @@ fn the_line_merge_keeps_both_sides_changes_and_marks_overlapping_ones() {
             json!([true, false]),
             "markers count as whole lines only"
         );
+        browser.close().await.unwrap();
+    });
+}
+
+/// Swagger UI at `/docs` renders the example's document: a write route with `If-Match` and its
+/// 412 and 428, a read route with `If-None-Match` and its 304.
+#[test]
+fn swagger_ui_shows_the_conditional_headers_and_answers_of_the_routes() {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(PoisonError::into_inner);
+    let Some(driver) = Driver::start() else {
+        return;
+    };
+    let example = start_example();
+    runtime().block_on(async {
+        let browser = driver.session().await;
+        browser
+            .goto(&format!("http://{example}/docs"))
+            .await
+            .unwrap();
+        for (method, expected) in [
+            ("put", ["If-Match", "412", "428"]),
+            ("get", ["If-None-Match", "304", "200"]),
+        ] {
+            let operation = format!(
+                "//div[contains(@class, 'opblock-{method}')]\
+                 [.//*[@data-path='/documents/{{id}}']]"
+            );
+            let block = eventually(&browser, "Swagger UI lists the operation", || async {
+                browser.find(Locator::XPath(&operation)).await.ok()
+            })
+            .await;
+            block
+                .find(Locator::Css(".opblock-summary-control"))
+                .await
+                .unwrap()
+                .click()
+                .await
+                .unwrap();
+            let what = format!("{method} /documents/{{id}} shows {expected:?}");
+            eventually(&browser, &what, || async {
+                let shown = block.text().await.unwrap_or_default();
+                expected
+                    .iter()
+                    .all(|part| shown.contains(part))
+                    .then_some(())
+            })
+            .await;
+        }
         browser.close().await.unwrap();
     });
 }

@@ -280,7 +280,7 @@ async fn mid_air_collision(
     assert_eq!(value(&bob, "merged").await, script.everything);
 
     by_test_id(&bob, "save-merged").await.click().await.unwrap();
-    status_says(&bob, "saved").await;
+    status_says(&bob, "saved: the merge").await;
     assert!(!conflict_shown(&bob).await, "the conflict view closes");
     assert_eq!(value(&bob, "text").await, script.everything);
 

@@ -91,10 +91,17 @@ impl Api {
         body["text"].as_str().unwrap().to_owned()
     }
 
-    /// Someone else's save, with the current tag, as another client of the API would.
+    /// Someone else's save of the text, with the current tag, as another client of the API
+    /// would.
     async fn save(&self, id: &str, text: &str) {
-        let (mut body, tag) = self.read(id).await.unwrap();
+        let (mut body, _) = self.read(id).await.unwrap();
         body["text"] = json!(text);
+        self.replace(id, body).await;
+    }
+
+    /// Someone else's save of the whole document, with the current tag.
+    async fn replace(&self, id: &str, body: Value) {
+        let (_, tag) = self.read(id).await.unwrap();
         let response = self
             .client
             .put(format!("http://{}/documents/{id}", self.example))
@@ -362,6 +369,75 @@ fn a_save_that_cannot_reach_the_server_says_so_and_keeps_the_edit() {
         tokio::time::sleep(std::time::Duration::from_secs(4)).await;
         let line = status(&browser).await;
         assert!(line.starts_with("Not saved"), "{line:?}");
+        browser.close().await.unwrap();
+    });
+}
+
+/// Saves a conflict with the title as well as the text, and returns what is stored then.
+async fn resolve_with_the_proposed_merge(browser: &Client, api: &Api, id: &str) -> Value {
+    by_test_id(browser, "save").await.click().await.unwrap();
+    eventually(browser, "the conflict view opens", || async {
+        conflict_shown(browser).await.then_some(())
+    })
+    .await;
+    let title_note = browser.find(Locator::Id("title-conflict")).await.unwrap();
+    let note = if title_note.is_displayed().await.unwrap() {
+        title_note.text().await.unwrap()
+    } else {
+        String::new()
+    };
+    let title = value(browser, "title").await;
+    by_test_id(browser, "save-merged")
+        .await
+        .click()
+        .await
+        .unwrap();
+    status_says(browser, "saved: the merge").await;
+    let (stored, _) = api.read(id).await.unwrap();
+    json!({ "title": title, "note": note, "stored": stored })
+}
+
+#[test]
+fn a_title_changed_on_one_side_is_merged_and_on_both_keeps_yours_and_shows_theirs() {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(PoisonError::into_inner);
+    let Some(driver) = Driver::start() else {
+        return;
+    };
+    let example = start_example();
+    runtime().block_on(async {
+        let api = Api::new(example);
+        let id = api.create("Plan", "a").await;
+        let browser = driver.session().await;
+        open(&browser, &format!("http://{example}"), &id, "a").await;
+
+        // Only they changed the title: the merge takes theirs, with no note.
+        type_into(&browser, "text", "a, mine").await;
+        api.replace(&id, json!({ "title": "Plan B", "text": "a" }))
+            .await;
+        let merged = resolve_with_the_proposed_merge(&browser, &api, &id).await;
+        assert_eq!(
+            merged,
+            json!({
+                "title": "Plan B",
+                "note": "",
+                "stored": { "title": "Plan B", "text": "a, mine" },
+            })
+        );
+
+        // Both changed it: the merge keeps the user's, and shows theirs.
+        type_into(&browser, "title", "Plan C").await;
+        api.replace(&id, json!({ "title": "Plan D", "text": "a, mine" }))
+            .await;
+        let merged = resolve_with_the_proposed_merge(&browser, &api, &id).await;
+        assert_eq!(merged["title"], "Plan C");
+        assert!(
+            merged["note"].as_str().unwrap().contains("“Plan D”"),
+            "{merged}"
+        );
+        assert_eq!(
+            merged["stored"],
+            json!({ "title": "Plan C", "text": "a, mine" })
+        );
         browser.close().await.unwrap();
     });
 }

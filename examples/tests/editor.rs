@@ -99,6 +99,19 @@ impl Api {
         self.replace(id, body).await;
     }
 
+    /// Someone else's delete, with the current tag.
+    async fn delete(&self, id: &str) {
+        let (_, tag) = self.read(id).await.unwrap();
+        let response = self
+            .client
+            .delete(format!("http://{}/documents/{id}", self.example))
+            .header("if-match", tag)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    }
+
     /// Someone else's save of the whole document, with the current tag.
     async fn replace(&self, id: &str, body: Value) {
         let (_, tag) = self.read(id).await.unwrap();
@@ -478,7 +491,7 @@ fn a_delete_with_a_stale_tag_is_refused_and_goes_through_once_the_editor_is_curr
 }
 
 #[test]
-fn the_list_creates_a_document_and_opens_it_in_the_editor() {
+fn the_list_creates_a_document_whose_editor_notices_when_someone_else_deletes_it() {
     let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(PoisonError::into_inner);
     let Some(driver) = Driver::start() else {
         return;
@@ -513,6 +526,16 @@ fn the_list_creates_a_document_and_opens_it_in_the_editor() {
         let id = url.path().strip_prefix("/edit/").unwrap().to_owned();
         let (body, _) = api.read(&id).await.unwrap();
         assert_eq!(body, json!({ "title": "Fresh", "text": "" }));
+
+        // Someone else deletes it: the open editor says so, and a save says it was not saved
+        // (its If-Match fails, and their version is gone), keeping the text.
+        type_into(&browser, "text", "unsaved").await;
+        api.delete(&id).await;
+        status_says(&browser, "someone else deleted this document").await;
+        by_test_id(&browser, "save").await.click().await.unwrap();
+        status_says(&browser, "not saved: someone else deleted this document").await;
+        assert_eq!(value(&browser, "text").await, "unsaved");
+        assert!(api.read(&id).await.is_none(), "nothing created again");
         browser.close().await.unwrap();
     });
 }
@@ -545,11 +568,12 @@ fn the_line_merge_keeps_both_sides_changes_and_marks_overlapping_ones() {
     ];
     runtime().block_on(async {
         let browser = driver.session().await;
-        // Any editor page loads the merge; this one has no document, which does not matter.
+        // Any editor page loads the merge; this one has no document, and says so.
         browser
             .goto(&format!("http://{example}/edit/0"))
             .await
             .unwrap();
+        status_says(&browser, "there is no document 0").await;
         for &(rule, base, mine, theirs, merged, conflicts) in table {
             let result = browser
                 .execute(

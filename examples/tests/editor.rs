@@ -130,8 +130,10 @@ impl Api {
 /// Opens the editor of `id` at `site` and waits until it shows `text`.
 async fn open(browser: &Client, site: &str, id: &str, text: &str) {
     browser.goto(&format!("{site}/edit/{id}")).await.unwrap();
+    // Loaded once it shows the version it holds: an empty text is there before that.
     eventually(browser, "the editor loads the document", || async {
-        (value(browser, "text").await == text).then_some(())
+        let loaded = !text_of(browser, "version").await.is_empty();
+        (loaded && value(browser, "text").await == text).then_some(())
     })
     .await;
 }
@@ -382,6 +384,44 @@ fn a_save_that_cannot_reach_the_server_says_so_and_keeps_the_edit() {
         tokio::time::sleep(std::time::Duration::from_secs(4)).await;
         let line = status(&browser).await;
         assert!(line.starts_with("Not saved"), "{line:?}");
+        browser.close().await.unwrap();
+    });
+}
+
+#[test]
+fn a_save_keeps_the_documents_other_fields_and_turns_a_non_object_into_one() {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(PoisonError::into_inner);
+    let Some(driver) = Driver::start() else {
+        return;
+    };
+    let example = start_example();
+    runtime().block_on(async {
+        let api = Api::new(example);
+        let site = format!("http://{example}");
+        let browser = driver.session().await;
+        let tagged = api.create("Tagged", "a").await;
+        api.replace(
+            &tagged,
+            json!({ "title": "Tagged", "text": "a", "tags": ["x"] }),
+        )
+        .await;
+        let listed = api.create("", "").await;
+        api.replace(&listed, json!(["not", "an", "object"])).await;
+
+        for (id, before, after) in [
+            (
+                &tagged,
+                "a",
+                json!({ "title": "Tagged", "text": "b", "tags": ["x"] }),
+            ),
+            (&listed, "", json!({ "title": "", "text": "b" })),
+        ] {
+            open(&browser, &site, id, before).await;
+            type_into(&browser, "text", "b").await;
+            by_test_id(&browser, "save").await.click().await.unwrap();
+            status_says(&browser, "saved").await;
+            assert_eq!(api.read(id).await.unwrap().0, after);
+        }
         browser.close().await.unwrap();
     });
 }

@@ -58,10 +58,17 @@ function weakEqual(a, b) {
   return a !== null && b !== null && opaque(a) === opaque(b);
 }
 
+// The fields of a document's JSON other than the title and the text, written back as they
+// were. The API takes any JSON value; one that is not an object has none to keep.
+function others(body) {
+  return body !== null && typeof body === "object" && !Array.isArray(body) ? body : {};
+}
+
 function fieldsOf(body) {
+  const fields = others(body);
   return {
-    title: typeof body.title === "string" ? body.title : "",
-    text: typeof body.text === "string" ? body.text : "",
+    title: typeof fields.title === "string" ? fields.title : "",
+    text: typeof fields.text === "string" ? fields.text : "",
   };
 }
 
@@ -131,7 +138,7 @@ async function saveEdit(event) {
   const mine = { title: title.value, text: text.value };
   status("Saving…");
   try {
-    const response = await send("PUT", { "If-Match": etag }, { ...base, ...mine });
+    const response = await send("PUT", { "If-Match": etag }, { ...others(base), ...mine });
     if (response.ok) {
       accept(await response.json(), response.headers.get("ETag"));
       status("Saved.");
@@ -211,7 +218,7 @@ async function saveMerge() {
   const mine = { title: title.value, text: merged.value };
   status("Saving the merge…");
   try {
-    const response = await send("PUT", { "If-Match": conflict.etag }, { ...conflict.theirs, ...mine });
+    const response = await send("PUT", { "If-Match": conflict.etag }, { ...others(conflict.theirs), ...mine });
     if (response.ok) {
       accept(await response.json(), response.headers.get("ETag"));
       text.value = mine.text;

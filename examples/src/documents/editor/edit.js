@@ -34,7 +34,7 @@ const titleConflict = document.getElementById("title-conflict");
 // and the text are written back as they were), and its ETag.
 let base = null;
 let etag = null;
-// During a conflict: the version someone else saved, its ETag, and what the merge started from.
+// During a conflict: the version someone else saved, which the merge is saved over, and its ETag.
 let conflict = null;
 // A write of the user's is in flight: the buttons wait for its answer.
 let writing = false;
@@ -58,8 +58,9 @@ function weakEqual(a, b) {
   return a !== null && b !== null && opaque(a) === opaque(b);
 }
 
-// The fields of a document's JSON other than the title and the text, written back as they
-// were. The API takes any JSON value; one that is not an object has none to keep.
+// A document's JSON as the object whose other fields a save writes back as they were, with the
+// title and the text replaced. The API takes any JSON value; one that is not an object has no
+// fields to keep.
 function others(body) {
   return body !== null && typeof body === "object" && !Array.isArray(body) ? body : {};
 }

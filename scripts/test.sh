@@ -11,13 +11,18 @@ echo "== system packages the end-to-end tests run (from Debian, only those missi
 # /usr/lib/postgresql/*/bin as the unprivileged `postgres` user the package creates. nginx and
 # curl: examples/tests/nginx.rs runs the example behind nginx (which lands in /usr/sbin, which a
 # non-root PATH may lack). python3-venv: the OpenAPI validator's virtual environment below.
-# Each of those tests skips, loudly, only when its tool is missing.
+# chromium and chromium-driver: examples/tests/editor.rs drives the example's editor in
+# Chromium through chromedriver (both in /usr/bin).
+# Each of those tests skips, loudly, only when its tool is missing (the browser tests fail
+# instead when REQUIRE_E2E=1, as .ci/run sets it).
 missing=()
 command -v go >/dev/null || missing+=(golang-go)
 compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null || missing+=(postgresql)
 command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx)
 command -v curl >/dev/null || missing+=(curl)
 python3 -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3-venv)
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+[ -x /usr/bin/chromedriver ] || missing+=(chromium-driver)
 if [ "${#missing[@]}" -gt 0 ]; then
   as_root=()
   [ "$(id -u)" -eq 0 ] || as_root=(sudo)
@@ -30,6 +35,8 @@ ls -d /usr/lib/postgresql/*/bin
 "$(command -v nginx || echo /usr/sbin/nginx)" -v
 # --etag-save and --etag-compare came with curl 7.68.
 curl --version | sed -n 1p
+# chromedriver and Chromium come from the same Debian source package, so the same version.
+/usr/bin/chromedriver --version
 
 echo "== openapi-spec-validator for examples/tests/openapi.rs (from PyPI)"
 # In a virtual environment under target/, kept between runs; the test fails if it is missing.

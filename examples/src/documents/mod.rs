@@ -2,7 +2,8 @@
 //!
 //! Routes: `GET`/`HEAD`/`PUT`/`PATCH`/`DELETE /documents/{id}`, `GET`/`HEAD`/`POST /documents`,
 //! `GET`/`HEAD`/`PUT /documents/{id}/attachment` ([`attachments`]), the OpenAPI document at
-//! `GET /openapi.json`, and `GET /metrics`, the outcome counters of the conditional routes.
+//! `GET /openapi.json` (explorable in Swagger UI at `GET /docs`), `GET /metrics`, the outcome
+//! counters of the conditional routes, and the [`editor`] at `GET /`.
 //!
 //! # Compression and strong entity-tags
 //!
@@ -21,6 +22,7 @@
 
 pub mod attachments;
 pub mod config;
+pub mod editor;
 pub mod error;
 pub mod merge_patch;
 pub mod metrics;
@@ -51,6 +53,8 @@ pub fn app(store: Store) -> Router {
             get(routes::read).put(routes::replace).patch(routes::patch).delete(routes::delete),
         )
         .route("/openapi.json", get(openapi::document))
+        .merge(editor::routes())
+        .merge(openapi::explorer())
         // Where tower-http's `CompressionLayer` would go, instead of it: around every route, so
         // that every response, 304 and 412 included, carries `Vary: accept-encoding`.
         .layer(ConditionalCompressionLayer::new())

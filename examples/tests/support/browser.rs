@@ -206,15 +206,18 @@ pub async fn type_into(browser: &Client, name: &str, text: &str) {
 }
 
 /// Waits until `check` returns `Some`, asking every 100 ms; panics with `what` and the last
-/// status line after [`PATIENCE`].
+/// status line after [`PATIENCE`]. A check that panics (an element not there yet, while the
+/// page is still loading after a click) counts as "not yet": on a loaded machine the page may
+/// take longer than one check to appear.
 pub async fn eventually<T, F, Fut>(browser: &Client, what: &str, mut check: F) -> T
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Option<T>>,
 {
+    use futures_util::FutureExt as _;
     let deadline = Instant::now() + PATIENCE;
     loop {
-        if let Some(found) = check().await {
+        if let Ok(Some(found)) = std::panic::AssertUnwindSafe(check()).catch_unwind().await {
             return found;
         }
         if Instant::now() > deadline {

@@ -13,7 +13,9 @@
 //!   with `If-Match: <their tag>`, and a second `412` starts the view again from the newer
 //!   version;
 //! - every few seconds, and when the window gets the focus, it revalidates with
-//!   `If-None-Match`, so that the user learns of a change before saving.
+//!   `If-None-Match`, so that the user learns of a change before saving; an answer carrying a
+//!   tag it has moved past (a cache in front of the API may still hold the version before the
+//!   editor's own save) is dropped, so it never goes back to an older version.
 //!
 //! The elements carry `data-testid` attributes (`title`, `text`, `save`, `status`, `conflict`,
 //! `theirs`, `mine`, `merged`, `save-merged`) so that tests and other tools can drive it.

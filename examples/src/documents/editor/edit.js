@@ -38,17 +38,38 @@ let etag = null;
 let conflict = null;
 // A write of the user's is in flight: the buttons wait for its answer.
 let writing = false;
-// A revalidation is in flight; it never holds up the user, whose write wins over its answer.
-let checking = false;
+// The revalidation in flight (a promise), or null; it never holds up the user, whose write wins
+// over its answer.
+let checking = null;
 // Counts the versions the editor has held, so that a revalidation's answer about an older one
 // (a save landed while it was in flight) is dropped.
 let generation = 0;
-// The tag of the change the status line already reported, so it is reported once.
+// The tag of the change the status line already reported, so it is reported once; and whether
+// it reported that the document is gone.
 let reported = null;
+let reportedDeleted = false;
+// The tags of the versions the editor has moved past: ones it held before, and ones the server
+// refused with 412. A cache in front of the API (nginx keeps a copy for 1 s) can still answer
+// with one of them after the editor's own save; that answer is about an older version, never
+// a change to show. The example's tags never repeat (a version number), so a tag seen once as
+// past stays past.
+const past = [];
+// Whether the status line tells the outcome of the user's own action that did not go through
+// (an error): a revalidation's news does not replace it, the user would miss why.
+let userError = false;
 
 function status(message, kind = "") {
   statusLine.textContent = message;
   statusLine.className = kind;
+  userError = kind === "error";
+}
+
+// A revalidation's message: it does not replace the error of the user's own action.
+function notify(message, kind) {
+  if (!userError) {
+    status(message, kind);
+    userError = false;
+  }
 }
 
 // RFC 9110 §8.8.3.2: weak comparison, the opaque tags alone. A proxy that compresses (nginx
@@ -56,6 +77,15 @@ function status(message, kind = "") {
 function weakEqual(a, b) {
   const opaque = (tag) => tag.replace(/^W\//, "");
   return a !== null && b !== null && opaque(a) === opaque(b);
+}
+
+// Remembers that `tag` is about a version older than the current one.
+function pass(tag) {
+  if (tag !== null && !isPast(tag)) past.push(tag);
+}
+
+function isPast(tag) {
+  return past.some((old) => weakEqual(old, tag));
 }
 
 // A document's JSON as the object whose other fields a save writes back as they were, with the
@@ -100,6 +130,7 @@ function showVersion() {
 
 function accept(body, tag) {
   generation++;
+  if (!weakEqual(etag, tag)) pass(etag);
   base = body;
   etag = tag;
   reported = null;
@@ -166,6 +197,7 @@ function refused(response) {
 // The 412: someone else saved after `fromTag`, the version `from` this edit started from.
 // Fetches their version as it is now and shows it, the user's edit `mine`, and a merge.
 async function startConflict(from, fromTag, mine) {
+  pass(fromTag);
   let response;
   for (let tries = 1; ; tries++) {
     response = await send("GET");
@@ -173,8 +205,9 @@ async function startConflict(from, fromTag, mine) {
       refused(response);
       return;
     }
-    // The server just said `fromTag` is no longer current: a copy with that tag is a cache's.
-    if (!weakEqual(response.headers.get("ETag"), fromTag) || tries >= FRESH_TRIES) break;
+    // The server just said `fromTag` is no longer current: a copy with that tag (or an older
+    // one) is a cache's.
+    if (!isPast(response.headers.get("ETag")) || tries >= FRESH_TRIES) break;
     await new Promise((resolve) => setTimeout(resolve, FRESH_RETRY_MS));
   }
   const theirs = await response.json();
@@ -221,6 +254,7 @@ async function saveMerge() {
   try {
     const response = await send("PUT", { "If-Match": conflict.etag }, { ...others(conflict.theirs), ...mine });
     if (response.ok) {
+      pass(conflict.etag);
       accept(await response.json(), response.headers.get("ETag"));
       text.value = mine.text;
       endConflict();
@@ -262,10 +296,26 @@ function endConflict() {
 
 // Asks whether the document changed, with `If-None-Match`: a 304 says no, at the cost of one
 // indexed lookup on the server. A change is shown at once; an editor with no unsaved edit also
-// shows the new version.
-async function revalidate() {
-  if (writing || checking || conflict !== null || etag === null) return;
-  checking = true;
+// shows the new version. One at a time: a call while one is in flight gets that one.
+function revalidate() {
+  if (checking === null) {
+    checking = check().finally(() => {
+      checking = null;
+    });
+  }
+  return checking;
+}
+
+// A revalidation that starts now, after the one in flight if any: what the window's focus
+// asks for (the user is back, and wants to know), and what a test calls instead of waiting for
+// the timer.
+async function revalidateNow() {
+  await checking;
+  return revalidate();
+}
+
+async function check() {
+  if (writing || conflict !== null || etag === null) return;
   const asked = generation;
   // Whether the user acted while the answer was on its way: then it is about a version the
   // editor no longer holds, or would overwrite the status of the user's own write.
@@ -274,17 +324,21 @@ async function revalidate() {
     const response = await send("GET", { "If-None-Match": etag });
     if (response.status === 304 || stale()) return;
     if (response.status === 404) {
-      status("Someone else deleted this document.", "error");
+      if (!reportedDeleted) {
+        reportedDeleted = true;
+        notify("Someone else deleted this document.", "error");
+      }
       return;
     }
     const tag = response.headers.get("ETag");
-    // A cache that answers If-None-Match with the full copy of the same version.
-    if (!response.ok || weakEqual(tag, etag) || weakEqual(tag, reported)) return;
+    // A cache that answers If-None-Match with the full copy of the same version, or with a
+    // copy of a version the editor has moved past (kept from before its own save).
+    if (!response.ok || weakEqual(tag, etag) || weakEqual(tag, reported) || isPast(tag)) return;
     const body = await response.json();
     if (stale()) return;
     if (dirty()) {
       reported = tag;
-      status("Changed by someone else since you opened it: when you save, you will see both"
+      notify("Changed by someone else since you opened it: when you save, you will see both"
         + " versions and a merge.", "notice");
     } else {
       accept(body, tag);
@@ -293,12 +347,10 @@ async function revalidate() {
     }
   } catch (error) {
     // An error already shown (a save that did not go through) says more than this one.
-    if (!stale() && statusLine.className !== "error") {
-      status(`Could not check for changes: the server could not be reached (${error.message}).`,
+    if (!stale()) {
+      notify(`Could not check for changes: the server could not be reached (${error.message}).`,
         "error");
     }
-  } finally {
-    checking = false;
   }
 }
 
@@ -325,6 +377,6 @@ async function deleteDocument() {
 form.addEventListener("submit", saveEdit);
 saveMerged.addEventListener("click", saveMerge);
 remove.addEventListener("click", deleteDocument);
-window.addEventListener("focus", revalidate);
+window.addEventListener("focus", revalidateNow);
 setInterval(revalidate, REVALIDATE_EVERY_MS);
 load();

@@ -4,20 +4,24 @@
 use proc_macro::TokenStream;
 
 mod args;
+mod check;
 mod ctxt;
 mod expand;
 mod handler;
 mod instrument;
+mod model;
 // Compiled (and unit-tested) without the feature too; only `rewrite` is gated.
 #[cfg_attr(not(feature = "utoipa"), allow(dead_code))]
 mod openapi;
 mod scan;
-mod validate;
 
-// One pipeline: parse (`args`, `handler`) → validate (`validate`, with `scan`) → expand
-// (`expand`), with one `ctxt::Ctxt` collecting the mistakes of parse and validate in source
-// order. On any mistake the macro emits the errors *and* the function as written, so the
-// user sees the real error and not a cascade about a missing handler.
+// One pipeline, one direction: parse (`args`, `handler`, with `scan` and `instrument` reading
+// what the tokens say) → model (`model`: what follows from the two together) → check (`check`,
+// which reads the model and records mistakes) → expand (`expand`, and `openapi` for utoipa),
+// which reads the model and generates code. One `ctxt::Ctxt` collects the mistakes of parse and
+// check in source order. On any mistake the macro emits the errors *and* the function as
+// written, so the user sees the real error and not a cascade about a missing handler.
+// macros/tests/modules.rs checks that no module imports one of a later stage.
 
 /// Answers RFC 9110 conditional requests for an async axum handler: `ETag` and
 /// `Last-Modified` on its responses, 304 Not Modified, and lost-update protection with 412
@@ -473,9 +477,16 @@ fn rewrite(
     let cx = ctxt::Ctxt::new();
     let args = args::parse(&cx, args);
     #[cfg_attr(not(feature = "utoipa"), allow(unused_mut))]
-    let mut plan = match syn::parse2::<syn::Item>(item.clone()) {
+    let mut model = match syn::parse2::<syn::Item>(item.clone()) {
         Ok(syn::Item::Fn(function)) => {
-            validate::validate(&cx, args, handler::Handler::new(function))
+            let handler = handler::Handler::new(function);
+            check::function(&cx, &handler);
+            // Against wrong arguments (already reported), checks would report consequences.
+            args.map(|args| {
+                let model = model::Model::new(args, handler);
+                check::against_args(&cx, &model);
+                model
+            })
         }
         Ok(other) => {
             cx.error_spanned_by(
@@ -494,21 +505,21 @@ fn rewrite(
         }
     };
     #[cfg(feature = "utoipa")]
-    let documented = plan.as_mut().map(|plan| {
-        let route = openapi::Route::of(&plan.args);
-        let handler = &mut plan.handler;
+    let documented = model.as_mut().map(|model| {
+        let route = openapi::Route::of(&model.args);
+        let handler = &mut model.handler;
         openapi::document(&cx, route, &mut handler.outer_attrs, &handler.sig.ident)
     });
     #[cfg(not(feature = "utoipa"))]
     let documented: Option<proc_macro2::TokenStream> = None;
-    match (cx.check(), plan) {
-        (Ok(()), Some(plan)) => {
-            let mut output = expand::expand(plan);
+    match (cx.check(), model) {
+        (Ok(()), Some(model)) => {
+            let mut output = expand::expand(&model);
             output.extend(documented);
             output
         }
         (Err(errors), _) => with_original(errors, item),
-        (Ok(()), None) => unreachable!("no plan is made only after a mistake is recorded"),
+        (Ok(()), None) => unreachable!("no model is made only after a mistake is recorded"),
     }
 }
 

@@ -10,10 +10,11 @@ mod expand;
 mod handler;
 mod instrument;
 mod model;
-// Compiled (and unit-tested) without the feature too; only `rewrite` is gated.
-#[cfg_attr(not(feature = "utoipa"), allow(dead_code))]
+// Compiled (and unit-tested) without the feature too; only `conditional` reads the feature.
 mod openapi;
 mod scan;
+#[cfg(test)]
+mod snapshots;
 
 // One pipeline, one direction: parse (`args`, `handler`, with `scan` and `instrument` reading
 // what the tokens say) → model (`model`: what follows from the two together) → check (`check`,
@@ -463,20 +464,23 @@ mod scan;
 /// macro prints each expansion to standard error (touch the file to make cargo recompile it).
 #[proc_macro_attribute]
 pub fn conditional(args: TokenStream, item: TokenStream) -> TokenStream {
-    let output = rewrite(args.into(), item.into());
+    let utoipa = cfg!(feature = "utoipa");
+    let output = rewrite(args.into(), item.into(), utoipa);
     if std::env::var_os("AXUM_CONDITIONAL_DEBUG").is_some_and(|v| !v.is_empty() && v != "0") {
         eprintln!("{output}");
     }
     output.into()
 }
 
+/// The whole pipeline, on tokens. With `utoipa` (the feature), a `#[utoipa::path]` below is
+/// extended; a parameter rather than a `cfg` so that the tests pin both ways in one build.
 fn rewrite(
     args: proc_macro2::TokenStream,
     item: proc_macro2::TokenStream,
+    utoipa: bool,
 ) -> proc_macro2::TokenStream {
     let cx = ctxt::Ctxt::new();
     let args = args::parse(&cx, args);
-    #[cfg_attr(not(feature = "utoipa"), allow(unused_mut))]
     let mut model = match syn::parse2::<syn::Item>(item.clone()) {
         Ok(syn::Item::Fn(function)) => {
             let handler = handler::Handler::new(function);
@@ -504,14 +508,11 @@ fn rewrite(
             };
         }
     };
-    #[cfg(feature = "utoipa")]
-    let documented = model.as_mut().map(|model| {
+    let documented = model.as_mut().filter(|_| utoipa).map(|model| {
         let route = openapi::Route::of(&model.args);
         let handler = &mut model.handler;
         openapi::document(&cx, route, &mut handler.outer_attrs, &handler.sig.ident)
     });
-    #[cfg(not(feature = "utoipa"))]
-    let documented: Option<proc_macro2::TokenStream> = None;
     match (cx.check(), model) {
         (Ok(()), Some(model)) => {
             let mut output = expand::expand(&model);
@@ -571,7 +572,7 @@ mod tests {
 
     fn rewrite_text(args: &str, item: &str) -> String {
         let parse = |text: &str| text.parse().expect("test input is valid tokens");
-        rewrite(parse(args), parse(item)).to_string()
+        rewrite(parse(args), parse(item), false).to_string()
     }
 
     /// Where `needle` is in `haystack`, failing the test when it is not.

@@ -1,13 +1,16 @@
 //! Parsing the attribute's arguments: `#[conditional(etag = …, last_modified = …, …)]`.
 //!
 //! Parsing goes on after a mistake whenever the syntax allows, so that every wrong key and
-//! value is reported at once.
+//! value is reported at once. The result is the model the later stages read: every default is
+//! applied here (a [`Flag`] holds its value whether written or not), and each validator carries
+//! what its expression uses (`scan::Uses`), found once.
 
 use proc_macro2::{Span, TokenStream};
 use syn::parse::{ParseStream, Parser};
 use syn::{Expr, ExprLit, Ident, Lit, LitBool, LitStr, Token, Type};
 
 use crate::ctxt::Ctxt;
+use crate::scan::Uses;
 
 /// Declares the keys in one table, from which the parser, the list of keys in the messages and
 /// the "did you mean" suggestions are all built: a key added here is known everywhere, and the
@@ -84,22 +87,66 @@ pub(crate) enum ValidatorKind {
 pub(crate) struct Validator {
     pub(crate) kind: ValidatorKind,
     pub(crate) expr: Expr,
+    /// The names, `?`, `return` and `.await` the expression uses.
+    pub(crate) uses: Uses,
 }
 
-/// The parsed arguments. Absent keys are `None`.
-#[derive(Default)]
+impl Validator {
+    fn new(kind: ValidatorKind, expr: Expr) -> Self {
+        let uses = Uses::of(&expr);
+        Validator { kind, expr, uses }
+    }
+}
+
+/// A `true`-or-`false` argument, with its default applied when it is not written.
+pub(crate) struct Flag {
+    pub(crate) value: bool,
+    /// The literal as written, to point at; `None` when `value` is the default.
+    pub(crate) written: Option<LitBool>,
+}
+
+impl Flag {
+    fn default_to(value: bool) -> Self {
+        Flag {
+            value,
+            written: None,
+        }
+    }
+}
+
+/// The parsed arguments. Absent flags hold their default; other absent keys are `None`.
 pub(crate) struct Args {
     /// The validators, in the order they were written (they run in that order).
     pub(crate) validators: Vec<Validator>,
-    pub(crate) require: Option<LitBool>,
-    pub(crate) weak_if_match: Option<LitBool>,
-    pub(crate) expose_validators: Option<LitBool>,
+    pub(crate) require: Flag,
+    pub(crate) weak_if_match: Flag,
+    pub(crate) expose_validators: Flag,
     pub(crate) cache_control: Option<LitStr>,
     pub(crate) vary: Option<LitStr>,
-    pub(crate) ranges: Option<LitBool>,
-    pub(crate) strong_last_modified: Option<LitBool>,
+    pub(crate) ranges: Flag,
+    pub(crate) strong_last_modified: Flag,
     pub(crate) state: Option<Type>,
     pub(crate) bind: Option<Ident>,
+}
+
+/// The defaults, in the one place they are decided.
+impl Default for Args {
+    fn default() -> Self {
+        Args {
+            validators: Vec::new(),
+            require: Flag::default_to(false),
+            weak_if_match: Flag::default_to(false),
+            // Validators are shown on 412s unless the route says otherwise, so that a client can
+            // re-read and retry.
+            expose_validators: Flag::default_to(true),
+            cache_control: None,
+            vary: None,
+            ranges: Flag::default_to(false),
+            strong_last_modified: Flag::default_to(false),
+            state: None,
+            bind: None,
+        }
+    }
 }
 
 impl Args {
@@ -111,25 +158,22 @@ impl Args {
     /// `cx`. `Err` is a syntax error that parsing cannot step over.
     fn read(&mut self, cx: &Ctxt, key: Key, value: ParseStream) -> syn::Result<()> {
         match key {
-            Key::ETag => self.validators.push(Validator {
-                kind: ValidatorKind::ETag,
-                expr: value.parse()?,
-            }),
-            Key::LastModified => self.validators.push(Validator {
-                kind: ValidatorKind::LastModified,
-                expr: value.parse()?,
-            }),
-            Key::Exists => self.validators.push(Validator {
-                kind: ValidatorKind::Exists,
-                expr: value.parse()?,
-            }),
-            Key::Require => self.require = flag(cx, key, value)?,
-            Key::WeakIfMatch => self.weak_if_match = flag(cx, key, value)?,
-            Key::ExposeValidators => self.expose_validators = flag(cx, key, value)?,
+            Key::ETag => self
+                .validators
+                .push(Validator::new(ValidatorKind::ETag, value.parse()?)),
+            Key::LastModified => self
+                .validators
+                .push(Validator::new(ValidatorKind::LastModified, value.parse()?)),
+            Key::Exists => self
+                .validators
+                .push(Validator::new(ValidatorKind::Exists, value.parse()?)),
+            Key::Require => flag(cx, key, value, &mut self.require)?,
+            Key::WeakIfMatch => flag(cx, key, value, &mut self.weak_if_match)?,
+            Key::ExposeValidators => flag(cx, key, value, &mut self.expose_validators)?,
             Key::CacheControl => self.cache_control = header_text(cx, key, value)?,
             Key::Vary => self.vary = header_text(cx, key, value)?,
-            Key::Ranges => self.ranges = flag(cx, key, value)?,
-            Key::StrongLastModified => self.strong_last_modified = flag(cx, key, value)?,
+            Key::Ranges => flag(cx, key, value, &mut self.ranges)?,
+            Key::StrongLastModified => flag(cx, key, value, &mut self.strong_last_modified)?,
             Key::State => self.state = state(cx, value)?,
             Key::Bind => self.bind = bind(cx, value)?,
         }
@@ -230,15 +274,18 @@ fn skip_value(input: ParseStream) -> syn::Result<()> {
     Ok(())
 }
 
-/// `true` or `false`, for `require`, `weak_if_match` and `expose_validators`.
-fn flag(cx: &Ctxt, key: Key, value: ParseStream) -> syn::Result<Option<LitBool>> {
+/// `true` or `false`, for `require`, `weak_if_match`, `expose_validators`, `ranges` and
+/// `strong_last_modified`, written into `flag`; a value of another kind leaves it as it was.
+fn flag(cx: &Ctxt, key: Key, value: ParseStream, flag: &mut Flag) -> syn::Result<()> {
     let expr: Expr = value.parse()?;
     if let Expr::Lit(ExprLit {
-        lit: Lit::Bool(flag),
+        lit: Lit::Bool(written),
         ..
     }) = expr
     {
-        return Ok(Some(flag));
+        flag.value = written.value;
+        flag.written = Some(written);
+        return Ok(());
     }
     let found = match &expr {
         Expr::Lit(ExprLit {
@@ -259,7 +306,7 @@ fn flag(cx: &Ctxt, key: Key, value: ParseStream) -> syn::Result<Option<LitBool>>
             key.example()
         ),
     );
-    Ok(None)
+    Ok(())
 }
 
 /// A string literal sent as a header value, for `cache_control` and `vary`.
@@ -402,13 +449,13 @@ mod tests {
             Key::ETag => args.validator(ValidatorKind::ETag).is_some(),
             Key::LastModified => args.validator(ValidatorKind::LastModified).is_some(),
             Key::Exists => args.validator(ValidatorKind::Exists).is_some(),
-            Key::Require => args.require.is_some(),
-            Key::WeakIfMatch => args.weak_if_match.is_some(),
-            Key::ExposeValidators => args.expose_validators.is_some(),
+            Key::Require => args.require.written.is_some(),
+            Key::WeakIfMatch => args.weak_if_match.written.is_some(),
+            Key::ExposeValidators => args.expose_validators.written.is_some(),
             Key::CacheControl => args.cache_control.is_some(),
             Key::Vary => args.vary.is_some(),
-            Key::Ranges => args.ranges.is_some(),
-            Key::StrongLastModified => args.strong_last_modified.is_some(),
+            Key::Ranges => args.ranges.written.is_some(),
+            Key::StrongLastModified => args.strong_last_modified.written.is_some(),
             Key::State => args.state.is_some(),
             Key::Bind => args.bind.is_some(),
         }
@@ -449,8 +496,13 @@ mod tests {
 
     #[test]
     fn the_documented_table_lists_the_keys_in_order() {
-        // The rows of the `# Arguments` table of `#[conditional]`'s rustdoc: "/// | `key = …".
-        let documented: Vec<&str> = include_str!("lib.rs")
+        // The rows of the `# Arguments` table of `#[conditional]`'s rustdoc, which is on the
+        // re-export in the runtime crate: "/// | `key = …". Read as a file, not compiled in, so
+        // that this crate builds on its own.
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../runtime/src/lib.rs");
+        let docs = std::fs::read_to_string(path)
+            .unwrap_or_else(|e| panic!("{path}: the attribute's documentation: {e}"));
+        let documented: Vec<&str> = docs
             .lines()
             .filter_map(|line| line.strip_prefix("/// | `"))
             .filter_map(|row| row.split_once(" = ").map(|(key, _)| key))
@@ -519,6 +571,35 @@ mod tests {
                 "`bind` needs a value: write `bind = ev`",
             ]
         );
+    }
+
+    #[test]
+    fn an_absent_flag_holds_its_default_and_a_written_one_its_value() {
+        let args = parse_text("etag = tag").expect("valid arguments");
+        let defaults = [
+            (&args.require, false),
+            (&args.weak_if_match, false),
+            (&args.expose_validators, true),
+            (&args.ranges, false),
+            (&args.strong_last_modified, false),
+        ];
+        for (flag, default) in defaults {
+            assert_eq!((flag.value, flag.written.is_some()), (default, false));
+        }
+        let args = parse_text("etag = tag, expose_validators = false, require = true")
+            .expect("valid arguments");
+        assert!(!args.expose_validators.value && args.expose_validators.written.is_some());
+        assert!(args.require.value && args.require.written.is_some());
+    }
+
+    #[test]
+    fn a_validator_carries_what_its_expression_uses() {
+        let args = parse_text("etag = load(id).await?, exists = true").expect("valid arguments");
+        let uses = &args.validators[0].uses;
+        assert_eq!((uses.questions.len(), uses.awaits), (1, true));
+        assert!(uses.names.iter().any(|(name, _)| name == "id"));
+        let uses = &args.validators[1].uses;
+        assert_eq!((uses.questions.len(), uses.awaits), (0, false));
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! The one place mistakes are collected, from parsing the arguments to validating the function
+//! The one place mistakes are collected, from parsing the arguments to checking the function
 //! against them, so that every mistake is reported at once and in the order it was found.
 
 use std::cell::RefCell;
@@ -9,7 +9,7 @@ use quote::ToTokens;
 
 /// The mistakes found so far.
 ///
-/// Parsing and validation record into it by shared reference and go on; the pipeline ends it
+/// Parsing and checking record into it by shared reference and go on; the pipeline ends it
 /// with [`Ctxt::check`], which gives back every mistake combined into one `syn::Error`. A context
 /// dropped without `check` panics (in debug and release builds alike): an error recorded and
 /// then forgotten would let a wrong handler compile, so a path that forgets to check is a bug

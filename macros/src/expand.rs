@@ -40,9 +40,9 @@ use syn::spanned::Spanned;
 use syn::{FnArg, Ident, PatType, ReturnType, Signature, Token, Type, parse_quote};
 
 use crate::args::{Args, Validator, ValidatorKind};
-use crate::handler::Handler;
+use crate::handler::{self, Handler};
 use crate::instrument;
-use crate::validate::{Last, Plan};
+use crate::model::{Last, Model};
 
 /// The names of the locals the rewritten handler introduces; none can collide with a user's.
 struct Locals {
@@ -97,29 +97,28 @@ impl Locals {
     }
 }
 
-pub(crate) fn expand(plan: Plan) -> TokenStream {
-    let Plan {
+/// The rewritten handler, for a model that passed the checks.
+pub(crate) fn expand(model: &Model) -> TokenStream {
+    let Model {
         args,
         handler,
         last,
         state,
-        questions,
-        awaits,
-    } = &plan;
+    } = model;
     let last_bindings = handler
         .params
         .last()
         .map_or(&[][..], |param| &param.bindings[..]);
-    let (outer_attrs, split) = instrument::adapt(&handler.outer_attrs, last_bindings);
-    let locals = Locals::new(split);
+    let outer_attrs = instrument::adapt(&handler.outer_attrs, last_bindings);
+    let locals = Locals::new(handler.records_errors);
     let sig = signature(handler, state.as_ref(), &locals);
     let last_param = handler.params.last().map(|param| &param.arg);
     let state_ty = match state {
         Some(ty) => ty.to_token_stream(),
         None => quote!(()),
     };
-    let (before, after) = last_argument(*last, last_param, &state_ty, &locals);
-    let validators = validators(args, handler, questions, awaits, &locals);
+    let (before, after) = last_argument(last.as_ref(), last_param, &state_ty, &locals);
+    let validators = validators(args, handler, &locals);
     let route = route(args);
     let evaluate = evaluate(args, &locals);
     let bind = args.bind.as_ref().map(|name| {
@@ -189,9 +188,9 @@ fn signature(handler: &Handler, state: Option<&Type>, locals: &Locals) -> Signat
 
 /// The success and error types of a handler's `Result`: read off `Result<T, E>` as written
 /// (so that `T` may be `impl Trait`), or else projected through `HandlerResult` (an alias such
-/// as `ApiResult<T>`; one with an `impl Trait` inside is refused by validation).
+/// as `ApiResult<T>`; one with an `impl Trait` inside is refused by `check`).
 fn split_result(output: &Type) -> (TokenStream, TokenStream) {
-    if let Some((ok, err)) = result_parts(output) {
+    if let Some((ok, err)) = handler::result_parts(output) {
         return (ok.to_token_stream(), err.to_token_stream());
     }
     let span = output.span();
@@ -199,36 +198,6 @@ fn split_result(output: &Type) -> (TokenStream, TokenStream) {
         quote_spanned!(span=> <#output as ::axum_conditional::__private::HandlerResult>::Ok),
         quote_spanned!(span=> <#output as ::axum_conditional::__private::HandlerResult>::Err),
     )
-}
-
-/// `T` and `E` of a type written `Result<T, E>`.
-pub(crate) fn result_parts(output: &Type) -> Option<(&Type, &Type)> {
-    if let Type::Path(path) = output
-        && path.qself.is_none()
-        && let Some(segment) = path.path.segments.last()
-        && segment.ident == "Result"
-        && let syn::PathArguments::AngleBracketed(args) = &segment.arguments
-        && let [
-            syn::GenericArgument::Type(ok),
-            syn::GenericArgument::Type(err),
-        ] = args.args.iter().collect::<Vec<_>>()[..]
-    {
-        return Some((ok, err));
-    }
-    None
-}
-
-/// Whether `ty` has an `impl Trait` anywhere inside.
-pub(crate) fn contains_impl_trait(ty: &Type) -> bool {
-    struct Finder(bool);
-    impl<'ast> syn::visit::Visit<'ast> for Finder {
-        fn visit_type_impl_trait(&mut self, _: &'ast syn::TypeImplTrait) {
-            self.0 = true;
-        }
-    }
-    let mut finder = Finder(false);
-    syn::visit::Visit::visit_type(&mut finder, ty);
-    finder.0
 }
 
 fn output_span(handler: &Handler) -> Span {
@@ -241,7 +210,7 @@ fn output_span(handler: &Handler) -> Span {
 /// The extraction of the last argument: what runs before the validators, and what runs after
 /// the preconditions passed.
 fn last_argument(
-    last: Option<Last>,
+    last: Option<&Last>,
     param: Option<&PatType>,
     state_ty: &TokenStream,
     locals: &Locals,
@@ -268,7 +237,7 @@ fn last_argument(
         return (TokenStream::new(), quote!(::core::mem::drop(#body);));
     };
     match last {
-        Last::Head => {
+        Last::Head { .. } => {
             // Bound to a local first: the value lives to the end of the handler, as an argument
             // does, even when the pattern is `_` (a guard extractor must not be dropped early).
             let before = quote_spanned! {ty.span()=>
@@ -313,31 +282,15 @@ fn last_argument(
 }
 
 /// The validators, in the order written, each converted to its `Option`.
-fn validators(
-    args: &Args,
-    handler: &Handler,
-    questions: &[Vec<Span>],
-    awaits: &[bool],
-    locals: &Locals,
-) -> Vec<TokenStream> {
+fn validators(args: &Args, handler: &Handler, locals: &Locals) -> Vec<TokenStream> {
     let error_carrier = handler.error_carrier();
     args.validators
         .iter()
-        .zip(questions)
-        .zip(awaits)
-        .map(|((validator, questions), awaits)| {
-            validator_step(validator, questions, *awaits, &error_carrier, locals)
-        })
+        .map(|validator| validator_step(validator, &error_carrier, locals))
         .collect()
 }
 
-fn validator_step(
-    validator: &Validator,
-    questions: &[Span],
-    awaits: bool,
-    error_carrier: &Type,
-    locals: &Locals,
-) -> TokenStream {
+fn validator_step(validator: &Validator, error_carrier: &Type, locals: &Locals) -> TokenStream {
     let Locals {
         parts,
         body,
@@ -361,8 +314,8 @@ fn validator_step(
             quote_spanned!(span=> ::axum_conditional::__private::exists(#expr)),
         ),
     };
-    let Some(question) = questions.first() else {
-        if !awaits {
+    let Some(question) = validator.uses.questions.first() else {
+        if !validator.uses.awaits {
             return quote!(let #name = #converted;);
         }
         let checked = send_checked(expr, quote_spanned!(span=> async { #converted }));
@@ -419,19 +372,17 @@ fn send_checked(expr: &syn::Expr, future: TokenStream) -> TokenStream {
 
 /// The route's policy and cache headers, as a `const` expression.
 fn route(args: &Args) -> TokenStream {
-    let flag = |flag: &Option<syn::LitBool>| flag.as_ref().is_some_and(|f| f.value);
-    let require = flag(&args.require);
-    let weak_if_match = flag(&args.weak_if_match);
-    // Validators are shown on 412s unless the route says otherwise.
-    let expose_validators = args.expose_validators.as_ref().is_none_or(|f| f.value);
+    let require = args.require.value;
+    let weak_if_match = args.weak_if_match.value;
+    let expose_validators = args.expose_validators.value;
     let text = |text: &Option<syn::LitStr>| match text {
         Some(text) => quote!(::core::option::Option::Some(#text)),
         None => quote!(::core::option::Option::None),
     };
     let cache_control = text(&args.cache_control);
     let vary = text(&args.vary);
-    let ranges = flag(&args.ranges);
-    let strong_last_modified = flag(&args.strong_last_modified);
+    let ranges = args.ranges.value;
+    let strong_last_modified = args.strong_last_modified.value;
     quote! {
         ::axum_conditional::__private::Route::new(
             #require,

@@ -1,5 +1,6 @@
 //! The model of the annotated function: its parts as written, its typed arguments with the
-//! names they bind, and its return type.
+//! names they bind, its return type, and whether a `#[tracing::instrument(err)]` asks for that
+//! type to be split.
 
 use syn::visit_mut::{self, VisitMut};
 use syn::{
@@ -7,7 +8,7 @@ use syn::{
     ReturnType, Signature, Stmt, Type, Visibility, parse_quote,
 };
 
-use crate::scan;
+use crate::{instrument, scan};
 
 /// An `fn` item taken apart.
 pub(crate) struct Handler {
@@ -18,10 +19,13 @@ pub(crate) struct Handler {
     pub(crate) vis: Visibility,
     pub(crate) sig: Signature,
     pub(crate) stmts: Vec<Stmt>,
-    /// A `self` argument: not allowed, reported by validation.
+    /// A `self` argument: not allowed, reported by `check`.
     pub(crate) receiver: Option<Receiver>,
     /// The typed arguments, in order.
     pub(crate) params: Vec<Param>,
+    /// Whether a `#[tracing::instrument(err)]` among `outer_attrs` records errors: the rewritten
+    /// handler then returns the output split into a `Result` (see `result_parts`).
+    pub(crate) records_errors: bool,
 }
 
 /// One typed argument, `pattern: Type`.
@@ -60,7 +64,7 @@ impl Handler {
             block,
             ..
         } = item;
-        let (inner_attrs, outer_attrs) = attrs
+        let (inner_attrs, outer_attrs): (Vec<_>, Vec<_>) = attrs
             .into_iter()
             .partition(|attr| matches!(attr.style, AttrStyle::Inner(_)));
         let mut receiver = None;
@@ -75,6 +79,7 @@ impl Handler {
             }
         }
         Handler {
+            records_errors: instrument::records_errors(&outer_attrs),
             outer_attrs,
             inner_attrs,
             vis,
@@ -133,6 +138,34 @@ impl Handler {
         Eraser(replacement).visit_type_mut(&mut ty);
         ty
     }
+}
+
+/// `T` and `E` of a type written `Result<T, E>`.
+pub(crate) fn result_parts(output: &Type) -> Option<(&Type, &Type)> {
+    if let Type::Path(path) = output
+        && path.qself.is_none()
+        && let Some(segment) = path.path.segments.last()
+        && segment.ident == "Result"
+        && let PathArguments::AngleBracketed(args) = &segment.arguments
+        && let [GenericArgument::Type(ok), GenericArgument::Type(err)] =
+            args.args.iter().collect::<Vec<_>>()[..]
+    {
+        return Some((ok, err));
+    }
+    None
+}
+
+/// Whether `ty` has an `impl Trait` anywhere inside.
+pub(crate) fn contains_impl_trait(ty: &Type) -> bool {
+    struct Finder(bool);
+    impl<'ast> syn::visit::Visit<'ast> for Finder {
+        fn visit_type_impl_trait(&mut self, _: &'ast syn::TypeImplTrait) {
+            self.0 = true;
+        }
+    }
+    let mut finder = Finder(false);
+    syn::visit::Visit::visit_type(&mut finder, ty);
+    finder.0
 }
 
 impl Param {

@@ -7,25 +7,15 @@ use quote::quote;
 use syn::punctuated::Punctuated;
 use syn::{Attribute, Ident, Meta, Token};
 
-/// The outer attributes with every `instrument` adapted, and whether one records errors
-/// (`err`), in which case the rewritten handler returns a `Result`.
-pub(crate) fn adapt(attrs: &[Attribute], last_bindings: &[Ident]) -> (Vec<Attribute>, bool) {
-    let mut records_errors = false;
-    let attrs = attrs
+/// The outer attributes with every `instrument` adapted to the rewritten handler: `skip` no
+/// longer names the last argument's bindings.
+pub(crate) fn adapt(attrs: &[Attribute], last_bindings: &[Ident]) -> Vec<Attribute> {
+    attrs
         .iter()
         .map(|attr| {
-            if !is_instrument(attr) {
-                return attr.clone();
-            }
-            let Meta::List(list) = &attr.meta else {
+            let Some(args) = instrument_args(attr) else {
                 return attr.clone();
             };
-            let Ok(args) = list.parse_args_with(Punctuated::<Meta, Token![,]>::parse_terminated)
-            else {
-                // Not ours to judge: `instrument` reports its own syntax errors.
-                return attr.clone();
-            };
-            records_errors |= args.iter().any(|arg| arg.path().is_ident("err"));
             let args: Vec<Meta> = args
                 .into_iter()
                 .filter_map(|arg| without_last(arg, last_bindings))
@@ -36,14 +26,30 @@ pub(crate) fn adapt(attrs: &[Attribute], last_bindings: &[Ident]) -> (Vec<Attrib
             }
             attr
         })
-        .collect();
-    (attrs, records_errors)
+        .collect()
 }
 
-/// Whether an `instrument` among `attrs` records errors (`err`), so that the rewritten handler
-/// returns a `Result`; the same reading as [`adapt`]'s.
+/// Whether an `instrument` among `attrs` records errors (`err`), in which case the rewritten
+/// handler returns a `Result`.
 pub(crate) fn records_errors(attrs: &[Attribute]) -> bool {
-    adapt(attrs, &[]).1
+    attrs
+        .iter()
+        .filter_map(instrument_args)
+        .any(|args| args.iter().any(|arg| arg.path().is_ident("err")))
+}
+
+/// The arguments of an `instrument` attribute with a list that parses; `None` for any other
+/// attribute, and for one whose syntax is not ours to judge (`instrument` reports its own
+/// syntax errors).
+fn instrument_args(attr: &Attribute) -> Option<Punctuated<Meta, Token![,]>> {
+    if !is_instrument(attr) {
+        return None;
+    }
+    let Meta::List(list) = &attr.meta else {
+        return None;
+    };
+    list.parse_args_with(Punctuated::<Meta, Token![,]>::parse_terminated)
+        .ok()
 }
 
 /// `#[instrument]`, `#[tracing::instrument]`, `#[::tracing::instrument]`.
@@ -99,8 +105,9 @@ mod tests {
             .iter()
             .map(|name| Ident::new(name, proc_macro2::Span::call_site()))
             .collect();
-        let (attrs, err) = adapt(&[attr], &last);
-        (tokens_of(&attrs[0]), err)
+        let attrs = [attr];
+        let err = records_errors(&attrs);
+        (tokens_of(&adapt(&attrs, &last)[0]), err)
     }
 
     #[test]

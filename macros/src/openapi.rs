@@ -32,16 +32,14 @@ pub(crate) struct Route {
 
 impl Route {
     pub(crate) fn of(args: &Args) -> Route {
-        let flag =
-            |flag: &Option<syn::LitBool>, default| flag.as_ref().map_or(default, |f| f.value);
         Route {
             etag: args.validator(ValidatorKind::ETag).is_some(),
             last_modified: args.validator(ValidatorKind::LastModified).is_some(),
-            require: flag(&args.require, false),
-            expose_validators: flag(&args.expose_validators, true),
+            require: args.require.value,
+            expose_validators: args.expose_validators.value,
             cache_control: args.cache_control.is_some(),
             vary: args.vary.is_some(),
-            ranges: flag(&args.ranges, false),
+            ranges: args.ranges.value,
         }
     }
 }

@@ -1,76 +1,37 @@
-//! Checks of the arguments against the function, and the decisions the expansion follows.
-//! Every mistake found is recorded in the pipeline's [`Ctxt`], after those of the arguments.
+//! Checks of the function, and of the arguments against it: they read the model and record
+//! every mistake in the pipeline's [`Ctxt`], after those of the arguments. Nothing here decides
+//! what the expansion does (the model holds that) or generates code.
 
 use proc_macro2::Span;
-use quote::ToTokens;
-use syn::Type;
 use syn::spanned::Spanned;
 
 use crate::args::{Args, Key, ValidatorKind};
 use crate::ctxt::Ctxt;
-use crate::handler::Handler;
-use crate::scan::Uses;
-use crate::{expand, instrument};
+use crate::handler::{self, Handler};
+use crate::model::{Last, Model};
 
 /// axum implements `Handler` for functions of up to 16 extractor arguments.
 const MAX_ARGUMENTS: usize = 16;
 
-/// A handler the expansion can rewrite.
-pub(crate) struct Plan {
-    pub(crate) args: Args,
-    pub(crate) handler: Handler,
-    /// How the handler's last argument is extracted: it is the one argument the rewritten
-    /// handler extracts itself, in place of which axum passes the rest of the request. `None`
-    /// when the handler has no argument.
-    pub(crate) last: Option<Last>,
-    /// The state the last argument is extracted with; `None` for `()`.
-    pub(crate) state: Option<Type>,
-    /// For each validator of `args.validators`, the `?` operators that apply to it.
-    pub(crate) questions: Vec<Vec<Span>>,
-    /// For each validator of `args.validators`, whether it `.await`s, and so may hold a value
-    /// across an await point: such a validator (like one with `?`) runs as a future of its
-    /// own, checked to be `Send` where it is written.
-    pub(crate) awaits: Vec<bool>,
+/// Checks the function on its own: what is wrong with it whatever the arguments. Runs even
+/// when the arguments were wrong, when checks against them would report their consequences.
+pub(crate) fn function(cx: &Ctxt, handler: &Handler) {
+    check_signature(cx, handler);
 }
 
-/// How the last argument is extracted.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Last {
-    /// From the head before the validators when its type allows, otherwise from the whole
-    /// request once the preconditions passed: decided by the type system.
-    ByType,
-    /// A validator uses it, so it must come from the head, before the validators.
-    Head,
-}
-
-/// Checks the function, and the arguments against it, recording every mistake in `cx`. `args`
-/// is `None` when they were wrong (already recorded): then only the function itself is
-/// checked, as checks against wrong arguments would report their consequences, and no plan is
-/// made. The plan is meant to be expanded only if `cx` ends without error.
-///
-/// The checks run in source order as far as they can: the signature, then the validators
-/// against the arguments, then the arguments as a whole.
-pub(crate) fn validate(cx: &Ctxt, args: Option<Args>, handler: Handler) -> Option<Plan> {
-    check_signature(cx, &handler);
-    let args = args?;
-    check_has_validator(cx, &args);
-    check_strong_last_modified_has_a_date(cx, &args);
-    let uses: Vec<Uses> = args.validators.iter().map(|v| Uses::of(&v.expr)).collect();
-    let last = last_argument(cx, &handler, &uses);
-    check_body_is_last(cx, &handler);
-    check_no_return(cx, &uses);
-    check_questions_have_a_result(cx, &handler, &uses);
-    check_argument_count(cx, &handler);
-    check_bind_hides_nothing(cx, &args, &handler);
-    check_instrument_err_output(cx, &handler);
-    Some(Plan {
-        awaits: uses.iter().map(|u| u.awaits).collect(),
-        questions: uses.into_iter().map(|u| u.questions).collect(),
-        state: state_type(&args, &handler),
-        args,
-        handler,
-        last,
-    })
+/// Checks the arguments against the function, in source order as far as they can: the
+/// validators against the arguments, then the arguments as a whole. Runs after [`function`].
+pub(crate) fn against_args(cx: &Ctxt, model: &Model) {
+    let Model { args, handler, .. } = model;
+    check_has_validator(cx, args);
+    check_strong_last_modified_has_a_date(cx, args);
+    check_body_not_used(cx, model);
+    check_body_is_last(cx, handler);
+    check_no_return(cx, args);
+    check_questions_have_a_result(cx, args, handler);
+    check_argument_count(cx, handler);
+    check_bind_hides_nothing(cx, args, handler);
+    check_instrument_err_output(cx, handler);
 }
 
 fn check_signature(cx: &Ctxt, handler: &Handler) {
@@ -93,12 +54,12 @@ fn check_signature(cx: &Ctxt, handler: &Handler) {
 }
 
 /// `#[tracing::instrument(err)]` after `#[conditional]` needs the output split into its success
-/// and error types (`expand::split_result`), which an alias with an `impl Trait` inside hides.
+/// and error types, which an alias with an `impl Trait` inside hides.
 fn check_instrument_err_output(cx: &Ctxt, handler: &Handler) {
     let output = handler.output();
-    if instrument::records_errors(&handler.outer_attrs)
-        && expand::result_parts(&output).is_none()
-        && expand::contains_impl_trait(&output)
+    if handler.records_errors
+        && handler::result_parts(&output).is_none()
+        && handler::contains_impl_trait(&output)
     {
         cx.error_at(
             output.span(),
@@ -113,7 +74,7 @@ fn check_instrument_err_output(cx: &Ctxt, handler: &Handler) {
 /// `strong_last_modified = true` says something about the `Last-Modified` of `last_modified`:
 /// without one, it says nothing, and is a mistake to point at.
 fn check_strong_last_modified_has_a_date(cx: &Ctxt, args: &Args) {
-    if let Some(flag) = &args.strong_last_modified
+    if let Some(flag) = &args.strong_last_modified.written
         && flag.value
         && args.validator(ValidatorKind::LastModified).is_none()
     {
@@ -146,29 +107,20 @@ fn check_has_validator(cx: &Ctxt, args: &Args) {
     }
 }
 
-/// How the last argument is extracted: used by a validator, it must come from the head, and
-/// so cannot be a body extractor.
-fn last_argument(cx: &Ctxt, handler: &Handler, uses: &[Uses]) -> Option<Last> {
-    let param = handler.params.last()?;
-    let used = param.bindings.iter().find_map(|name| {
-        uses.iter()
-            .find_map(|u| u.find(name))
-            .map(|span| (name, span))
-    });
-    match (used, param.body_extractor()) {
-        (Some((name, span)), Some(extractor)) => {
-            cx.error_at(
-                span,
-                format!(
-                    "validators run before the request body is read, so they cannot use \
-                     `{name}`, which the `{extractor}` body extractor binds; compute the \
-                     validators from the other arguments"
-                ),
-            );
-            Some(Last::Head)
-        }
-        (Some(_), None) => Some(Last::Head),
-        (None, _) => Some(Last::ByType),
+/// A validator that uses the last argument needs it from the head, before the body is read: a
+/// body extractor cannot be.
+fn check_body_not_used(cx: &Ctxt, model: &Model) {
+    if let Some(Last::Head { name, used_at }) = &model.last
+        && let Some(extractor) = model.handler.params.last().and_then(|p| p.body_extractor())
+    {
+        cx.error_at(
+            *used_at,
+            format!(
+                "validators run before the request body is read, so they cannot use \
+                 `{name}`, which the `{extractor}` body extractor binds; compute the \
+                 validators from the other arguments"
+            ),
+        );
     }
 }
 
@@ -193,8 +145,8 @@ fn check_body_is_last(cx: &Ctxt, handler: &Handler) {
 /// With `?`, a validator is evaluated in an `async` block, and `return` would leave that
 /// block; without, it would leave the rewritten handler, whose return type is not the user's.
 /// Neither is what it reads as.
-fn check_no_return(cx: &Ctxt, uses: &[Uses]) {
-    for span in uses.iter().flat_map(|u| &u.returns) {
+fn check_no_return(cx: &Ctxt, args: &Args) {
+    for span in args.validators.iter().flat_map(|v| &v.uses.returns) {
         cx.error_at(
             *span,
             "a validator is an expression; `return` inside it is not allowed: use `?` to answer \
@@ -204,11 +156,11 @@ fn check_no_return(cx: &Ctxt, uses: &[Uses]) {
 }
 
 /// A validator's `?` answers through the handler's error type, which `impl …` does not name.
-fn check_questions_have_a_result(cx: &Ctxt, handler: &Handler, uses: &[Uses]) {
+fn check_questions_have_a_result(cx: &Ctxt, args: &Args, handler: &Handler) {
     if !handler.returns_opaque() {
         return;
     }
-    for span in uses.iter().flat_map(|u| &u.questions) {
+    for span in args.validators.iter().flat_map(|v| &v.uses.questions) {
         cx.error_at(
             *span,
             "`?` in a validator needs the handler to return a `Result`, whose error type \
@@ -250,24 +202,4 @@ fn check_bind_hides_nothing(cx: &Ctxt, args: &Args, handler: &Handler) {
             ),
         );
     }
-}
-
-/// The state the last argument is extracted with: the one the attribute names; or else, when
-/// the last argument is itself a `State<U>`, that `U` (a `State<U>` extracts from `U`, and the
-/// router's state converts to `U` since the handler asks for it); or else the `T` of the
-/// handler's `State<T>` arguments when they agree; or else none (`()`, which every extractor
-/// that needs no state accepts).
-fn state_type(args: &Args, handler: &Handler) -> Option<Type> {
-    if let Some(ty) = &args.state {
-        return Some(ty.clone());
-    }
-    if let Some(ty) = handler.params.last().and_then(|param| param.state_type()) {
-        return Some(ty.clone());
-    }
-    let mut found = handler.params.iter().filter_map(|param| param.state_type());
-    let first = found.next()?;
-    let key = first.to_token_stream().to_string();
-    found
-        .all(|other| other.to_token_stream().to_string() == key)
-        .then(|| first.clone())
 }

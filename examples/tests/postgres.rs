@@ -679,3 +679,67 @@ async fn three_instances_on_one_postgres_lose_no_update() {
         );
     }
 }
+
+/// `POST` on one instance; the `Location` it answers with.
+async fn post(client: &Client, base: &str) -> String {
+    let response = client
+        .post(format!("{base}/documents"))
+        .json(&json!({ "posted": true }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    response.headers()[header::LOCATION]
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ids_a_client_chooses_are_bounded_and_post_allocates_above_them() {
+    let Some(cluster) = Cluster::start() else {
+        eprintln!("SKIPPED: PostgreSQL not installed (no /usr/lib/postgresql/*/bin/postgres)");
+        return;
+    };
+    let client = Client::builder()
+        .timeout(Duration::from_secs(60))
+        .build()
+        .unwrap();
+    let mut first = Instance::spawn(&cluster, 0);
+    first.wait_ready(&client).await;
+    let base = first.base();
+
+    // Past 2^53 - 1 a client may not choose, as on SQLite.
+    for id in ["9223372036854775807", "9007199254740992", "0"] {
+        let response = client
+            .put(format!("{base}/documents/{id}"))
+            .header(header::IF_NONE_MATCH, "*")
+            .json(&json!({}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "id {id}");
+    }
+    assert_eq!(cluster.query("SELECT count(*) FROM documents"), "0");
+
+    // A chosen id moves the allocator past it: `POST` never walks over the ids clients took
+    // (it used to try each in turn, one conflict per id, in one transaction).
+    create_counters(&client, &base, &[1000]).await;
+    assert_eq!(post(&client, &base).await, "/documents/1001");
+    create_counters(&client, &base, &[10]).await;
+    assert_eq!(post(&client, &base).await, "/documents/1002");
+
+    // A database written before this rule, with ids the sequence is behind: an instance
+    // starting on it moves the sequence past them.
+    cluster.query(
+        "INSERT INTO documents (id, body, version, updated_at_ms) \
+         VALUES (5000, '{}', nextval('versions'), 0) RETURNING id",
+    );
+    let mut second = Instance::spawn(&cluster, 1);
+    second.wait_ready(&client).await;
+    assert_eq!(post(&client, &second.base()).await, "/documents/5001");
+
+    // The largest id a client may choose is created, and `POST` still has ids above it.
+    create_counters(&client, &base, &[9_007_199_254_740_991]).await;
+    assert_eq!(post(&client, &base).await, "/documents/9007199254740992");
+}

@@ -5,7 +5,7 @@ use axum::response::{IntoResponse, Response};
 use axum_conditional::problem::PreconditionFailed;
 use serde_json::json;
 
-use super::store::StoreError;
+use super::store::{MAX_CHOSEN_ID, StoreError};
 
 /// Everything a handler of the documents API can answer besides success.
 #[derive(Debug)]
@@ -14,11 +14,19 @@ pub enum ApiError {
     NotFound,
     /// The document has no attachment.
     NoAttachment,
+    /// A create at an id a client may not choose (see [`MAX_CHOSEN_ID`]).
+    IdNotChoosable,
     /// A conditional write lost a race after its early check passed.
     PreconditionFailed(PreconditionFailed),
     /// The database failed; details go to the log, not to the client.
     Store(StoreError),
 }
+
+/// The detail of [`ApiError::IdNotChoosable`], with the range spelled out.
+const CHOOSABLE: &str = "A client may create a document at an id from 1 to 9007199254740991 \
+    (2^53 - 1) only; POST /documents allocates one.";
+// The text spells the number out: it must stay the constant's.
+const _: () = assert!(MAX_CHOSEN_ID == 9_007_199_254_740_991);
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
@@ -36,6 +44,7 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, detail) = match self {
             ApiError::NotFound => (StatusCode::NOT_FOUND, "There is no document with this id."),
+            ApiError::IdNotChoosable => (StatusCode::BAD_REQUEST, CHOOSABLE),
             ApiError::NoAttachment => (StatusCode::NOT_FOUND, "This document has no attachment."),
             ApiError::PreconditionFailed(refusal) => return refusal.into_response(),
             ApiError::Store(e) => {

@@ -17,7 +17,7 @@ use serde_json::Value;
 
 use super::error::ApiError;
 use super::merge_patch;
-use super::store::{Document, Meta, Store, Write};
+use super::store::{Document, MAX_CHOSEN_ID, Meta, Store, Write};
 use super::target::Target;
 
 impl Target<Meta> {
@@ -137,6 +137,7 @@ pub async fn read(State(store): State<Store>, target: Target<Meta>) -> Result<Re
     responses(
         (status = 200, description = "Replaced; the new document.", body = Object),
         (status = 201, description = "Created; the new document.", body = Object),
+        (status = 400, description = "A create at an id outside 1 to 2^53 - 1, which a client may not choose."),
     ),
 )]
 pub async fn replace(
@@ -145,7 +146,11 @@ pub async fn replace(
     Json(body): Json<Value>,
 ) -> Result<Response, ApiError> {
     let Some(meta) = target.meta else {
-        // Preconditions passed on a missing document: this is a create-only request.
+        // Preconditions passed on a missing document: this is a create-only request, at an
+        // id the client chose, which must leave `POST` ids to allocate.
+        if !(1..=MAX_CHOSEN_ID).contains(&target.id) {
+            return Err(ApiError::IdNotChoosable);
+        }
         return match store.create(target.id, body).await? {
             Write::Applied(doc) => {
                 Ok((StatusCode::CREATED, validators(doc.meta), Json(doc.body)).into_response())

@@ -44,6 +44,18 @@ use serde_json::Value;
 
 pub use attachment::{AttachmentMeta, AttachmentWrite, Pinned};
 
+/// The largest id a client may choose: `PUT /documents/{id}` with `If-None-Match: *` creates
+/// a document only at an id from 1 to this, 2^53 - 1.
+///
+/// Ids a client chooses and ids `POST` allocates share one key space, and `POST` allocates above
+/// every id ever used (SQLite's `AUTOINCREMENT`; on PostgreSQL a chosen id advances the
+/// sequence the same way, see [`postgres`]). A chosen id of 2^63 - 1 would leave nothing to
+/// allocate, and every later `POST` would fail for good, also after that document is deleted.
+/// Bounded here, a client can move the allocator at most to 2^53, leaving it 2^63 - 2^53 ids.
+/// 2^53 - 1 is also the largest integer every JSON reader keeps exact (RFC 7493 §2.2), and ids
+/// travel in JSON bodies. Ids `POST` allocates past it are documents like any other.
+pub const MAX_CHOSEN_ID: i64 = (1 << 53) - 1;
+
 /// A document's validators: what a conditional request is checked against.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Meta {

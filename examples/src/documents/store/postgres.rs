@@ -44,9 +44,14 @@
 //!
 //! # Ids
 //!
-//! `POST` takes ids from the sequence `document_ids`, skipping any id a `PUT` created, so it
-//! never hands out an id twice; a `PUT` may name any id (even one that was deleted: its
-//! versions are new all the same).
+//! `POST` takes ids from the sequence `document_ids`. A `PUT` may create a document at an id
+//! the client chooses (up to [`MAX_CHOSEN_ID`](super::MAX_CHOSEN_ID), even one that was
+//! deleted: its versions are new all the same), and moves the sequence past that id, as
+//! SQLite's `AUTOINCREMENT` does: so `POST` never hands out an id twice, and never has to try
+//! ids a client took one by one (it used to, one conflict per id, which a client creating many
+//! consecutive ids could make as long as it liked). Creates and `POST`s hold [`IDS`]
+//! exclusively, so the sequence only moves forward. An instance starting on a database written
+//! before this moves the sequence past its largest id.
 //!
 //! # Attachments: `bytea`, read with `substring`
 //!
@@ -84,6 +89,10 @@ pub const SCHEMA: i64 = 0x0064_6f63_7301;
 /// The advisory lock key every write holds shared, and the collection's readers exclusively
 /// (see the module's documentation).
 pub const WRITES: i64 = 0x0064_6f63_7302;
+
+/// The advisory lock key creates and `POST`s hold exclusively while they move the id sequence
+/// (see the module's documentation). Taken after [`WRITES`], in the same order everywhere.
+pub const IDS: i64 = 0x0064_6f63_7303;
 
 /// How many connections each instance keeps at most.
 const POOL_SIZE: usize = 16;
@@ -129,6 +138,9 @@ const CREATE_SCHEMA: &str = concat!(
         previous_at_ms bigint
     );
     ALTER TABLE attachments ALTER COLUMN body SET STORAGE EXTERNAL;
+    SELECT setval('document_ids', max(id)) FROM documents
+        HAVING max(id) > (SELECT CASE WHEN is_called THEN last_value ELSE 0 END
+                          FROM document_ids);
     "
 );
 
@@ -165,6 +177,9 @@ impl Postgres {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
         tx.execute("SELECT pg_advisory_xact_lock($1)", &[&SCHEMA])
+            .await?;
+        // The schema catches the id sequence up with the ids: no create may move it meanwhile.
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&IDS])
             .await?;
         tx.batch_execute(CREATE_SCHEMA).await?;
         tx.commit().await?;
@@ -243,25 +258,20 @@ impl Postgres {
             }
             None => hold_writes(&tx).await?,
         }
-        let text = body.to_string();
-        let row = loop {
-            // An id a PUT created is skipped: the next one is tried.
-            let inserted = tx
-                .query_opt(
-                    concat!(
-                        "INSERT INTO documents (id, body, version, updated_at_ms)
-                         VALUES (nextval('document_ids'), $1, nextval('versions'), ",
-                        now_ms!(),
-                        ") ON CONFLICT (id) DO NOTHING
-                         RETURNING id, version, updated_at_ms"
-                    ),
-                    &[&text],
-                )
-                .await?;
-            if let Some(row) = inserted {
-                break row;
-            }
-        };
+        hold_ids(&tx).await?;
+        // The sequence is past every id a create made (see the module's documentation), so the
+        // id is free: were it not, the insert would fail rather than try the next one.
+        let row = tx
+            .query_one(
+                concat!(
+                    "INSERT INTO documents (id, body, version, updated_at_ms)
+                     VALUES (nextval('document_ids'), $1, nextval('versions'), ",
+                    now_ms!(),
+                    ") RETURNING id, version, updated_at_ms"
+                ),
+                &[&body.to_string()],
+            )
+            .await?;
         tx.commit().await?;
         Ok(Write::Applied(Document {
             id: row.get(0),
@@ -283,7 +293,19 @@ impl Postgres {
                  RETURNING version, updated_at_ms"
             ))
             .await?;
+        hold_ids(&tx).await?;
         let row = tx.query_opt(&statement, &[&id, &body.to_string()]).await?;
+        if row.is_some() {
+            // `POST` allocates above this id from now on. (Not transactional: were the commit
+            // to fail, the ids skipped are only never used.)
+            let statement = tx
+                .prepare_cached(
+                    "SELECT setval('document_ids', $1) FROM document_ids
+                     WHERE NOT is_called OR last_value < $1",
+                )
+                .await?;
+            tx.execute(&statement, &[&id]).await?;
+        }
         tx.commit().await?;
         Ok(applied(id, body, row))
     }
@@ -496,6 +518,15 @@ async fn hold_writes(tx: &Transaction<'_>) -> Result<(), StoreError> {
         .prepare_cached("SELECT pg_advisory_xact_lock_shared($1)")
         .await?;
     tx.execute(&statement, &[&WRITES]).await?;
+    Ok(())
+}
+
+/// Holds [`IDS`] until the transaction ends: the id sequence moves under it only.
+async fn hold_ids(tx: &Transaction<'_>) -> Result<(), StoreError> {
+    let statement = tx
+        .prepare_cached("SELECT pg_advisory_xact_lock($1)")
+        .await?;
+    tx.execute(&statement, &[&IDS]).await?;
     Ok(())
 }
 

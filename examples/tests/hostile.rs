@@ -1,0 +1,128 @@
+//! The `documents` example against a hostile client, over real HTTP on a loopback port: each
+//! test is one thing a client can send to break the service for others, and what the service
+//! does instead (issue 20).
+
+#![allow(clippy::unwrap_used, reason = "a test fails loudly on any setup error")]
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use axum_conditional_examples::documents::{app, store::Store};
+use reqwest::{Client, Response, StatusCode, header};
+use serde_json::{Value, json};
+
+/// The documents service on its own SQLite file, removed on drop.
+struct Server {
+    addr: SocketAddr,
+    db: PathBuf,
+    client: Client,
+}
+
+impl Server {
+    async fn start() -> Server {
+        let db = std::env::temp_dir().join(format!(
+            "documents-hostile-{}-{}.db",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos()
+        ));
+        let store = Store::open(&db).unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app(store)).await.unwrap() });
+        Server {
+            addr,
+            db,
+            client: Client::new(),
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    async fn post(&self, body: &Value) -> Response {
+        let request = self.client.post(self.url("/documents")).json(body);
+        request.send().await.unwrap()
+    }
+
+    async fn create_at(&self, path: &str, body: &Value) -> Response {
+        let request = self.client.put(self.url(path)).json(body);
+        let request = request.header(header::IF_NONE_MATCH, "*");
+        request.send().await.unwrap()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", self.db.display()));
+        }
+    }
+}
+
+fn location(response: &Response) -> String {
+    response.headers()[header::LOCATION]
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+// 1. Ids a client chooses.
+
+#[tokio::test]
+async fn an_id_past_what_a_client_may_choose_is_refused_and_post_keeps_working() {
+    let server = Server::start().await;
+    // The largest id SQLite has: created, it would exhaust `AUTOINCREMENT` for good.
+    let refused = server
+        .create_at("/documents/9223372036854775807", &json!({"x": 1}))
+        .await;
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    let problem: Value = refused.json().await.unwrap();
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("9007199254740991"),
+        "{problem}"
+    );
+    let past = server
+        .create_at("/documents/9007199254740992", &json!({"x": 1}))
+        .await;
+    assert_eq!(past.status(), StatusCode::BAD_REQUEST);
+    for id in ["0", "-1"] {
+        let below = server
+            .create_at(&format!("/documents/{id}"), &json!({"x": 1}))
+            .await;
+        assert_eq!(below.status(), StatusCode::BAD_REQUEST, "id {id}");
+    }
+    let first = server.post(&json!({"n": 1})).await;
+    assert_eq!(first.status(), StatusCode::CREATED);
+    assert_eq!(location(&first), "/documents/1");
+
+    // The largest id a client may choose is created; `POST` allocates above it, and still
+    // has 2^63 - 2^53 ids to hand out.
+    let largest = server
+        .create_at("/documents/9007199254740991", &json!({"x": 2}))
+        .await;
+    assert_eq!(largest.status(), StatusCode::CREATED);
+    let next = server.post(&json!({"n": 2})).await;
+    assert_eq!(next.status(), StatusCode::CREATED);
+    let next = location(&next);
+    assert_eq!(next, "/documents/9007199254740992");
+    // A document `POST` made past that range is a document like any other.
+    let read = server.client.get(server.url(&next)).send().await.unwrap();
+    assert_eq!(read.status(), StatusCode::OK);
+    let tag = read.headers()[header::ETAG].to_str().unwrap().to_owned();
+    let replaced = server
+        .client
+        .put(server.url(&next))
+        .header(header::IF_MATCH, tag)
+        .json(&json!({"n": 3}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(replaced.status(), StatusCode::OK);
+}

@@ -126,3 +126,50 @@ async fn an_id_past_what_a_client_may_choose_is_refused_and_post_keeps_working()
         .unwrap();
     assert_eq!(replaced.status(), StatusCode::OK);
 }
+
+// 4. Stored script.
+
+#[tokio::test]
+async fn an_uploaded_page_is_served_as_a_download_that_no_browser_runs() {
+    let server = Server::start().await;
+    let document = location(&server.post(&json!({"title": "bait"})).await);
+    let path = format!("{document}/attachment");
+    let page = b"<html><script>alert(document.domain)</script></html>".to_vec();
+    let stored = server
+        .client
+        .put(server.url(&path))
+        .header(header::IF_NONE_MATCH, "*")
+        .header(header::CONTENT_TYPE, "text/html")
+        .body(page.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stored.status(), StatusCode::CREATED);
+
+    // Whole, by range, and a HEAD: each one a download, never sniffed, never a page.
+    let whole = server.client.get(server.url(&path)).send().await.unwrap();
+    let range = server
+        .client
+        .get(server.url(&path))
+        .header(header::RANGE, "bytes=0-5")
+        .send()
+        .await
+        .unwrap();
+    let head = server.client.head(server.url(&path)).send().await.unwrap();
+    for (what, response, status) in [
+        ("200", &whole, StatusCode::OK),
+        ("206", &range, StatusCode::PARTIAL_CONTENT),
+        ("HEAD", &head, StatusCode::OK),
+    ] {
+        assert_eq!(response.status(), status, "{what}");
+        let headers = response.headers();
+        assert_eq!(headers["x-content-type-options"], "nosniff", "{what}");
+        assert_eq!(headers[header::CONTENT_DISPOSITION], "attachment", "{what}");
+        let policy = headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
+        assert!(policy.contains("sandbox"), "{what}: {policy}");
+        assert!(policy.contains("default-src 'none'"), "{what}: {policy}");
+    }
+    // The bytes and their type are the ones stored: a download keeps them.
+    assert_eq!(whole.headers()[header::CONTENT_TYPE], "text/html");
+    assert_eq!(whole.bytes().await.unwrap(), page);
+}

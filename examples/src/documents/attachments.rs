@@ -30,6 +30,18 @@
 //! there is none (428 without either, 412 when stale, before the body is read). The write is
 //! atomic with that version (`… WHERE version = ?` in one transaction), so two writers holding
 //! the same tag never both succeed. Attachments up to [`MAX_ATTACHMENT`] bytes are accepted.
+//!
+//! # Never a page of this origin
+//!
+//! An attachment is whatever a client uploaded, with the `Content-Type` it chose, served from
+//! the API's own origin: a `text/html` file with a `<script>`, opened in a browser, would run
+//! with this origin's rights (a stored cross-site script). Every response of this route
+//! therefore says, in three independent ways, that it is not to be rendered ([`inert`]):
+//! `Content-Disposition: attachment` (a download, not a page), `X-Content-Type-Options:
+//! nosniff` (no guessing a script or a style from the bytes either), and
+//! `Content-Security-Policy: default-src 'none'; sandbox`, so that even a browser that shows
+//! it anyway runs no script, loads nothing and treats it as an origin of its own. The stored
+//! type is kept: a client downloading its PDF gets `application/pdf` back.
 
 use std::io;
 use std::time::SystemTime;
@@ -60,6 +72,26 @@ pub fn routes() -> MethodRouter<Store> {
     get(download)
         .put(upload)
         .layer(DefaultBodyLimit::max(MAX_ATTACHMENT))
+        .layer(axum::middleware::map_response(inert))
+}
+
+/// Marks every response of the route as a download no browser renders or runs (see the
+/// module's documentation). Outside the conditional handlers, so 206, 304 and 412 carry it too.
+async fn inert(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_static("attachment"),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; sandbox"),
+    );
+    response
 }
 
 impl Target<AttachmentMeta> {

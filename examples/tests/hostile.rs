@@ -173,3 +173,51 @@ async fn an_uploaded_page_is_served_as_a_download_that_no_browser_runs() {
     assert_eq!(whole.headers()[header::CONTENT_TYPE], "text/html");
     assert_eq!(whole.bytes().await.unwrap(), page);
 }
+
+// 7. Smaller ones.
+
+impl Server {
+    /// A new document with `bytes` attached; the attachment's path.
+    async fn attachment(&self, bytes: Vec<u8>) -> String {
+        let document = location(&self.post(&json!({"title": "with a file"})).await);
+        let path = format!("{document}/attachment");
+        let stored = self
+            .client
+            .put(self.url(&path))
+            .header(header::IF_NONE_MATCH, "*")
+            .body(bytes)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(stored.status(), StatusCode::CREATED);
+        path
+    }
+}
+
+#[tokio::test]
+async fn several_ranges_of_an_attachment_are_multipart_whatever_accept_encoding_says() {
+    let server = Server::start().await;
+    let path = server.attachment(vec![7; 64 * 1024]).await;
+    // The route is never compressed, so the codings a client accepts change nothing.
+    for accept in [None, Some("gzip"), Some("br, zstd"), Some("*")] {
+        let mut request = server
+            .client
+            .get(server.url(&path))
+            .header(header::RANGE, "bytes=0-1,60000-60001");
+        if let Some(accept) = accept {
+            request = request.header(header::ACCEPT_ENCODING, accept);
+        }
+        let response = request.send().await.unwrap();
+        assert_eq!(
+            response.status(),
+            StatusCode::PARTIAL_CONTENT,
+            "Accept-Encoding: {accept:?}"
+        );
+        let content_type = response.headers()[header::CONTENT_TYPE].to_str().unwrap();
+        assert!(
+            content_type.starts_with("multipart/byteranges"),
+            "{content_type}"
+        );
+        assert!(!response.headers().contains_key(header::CONTENT_ENCODING));
+    }
+}

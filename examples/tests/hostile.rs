@@ -221,3 +221,30 @@ async fn several_ranges_of_an_attachment_are_multipart_whatever_accept_encoding_
         assert!(!response.headers().contains_key(header::CONTENT_ENCODING));
     }
 }
+
+#[tokio::test]
+async fn a_path_that_is_not_an_id_gets_a_400_that_does_not_echo_it() {
+    let server = Server::start().await;
+    for path in [
+        "/documents/%00%3Cscript%3E",
+        "/documents/abc",
+        "/documents/99999999999999999999",
+        "/documents/%00/attachment",
+    ] {
+        let response = server.client.get(server.url(path)).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{path}");
+        assert_eq!(
+            response.headers()[header::CONTENT_TYPE],
+            "application/problem+json",
+            "{path}"
+        );
+        let body = response.bytes().await.unwrap();
+        assert!(!body.contains(&0), "{path}: a NUL byte echoed");
+        let text = String::from_utf8(body.to_vec()).unwrap();
+        for echoed in ["<script>", "abc", "99999999999999999999"] {
+            assert!(!text.contains(echoed), "{path}: {text}");
+        }
+        let problem: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(problem["status"], 400);
+    }
+}

@@ -14,6 +14,8 @@ pub enum ApiError {
     NotFound,
     /// The document has no attachment.
     NoAttachment,
+    /// The path's id is not an integer a document can have.
+    BadId,
     /// A create at an id a client may not choose (see [`MAX_CHOSEN_ID`]).
     IdNotChoosable,
     /// A conditional write lost a race after its early check passed.
@@ -45,6 +47,11 @@ impl IntoResponse for ApiError {
         let (status, detail) = match self {
             ApiError::NotFound => (StatusCode::NOT_FOUND, "There is no document with this id."),
             ApiError::IdNotChoosable => (StatusCode::BAD_REQUEST, CHOOSABLE),
+            ApiError::BadId => (
+                StatusCode::BAD_REQUEST,
+                "A document's id is a decimal integer from -9223372036854775808 to \
+                 9223372036854775807.",
+            ),
             ApiError::NoAttachment => (StatusCode::NOT_FOUND, "This document has no attachment."),
             ApiError::PreconditionFailed(refusal) => return refusal.into_response(),
             ApiError::Store(e) => {

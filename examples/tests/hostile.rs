@@ -6,6 +6,7 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::process::{Child, Command};
 use std::time::Duration;
 
 use axum_conditional_examples::documents::{app, store::Store};
@@ -254,6 +255,204 @@ async fn a_path_that_is_not_an_id_gets_a_400_that_does_not_echo_it() {
         let problem: Value = serde_json::from_str(&text).unwrap();
         assert_eq!(problem["status"], 400);
     }
+}
+
+// 5. Connections: the binary as it is run, under a descriptor limit.
+
+/// The `documents` binary on a free loopback port under a descriptor limit of 1024, set by
+/// `prlimit`, which execs it (so the pid the test holds is the server's). Killed by its pid on
+/// drop, also when the test fails.
+struct Process {
+    child: Child,
+    addr: SocketAddr,
+    log: PathBuf,
+}
+
+impl Process {
+    /// `None` when `prlimit` is not installed.
+    async fn spawn(args: &[&str]) -> Option<Process> {
+        let prlimit = ["/usr/bin/prlimit", "/bin/prlimit"]
+            .into_iter()
+            .map(PathBuf::from)
+            .find(|path| path.exists())?;
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let addr = SocketAddr::from(([127, 0, 0, 1], port));
+        let log = std::env::temp_dir().join(format!(
+            "documents-hostile-{}-{port}.log",
+            std::process::id()
+        ));
+        let file = std::fs::File::create(&log).unwrap();
+        let child = Command::new(prlimit)
+            .arg(format!("--nofile={DESCRIPTORS}:{DESCRIPTORS}"))
+            .arg(env!("CARGO_BIN_EXE_documents"))
+            .args(["--in-memory", "--addr", &addr.to_string()])
+            .args(args)
+            .env("RUST_LOG", "warn")
+            .stdout(file.try_clone().unwrap())
+            .stderr(file)
+            .spawn()
+            .unwrap();
+        let mut process = Process { child, addr, log };
+        process.wait_ready().await;
+        Some(process)
+    }
+
+    async fn wait_ready(&mut self) {
+        let client = Client::new();
+        let url = format!("http://{}/documents/0", self.addr);
+        let deadline = tokio::time::Instant::now() + HANG_GUARD;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                panic!("the server exited with {status}");
+            }
+            if let Ok(response) = client.get(&url).send().await {
+                assert_eq!(response.status(), StatusCode::NOT_FOUND);
+                return;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the server did not start"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// The descriptors the server holds open now.
+    fn descriptors(&self) -> usize {
+        std::fs::read_dir(format!("/proc/{}/fd", self.child.id()))
+            .unwrap()
+            .count()
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        if std::thread::panicking() {
+            eprintln!(
+                "--- server log\n{}",
+                std::fs::read_to_string(&self.log).unwrap_or_default()
+            );
+        }
+        let _ = std::fs::remove_file(&self.log);
+    }
+}
+
+/// The server's descriptor limit in these tests: the usual default soft limit.
+const DESCRIPTORS: usize = 1024;
+/// Connections that send half a request head and stop: more than the server has descriptors.
+const HALF_OPEN: usize = 1100;
+
+/// Reads until the server closes the connection; what it sent. Fails on a hang.
+async fn read_until_closed(stream: &mut TcpStream) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    let read = tokio::time::timeout(HANG_GUARD, stream.read_to_end(&mut bytes)).await;
+    // A reset is a close too.
+    let _ = read.expect("the server never closed the connection");
+    bytes
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_is_served_while_1100_half_open_connections_are_held() {
+    let Some(server) = Process::spawn(&["--header-timeout", "2"]).await else {
+        eprintln!("SKIPPED: prlimit not installed (util-linux)");
+        return;
+    };
+    let addr = server.addr;
+    let mut connecting = tokio::task::JoinSet::new();
+    for _ in 0..HALF_OPEN {
+        connecting.spawn(async move {
+            let mut stream = TcpStream::connect(addr).await.unwrap();
+            stream
+                .write_all(b"GET /documents HTTP/1.1\r\nhost: 127.0.0.1\r\nx-half: ")
+                .await
+                .unwrap();
+            stream
+        });
+    }
+    let mut held = Vec::with_capacity(HALF_OPEN);
+    while let Some(stream) = connecting.join_next().await {
+        held.push(stream.unwrap());
+    }
+    let during = server.descriptors();
+
+    // A legitimate client, after all of them: served.
+    let client = Client::builder().timeout(HANG_GUARD).build().unwrap();
+    let response = client
+        .get(format!("http://{addr}/documents"))
+        .send()
+        .await
+        .expect("the legitimate client was not served");
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(during < DESCRIPTORS, "{during} descriptors open");
+
+    // Every half-open connection is closed by the server, none answered.
+    let closing: Vec<_> = held
+        .into_iter()
+        .map(|mut stream| tokio::spawn(async move { read_until_closed(&mut stream).await }))
+        .collect();
+    for closed in closing {
+        let sent = closed.await.unwrap();
+        assert!(
+            sent.is_empty() || sent.starts_with(b"HTTP/1.1 408"),
+            "{}",
+            String::from_utf8_lossy(&sent)
+        );
+    }
+    println!(
+        "{HALF_OPEN} half-open connections against {DESCRIPTORS} descriptors: \
+         {during} descriptors open while they were held, the legitimate request served"
+    );
+}
+
+#[tokio::test]
+async fn an_idle_keep_alive_connection_and_a_stalled_body_are_closed() {
+    let Some(server) = Process::spawn(&["--header-timeout", "1", "--body-timeout", "1"]).await
+    else {
+        eprintln!("SKIPPED: prlimit not installed (util-linux)");
+        return;
+    };
+    // Kept alive after its response, then idle: closed.
+    let mut idle = TcpStream::connect(server.addr).await.unwrap();
+    idle.write_all(b"GET /documents/0 HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n")
+        .await
+        .unwrap();
+    let sent = read_until_closed(&mut idle).await;
+    assert!(
+        sent.starts_with(b"HTTP/1.1 404"),
+        "{}",
+        String::from_utf8_lossy(&sent)
+    );
+
+    // A create whose precondition passed, whose body stops after 10 of 100 bytes: refused
+    // and closed, not held.
+    let mut stalled = TcpStream::connect(server.addr).await.unwrap();
+    stalled
+        .write_all(
+            b"PUT /documents/5 HTTP/1.1\r\nhost: 127.0.0.1\r\nif-none-match: *\r\n\
+              content-type: application/json\r\ncontent-length: 100\r\n\r\n{\"title\": ",
+        )
+        .await
+        .unwrap();
+    let sent = read_until_closed(&mut stalled).await;
+    assert!(
+        sent.starts_with(b"HTTP/1.1 400"),
+        "{}",
+        String::from_utf8_lossy(&sent)
+    );
+    let client = Client::new();
+    let url = format!("http://{}/documents/5", server.addr);
+    let missing = client.get(url).send().await.unwrap();
+    assert_eq!(
+        missing.status(),
+        StatusCode::NOT_FOUND,
+        "nothing was stored"
+    );
 }
 
 // Caused by the runtime (runtime/src), which this example does not change: ignored until it is

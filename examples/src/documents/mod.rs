@@ -26,6 +26,7 @@ pub mod merge_patch;
 pub mod metrics;
 pub mod openapi;
 pub mod routes;
+pub mod serve;
 pub mod store;
 pub mod target;
 

@@ -135,6 +135,109 @@ async fn an_id_past_what_a_client_may_choose_is_refused_and_post_keeps_working()
     assert_eq!(replaced.status(), StatusCode::OK);
 }
 
+// 3. The collection.
+
+/// The documents of a listing, by id, and its `Link` field.
+async fn page(server: &Server, path: &str) -> (Vec<i64>, String, String) {
+    let response = server.client.get(server.url(path)).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK, "{path}");
+    let link = response.headers()[header::LINK]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let tag = response.headers()[header::ETAG]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let items: Vec<Value> = response.json().await.unwrap();
+    let ids = items
+        .iter()
+        .map(|item| item["id"].as_i64().unwrap())
+        .collect();
+    (ids, link, tag)
+}
+
+#[tokio::test]
+async fn the_collection_is_served_in_pages_each_revalidating_with_304() {
+    let server = Server::start().await;
+    for n in 1..=5 {
+        server.post(&json!({ "n": n })).await;
+    }
+    let (ids, link, tag) = page(&server, "/documents?limit=2").await;
+    assert_eq!(ids, [1, 2]);
+    assert_eq!(
+        link,
+        r#"</documents?limit=2>; rel="first", </documents?after=2&limit=2>; rel="next""#
+    );
+    let (ids, link, _) = page(&server, "/documents?after=2&limit=2").await;
+    assert_eq!(ids, [3, 4]);
+    assert!(
+        link.ends_with(r#"</documents?after=4&limit=2>; rel="next""#),
+        "{link}"
+    );
+    let (ids, link, _) = page(&server, "/documents?after=4&limit=2").await;
+    assert_eq!(ids, [5]);
+    assert!(!link.contains("next"), "{link}");
+    let (ids, _, _) = page(&server, "/documents").await;
+    assert_eq!(ids, [1, 2, 3, 4, 5]);
+    // A browser's script may read `Link`.
+    let cross_origin = server
+        .client
+        .get(server.url("/documents?limit=2"))
+        .header(header::ORIGIN, "https://app.example")
+        .send()
+        .await
+        .unwrap();
+    let exposed = cross_origin.headers()[header::ACCESS_CONTROL_EXPOSE_HEADERS]
+        .to_str()
+        .unwrap();
+    assert!(exposed.contains("link"), "{exposed}");
+
+    // A page is conditional: 304 while nothing changed, 200 with a new tag after a write.
+    let revalidate = |tag: String| {
+        server
+            .client
+            .get(server.url("/documents?limit=2"))
+            .header(header::IF_NONE_MATCH, tag)
+            .send()
+    };
+    let unchanged = revalidate(tag.clone()).await.unwrap();
+    assert_eq!(unchanged.status(), StatusCode::NOT_MODIFIED);
+    server.post(&json!({ "n": 6 })).await;
+    let changed = revalidate(tag.clone()).await.unwrap();
+    assert_eq!(changed.status(), StatusCode::OK);
+    assert_ne!(changed.headers()[header::ETAG].to_str().unwrap(), tag);
+
+    // A page is bounded in bytes too: 600 kB documents, two to a page.
+    let big = "x".repeat(600 * 1000);
+    for _ in 0..3 {
+        server.post(&json!({ "big": big })).await;
+    }
+    let (ids, link, _) = page(&server, "/documents?after=6").await;
+    assert_eq!(ids, [7, 8]);
+    assert!(
+        link.ends_with(r#"</documents?after=8&limit=100>; rel="next""#),
+        "{link}"
+    );
+
+    for bad in [
+        "limit=0",
+        "limit=1001",
+        "limit=x",
+        "after=y",
+        "page=2",
+        "limit=1&limit=2",
+    ] {
+        let response = server
+            .client
+            .get(server.url(&format!("/documents?{bad}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{bad}");
+    }
+}
+
 // 4. Stored script.
 
 #[tokio::test]

@@ -5,7 +5,7 @@ use axum::response::{IntoResponse, Response};
 use axum_conditional::problem::PreconditionFailed;
 use serde_json::json;
 
-use super::store::{MAX_CHOSEN_ID, StoreError};
+use super::store::{MAX_CHOSEN_ID, MAX_PAGE, StoreError};
 
 /// Everything a handler of the documents API can answer besides success.
 #[derive(Debug)]
@@ -14,6 +14,8 @@ pub enum ApiError {
     NotFound,
     /// The document has no attachment.
     NoAttachment,
+    /// A page of the collection asked with a query it does not take.
+    BadPage,
     /// The path's id is not an integer a document can have.
     BadId,
     /// A create at an id a client may not choose (see [`MAX_CHOSEN_ID`]).
@@ -27,8 +29,9 @@ pub enum ApiError {
 /// The detail of [`ApiError::IdNotChoosable`], with the range spelled out.
 const CHOOSABLE: &str = "A client may create a document at an id from 1 to 9007199254740991 \
     (2^53 - 1) only; POST /documents allocates one.";
-// The text spells the number out: it must stay the constant's.
+// The texts spell the numbers out: they must stay the constants'.
 const _: () = assert!(MAX_CHOSEN_ID == 9_007_199_254_740_991);
+const _: () = assert!(MAX_PAGE == 1000);
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
@@ -47,6 +50,11 @@ impl IntoResponse for ApiError {
         let (status, detail) = match self {
             ApiError::NotFound => (StatusCode::NOT_FOUND, "There is no document with this id."),
             ApiError::IdNotChoosable => (StatusCode::BAD_REQUEST, CHOOSABLE),
+            ApiError::BadPage => (
+                StatusCode::BAD_REQUEST,
+                "A page takes `after` (the last id of the page before) and `limit` (1 to \
+                 1000), each at most once.",
+            ),
             ApiError::BadId => (
                 StatusCode::BAD_REQUEST,
                 "A document's id is a decimal integer from -9223372036854775808 to \

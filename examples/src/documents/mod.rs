@@ -112,6 +112,8 @@ pub fn cors() -> CorsLayer {
             header::LOCATION,
             header::CONTENT_RANGE,
             header::ACCEPT_RANGES,
+            // The collection's pages name the next one in `Link`.
+            header::LINK,
         ])
         .max_age(PREFLIGHT_MAX_AGE)
 }

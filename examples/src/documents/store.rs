@@ -56,6 +56,62 @@ pub use attachment::{AttachmentMeta, AttachmentWrite, Pinned};
 /// travel in JSON bodies. Ids `POST` allocates past it are documents like any other.
 pub const MAX_CHOSEN_ID: i64 = (1 << 53) - 1;
 
+/// The most documents a page of the collection holds, and how many when the client does not
+/// say. Memory is bounded by [`PAGE_BYTES`]; the count keeps a page of small documents short
+/// enough to read.
+pub const MAX_PAGE: usize = 1000;
+/// See [`MAX_PAGE`].
+pub const DEFAULT_PAGE: usize = 100;
+
+/// A page ends before the document that would start past this many bytes of bodies (it always
+/// holds one): a listing costs the server at most this plus one document, never the whole
+/// store. (Unpaginated, 8 concurrent listings of 100 documents of 1.9 MB held 2.67 GB.)
+pub const PAGE_BYTES: usize = 1024 * 1024;
+
+/// Which page of the collection: the documents whose id is above `after`, by id, at most
+/// `limit` of them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PageRequest {
+    /// The last id of the page before (the cursor); `i64::MIN` for the first page.
+    pub after: i64,
+    /// At most this many documents, from 1 to [`MAX_PAGE`].
+    pub limit: usize,
+}
+
+/// A document as a page lists it: its JSON text as stored, copied into the response unparsed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Listed {
+    /// Its id.
+    pub id: i64,
+    /// Its version.
+    pub version: u64,
+    /// Its body, the JSON text the store holds.
+    pub body: String,
+}
+
+/// A page of the collection.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Page {
+    /// The documents, by id.
+    pub items: Vec<Listed>,
+    /// The cursor of the next page, when there are documents after this one.
+    pub next: Option<i64>,
+}
+
+/// How many of `rows` (ids and body lengths in bytes, in id order, at most `limit + 1`) a page
+/// takes, and the cursor of the page after it. The two stores read the lengths first, without
+/// the bodies, then only the bodies this returns.
+fn cut(rows: &[(i64, usize)], limit: usize) -> (usize, Option<i64>) {
+    let mut bytes = 0usize;
+    for (taken, &(_, length)) in rows.iter().enumerate() {
+        if taken == limit || (taken > 0 && bytes >= PAGE_BYTES) {
+            return (taken, Some(rows[taken - 1].0));
+        }
+        bytes = bytes.saturating_add(length);
+    }
+    (rows.len(), None)
+}
+
 /// A document's validators: what a conditional request is checked against.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Meta {
@@ -196,9 +252,9 @@ impl Store {
         dispatch!(self.get(id))
     }
 
-    /// Every document, by id, with the collection's validators as of that same read.
-    pub async fn list(&self) -> Result<(Meta, Vec<Document>), StoreError> {
-        dispatch!(self.list())
+    /// A page of the documents, by id, with the collection's validators as of that same read.
+    pub async fn list(&self, page: PageRequest) -> Result<(Meta, Page), StoreError> {
+        dispatch!(self.list(page))
     }
 
     /// Creates a document with a new id. With `collection`, only if the collection is still at
@@ -270,6 +326,11 @@ impl Store {
     pub async fn read_attachment(&self, pinned: Pinned) -> Result<Option<Vec<u8>>, StoreError> {
         dispatch!(self.read_attachment(pinned))
     }
+}
+
+/// A page's `limit`, plus the one row that tells whether a page follows, as a SQL parameter.
+fn limit_param(limit: usize) -> i64 {
+    i64::try_from(limit.min(MAX_PAGE) + 1).unwrap_or(i64::MAX)
 }
 
 /// Versions are stored as signed 64-bit integers (both databases have no unsigned type); they

@@ -79,8 +79,8 @@ use serde_json::Value;
 use tokio_postgres::{NoTls, Row};
 
 use super::{
-    AttachmentMeta, AttachmentWrite, Document, Meta, Pinned, StoreError, Write, at, meta, second,
-    version_param,
+    AttachmentMeta, AttachmentWrite, Document, Listed, Meta, Page, PageRequest, Pinned, StoreError,
+    Write, at, cut, limit_param, meta, second, version_param,
 };
 
 /// The advisory lock key the schema is created under: any number, the same in every instance.
@@ -219,23 +219,48 @@ impl Postgres {
         row.map(|row| document(id, &row)).transpose()
     }
 
-    pub(super) async fn list(&self) -> Result<(Meta, Vec<Document>), StoreError> {
+    pub(super) async fn list(&self, page: PageRequest) -> Result<(Meta, Page), StoreError> {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
-        // No write is in flight while the lock is held: the rows are those of this version.
+        // No write is in flight while the lock is held: the rows are those of this version,
+        // in both statements.
         let meta = collection(&tx).await?;
-        let rows = tx
+        // The lengths first: `octet_length` reads a TOASTed text's size, not its chunks.
+        let lengths: Vec<(i64, usize)> = tx
             .query(
-                "SELECT body, version, updated_at_ms, id FROM documents ORDER BY id",
-                &[],
+                "SELECT id, octet_length(body)::bigint FROM documents WHERE id > $1
+                 ORDER BY id LIMIT $2",
+                &[&page.after, &limit_param(page.limit)],
             )
-            .await?;
-        tx.commit().await?;
-        let documents = rows
+            .await?
             .iter()
-            .map(|row| document(row.get(3), row))
-            .collect::<Result<_, _>>()?;
-        Ok((meta, documents))
+            .map(|row| {
+                (
+                    row.get(0),
+                    usize::try_from(row.get::<_, i64>(1)).unwrap_or(0),
+                )
+            })
+            .collect();
+        let (taken, next) = cut(&lengths, page.limit);
+        let mut items = Vec::with_capacity(taken);
+        if let Some(&(last, _)) = taken.checked_sub(1).and_then(|at| lengths.get(at)) {
+            let rows = tx
+                .query(
+                    "SELECT id, version, body FROM documents WHERE id > $1 AND id <= $2
+                     ORDER BY id",
+                    &[&page.after, &last],
+                )
+                .await?;
+            for row in rows {
+                items.push(Listed {
+                    id: row.get(0),
+                    version: u64::try_from(row.get::<_, i64>(1)).unwrap_or(0),
+                    body: row.get(2),
+                });
+            }
+        }
+        tx.commit().await?;
+        Ok((meta, Page { items, next }))
     }
 
     pub(super) async fn insert(

@@ -135,6 +135,145 @@ async fn an_id_past_what_a_client_may_choose_is_refused_and_post_keeps_working()
     assert_eq!(replaced.status(), StatusCode::OK);
 }
 
+// 2. Uploads.
+
+impl Process {
+    /// The server's peak resident memory so far (`VmHWM`), in MiB.
+    fn peak_mib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
+        let line = status
+            .lines()
+            .find(|line| line.starts_with("VmHWM:"))
+            .unwrap();
+        let kib: u64 = line.split_whitespace().nth(1).unwrap().parse().unwrap();
+        kib / 1024
+    }
+}
+
+/// The ceiling the issue sets for the server's peak resident memory under these loads.
+const PEAK_MIB: u64 = 256;
+
+/// `PUT`s `length` bytes to `path` over its own connection, with `headers`, and returns the
+/// status of the answer, whether or not the server read the whole body first.
+async fn upload(addr: SocketAddr, path: String, headers: &'static str, length: u64) -> u16 {
+    let stream = TcpStream::connect(addr).await.unwrap();
+    let (mut reader, mut writer) = stream.into_split();
+    let head = format!(
+        "PUT {path} HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/octet-stream\r\n\
+         {headers}content-length: {length}\r\nconnection: close\r\n\r\n"
+    );
+    let sending = tokio::spawn(async move {
+        writer.write_all(head.as_bytes()).await?;
+        let chunk = vec![b'a'; 64 * 1024];
+        let mut left = length;
+        while left > 0 {
+            let n = usize::try_from(left.min(chunk.len() as u64)).unwrap();
+            writer.write_all(&chunk[..n]).await?;
+            left -= n as u64;
+        }
+        Ok::<_, std::io::Error>(writer)
+    });
+    let mut answer = Vec::new();
+    let read = async {
+        let mut buffer = [0; 1024];
+        while answer.len() < 12 {
+            match reader.read(&mut buffer).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => answer.extend_from_slice(&buffer[..n]),
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(300), read)
+        .await
+        .expect("no answer to an upload");
+    // Whatever the server did not read is not sent on.
+    sending.abort();
+    let status = String::from_utf8_lossy(&answer);
+    status
+        .get(9..12)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or(0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn uploads_stream_and_a_missing_document_or_an_oversize_one_is_refused_before_its_body() {
+    let db = std::env::temp_dir().join(format!(
+        "documents-hostile-{}-uploads.db",
+        std::process::id()
+    ));
+    let Some(server) = Process::spawn(&["--db", db.to_str().unwrap()]).await else {
+        eprintln!("SKIPPED: prlimit not installed (util-linux)");
+        return;
+    };
+    let addr = server.addr;
+    const MIB: u64 = 1024 * 1024;
+
+    // 16 concurrent 128 MiB uploads to a document that does not exist: 404, bodies unread.
+    let missing: Vec<_> = (0..16)
+        .map(|_| {
+            let path = "/documents/999999/attachment".to_owned();
+            tokio::spawn(upload(addr, path, "if-none-match: *\r\n", 128 * MIB))
+        })
+        .collect();
+    for status in missing {
+        assert_eq!(status.await.unwrap(), 404);
+    }
+    let after_missing = server.peak_mib();
+
+    // Declared past the maximum: 413 before a byte is stored.
+    let client = Client::new();
+    let mut documents = Vec::new();
+    for n in 0..16 {
+        let created = client
+            .post(format!("http://{addr}/documents"))
+            .json(&json!({ "n": n }))
+            .send()
+            .await
+            .unwrap();
+        documents.push(location(&created));
+    }
+    let oversize = upload(
+        addr,
+        format!("{}/attachment", documents[0]),
+        "if-none-match: *\r\n",
+        128 * MIB + 1,
+    );
+    assert_eq!(oversize.await, 413);
+
+    // 16 concurrent 32 MiB uploads, stored: 512 MiB in all, through a fraction of that.
+    let stored: Vec<_> = documents
+        .iter()
+        .map(|document| {
+            let path = format!("{document}/attachment");
+            tokio::spawn(upload(addr, path, "if-none-match: *\r\n", 32 * MIB))
+        })
+        .collect();
+    for status in stored {
+        assert_eq!(status.await.unwrap(), 201);
+    }
+    let length = client
+        .head(format!("http://{addr}{}/attachment", documents[15]))
+        .send()
+        .await
+        .unwrap()
+        .headers()[header::CONTENT_LENGTH]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(length, (32 * MIB).to_string());
+    let after_stored = server.peak_mib();
+    println!(
+        "peak resident memory (VmHWM): {after_missing} MiB after 16 concurrent 128 MiB uploads \
+         to a missing document, {after_stored} MiB after 16 concurrent 32 MiB uploads stored"
+    );
+    drop(server);
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
+    }
+    assert!(after_missing < PEAK_MIB, "{after_missing} MiB");
+    assert!(after_stored < PEAK_MIB, "{after_stored} MiB");
+}
+
 // 3. The collection.
 
 /// The documents of a listing, by id, and its `Link` field.

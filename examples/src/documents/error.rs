@@ -14,6 +14,10 @@ pub enum ApiError {
     NotFound,
     /// The document has no attachment.
     NoAttachment,
+    /// An upload past [`MAX_ATTACHMENT`](super::attachments::MAX_ATTACHMENT).
+    TooLarge,
+    /// An upload's body failed before its end (the client went away or stalled).
+    BrokenUpload,
     /// A page of the collection asked with a query it does not take.
     BadPage,
     /// The path's id is not an integer a document can have.
@@ -32,6 +36,7 @@ const CHOOSABLE: &str = "A client may create a document at an id from 1 to 90071
 // The texts spell the numbers out: they must stay the constants'.
 const _: () = assert!(MAX_CHOSEN_ID == 9_007_199_254_740_991);
 const _: () = assert!(MAX_PAGE == 1000);
+const _: () = assert!(super::attachments::MAX_ATTACHMENT == 134_217_728);
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
@@ -50,6 +55,14 @@ impl IntoResponse for ApiError {
         let (status, detail) = match self {
             ApiError::NotFound => (StatusCode::NOT_FOUND, "There is no document with this id."),
             ApiError::IdNotChoosable => (StatusCode::BAD_REQUEST, CHOOSABLE),
+            ApiError::TooLarge => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "An attachment is at most 134217728 bytes (128 MiB).",
+            ),
+            ApiError::BrokenUpload => (
+                StatusCode::BAD_REQUEST,
+                "The upload ended before its body did; nothing was stored.",
+            ),
             ApiError::BadPage => (
                 StatusCode::BAD_REQUEST,
                 "A page takes `after` (the last id of the page before) and `limit` (1 to \

@@ -42,7 +42,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::Value;
 
-pub use attachment::{AttachmentMeta, AttachmentWrite, Pinned};
+pub use attachment::{AttachmentMeta, AttachmentWrite, Pinned, Upload};
 
 /// The largest id a client may choose: `PUT /documents/{id}` with `If-None-Match: *` creates
 /// a document only at an id from 1 to this, 2^53 - 1.
@@ -157,6 +157,15 @@ pub enum StoreError {
     Corrupt(serde_json::Error),
     /// The blocking task running the query panicked or was cancelled.
     Task(String),
+    /// An upload could not be read into the store (its spool file failed, or it gave another
+    /// length than it announced).
+    Upload(String),
+}
+
+impl StoreError {
+    fn io(e: std::io::Error) -> StoreError {
+        StoreError::Upload(e.to_string())
+    }
 }
 
 impl std::fmt::Display for StoreError {
@@ -171,6 +180,7 @@ impl std::fmt::Display for StoreError {
             StoreError::Pool(e) => write!(f, "no database connection: {e}"),
             StoreError::Corrupt(e) => write!(f, "stored document is not JSON: {e}"),
             StoreError::Task(e) => write!(f, "database task failed: {e}"),
+            StoreError::Upload(e) => write!(f, "upload not stored: {e}"),
         }
     }
 }
@@ -296,9 +306,20 @@ impl Store {
         dispatch!(self.attachment_meta(id))
     }
 
-    /// Stores `bytes` as document `id`'s attachment: a replace when `expected` is its current
+    /// Stores `upload` as document `id`'s attachment: a replace when `expected` is its current
     /// version, a create when `expected` is `None` and it has none. The check and the write are
     /// one transaction, so two writers holding the same version can never both succeed.
+    pub async fn store_attachment(
+        &self,
+        id: i64,
+        expected: Option<u64>,
+        content_type: String,
+        upload: Upload,
+    ) -> Result<AttachmentWrite, StoreError> {
+        dispatch!(self.put_attachment(id, expected, content_type, upload))
+    }
+
+    /// [`Store::store_attachment`] with `bytes` from memory.
     pub async fn put_attachment(
         &self,
         id: i64,
@@ -306,7 +327,9 @@ impl Store {
         content_type: String,
         bytes: Vec<u8>,
     ) -> Result<AttachmentWrite, StoreError> {
-        dispatch!(self.put_attachment(id, expected, content_type, bytes))
+        let upload = Upload::from_bytes(bytes);
+        self.store_attachment(id, expected, content_type, upload)
+            .await
     }
 
     /// Reads `len` bytes at `offset` of the attachment `pinned` names, or `None` if it is no

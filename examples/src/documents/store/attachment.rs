@@ -37,6 +37,8 @@
 
 use std::time::SystemTime;
 
+use std::io::{Read, Write as _};
+
 use rusqlite::{Connection, MAIN_DB, OptionalExtension, params};
 
 use super::sqlite::{Sqlite, next_version, now_ms};
@@ -88,6 +90,37 @@ pub enum AttachmentWrite {
     NoDocument,
 }
 
+/// An attachment's bytes on their way into the store, never whole in memory: a file holding
+/// exactly `length` bytes, read from its current position (the HTTP layer spools an upload to
+/// an unlinked temporary file as it arrives), or any other reader of that many bytes.
+pub struct Upload {
+    /// Where the bytes come from.
+    pub source: Box<dyn std::io::Read + Send>,
+    /// How many bytes it gives.
+    pub length: u64,
+}
+
+impl Upload {
+    /// `bytes`, from memory.
+    pub fn from_bytes(bytes: Vec<u8>) -> Upload {
+        Upload {
+            length: bytes.len() as u64,
+            source: Box::new(std::io::Cursor::new(bytes)),
+        }
+    }
+}
+
+impl std::fmt::Debug for Upload {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Upload")
+            .field("length", &self.length)
+            .finish_non_exhaustive()
+    }
+}
+
+/// How much of an upload is copied into the blob at a time.
+const COPY_CHUNK: usize = 64 * 1024;
+
 /// What a reader holds: the attachment at `version`, of document `id`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Pinned {
@@ -107,16 +140,21 @@ impl Sqlite {
         self.run(move |db| attachment_meta(db, id)).await
     }
 
-    /// Stores `bytes` as document `id`'s attachment: a replace when `expected` is its current
+    /// Stores `upload` as document `id`'s attachment: a replace when `expected` is its current
     /// version, a create when `expected` is `None` and it has none. The check and the write are
     /// one transaction, so two writers holding the same version can never both succeed.
+    ///
+    /// The row gets a `zeroblob` of the upload's length, and the bytes are copied into it with
+    /// incremental blob I/O, [`COPY_CHUNK`] at a time: the attachment is never whole in memory.
     pub(super) async fn put_attachment(
         &self,
         id: i64,
         expected: Option<u64>,
         content_type: String,
-        bytes: Vec<u8>,
+        upload: Upload,
     ) -> Result<AttachmentWrite, StoreError> {
+        let Upload { mut source, length } = upload;
+        let length = i64::try_from(length).map_err(|_| StoreError::Upload("too long".into()))?;
         self.run(move |db| {
             let tx = db.transaction()?;
             let document: Option<i64> = tx
@@ -137,15 +175,33 @@ impl Sqlite {
             tx.execute(
                 "INSERT INTO attachments
                      (document_id, body, content_type, version, updated_at_ms, previous_at_ms)
-                 VALUES (?1, ?2, ?3, ?4, ?5, NULL)
+                 VALUES (?1, zeroblob(?2), ?3, ?4, ?5, NULL)
                  ON CONFLICT (document_id) DO UPDATE SET
                      body = excluded.body,
                      content_type = excluded.content_type,
                      version = excluded.version,
                      previous_at_ms = attachments.updated_at_ms,
                      updated_at_ms = max(excluded.updated_at_ms, attachments.updated_at_ms)",
-                params![id, bytes, content_type, version, now],
+                params![id, length, content_type, version, now],
             )?;
+            // `document_id` is the row id (`INTEGER PRIMARY KEY`).
+            let mut blob = tx.blob_open(MAIN_DB, "attachments", "body", id, false)?;
+            let mut chunk = vec![0; COPY_CHUNK];
+            let mut copied = 0usize;
+            loop {
+                let n = source.read(&mut chunk).map_err(StoreError::io)?;
+                if n == 0 {
+                    break;
+                }
+                blob.write_all(&chunk[..n]).map_err(StoreError::io)?;
+                copied += n;
+            }
+            drop(blob);
+            if i64::try_from(copied).ok() != Some(length) {
+                return Err(StoreError::Upload(format!(
+                    "{copied} bytes where {length} were announced"
+                )));
+            }
             let stored = attachment_meta(&tx, id)?;
             tx.commit()?;
             // The row was just written in this transaction.
@@ -266,7 +322,7 @@ mod tests {
     async fn put(store: &Sqlite, id: i64, expected: Option<u64>, bytes: &[u8]) -> AttachmentWrite {
         let kind = "application/octet-stream".to_owned();
         store
-            .put_attachment(id, expected, kind, bytes.to_vec())
+            .put_attachment(id, expected, kind, Upload::from_bytes(bytes.to_vec()))
             .await
             .unwrap()
     }

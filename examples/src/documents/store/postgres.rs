@@ -80,7 +80,7 @@ use tokio_postgres::{NoTls, Row};
 
 use super::{
     AttachmentMeta, AttachmentWrite, Document, Listed, Meta, Page, PageRequest, Pinned, StoreError,
-    Write, at, cut, limit_param, meta, second, version_param,
+    Upload, Write, at, cut, limit_param, meta, second, version_param,
 };
 
 /// The advisory lock key the schema is created under: any number, the same in every instance.
@@ -423,8 +423,18 @@ impl Postgres {
         id: i64,
         expected: Option<u64>,
         content_type: String,
-        bytes: Vec<u8>,
+        upload: Upload,
     ) -> Result<AttachmentWrite, StoreError> {
+        // A `bytea` parameter is sent whole: the upload is read into memory here (see the
+        // report of issue 20; streaming it would take `COPY` or large objects).
+        let Upload { mut source, length } = upload;
+        let bytes = tokio::task::spawn_blocking(move || {
+            let mut bytes = Vec::with_capacity(usize::try_from(length).unwrap_or(0));
+            std::io::Read::read_to_end(&mut source, &mut bytes).map(|_| bytes)
+        })
+        .await
+        .map_err(|e| StoreError::Task(e.to_string()))?
+        .map_err(StoreError::io)?;
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
         hold_writes(&tx).await?;

@@ -46,14 +46,18 @@ use super::{StoreError, at, second, version_param};
 
 /// `body` is NULL when the document has no attachment: it never had one, or it was deleted.
 /// The trigger removes the body with its document and keeps the row's write times.
+///
+/// `body` is the last column: only there does SQLite keep a `zeroblob(n)` as a count of zeros
+/// in the record. Anywhere else it builds the record with `n` real bytes, twice over, so that
+/// storing a 128 MiB upload took 400 MiB of memory (`BODY_LAST` moves it in older databases).
 pub(super) const SCHEMA: &str = "
     CREATE TABLE IF NOT EXISTS attachments (
         document_id INTEGER PRIMARY KEY,
-        body BLOB,
         content_type TEXT NOT NULL,
         version INTEGER NOT NULL,
         updated_at_ms INTEGER NOT NULL,
-        previous_at_ms INTEGER
+        previous_at_ms INTEGER,
+        body BLOB
     );
     CREATE TRIGGER IF NOT EXISTS attachment_goes_with_its_document
         AFTER DELETE ON documents
@@ -61,6 +65,44 @@ pub(super) const SCHEMA: &str = "
             UPDATE attachments SET body = NULL WHERE document_id = OLD.id;
         END;
 ";
+
+/// Rebuilds an `attachments` table made with `body` before the other columns (see
+/// [`SCHEMA`]), keeping every row, in one transaction. The trigger goes first (SQLite refuses
+/// to rename a table while a trigger names one that does not exist) and comes back with
+/// [`SCHEMA`].
+const BODY_LAST: &str = "
+    DROP TRIGGER IF EXISTS attachment_goes_with_its_document;
+    CREATE TABLE attachments_body_last (
+        document_id INTEGER PRIMARY KEY,
+        content_type TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        updated_at_ms INTEGER NOT NULL,
+        previous_at_ms INTEGER,
+        body BLOB
+    );
+    INSERT INTO attachments_body_last
+        SELECT document_id, content_type, version, updated_at_ms, previous_at_ms, body
+        FROM attachments;
+    DROP TABLE attachments;
+    ALTER TABLE attachments_body_last RENAME TO attachments;
+";
+
+/// Creates the table, or moves `body` last in one made before (see [`SCHEMA`]).
+pub(super) fn create_schema(db: &mut Connection) -> Result<(), StoreError> {
+    db.execute_batch(SCHEMA)?;
+    let last: String = db.query_row(
+        "SELECT name FROM pragma_table_info('attachments') ORDER BY cid DESC LIMIT 1",
+        [],
+        |row| row.get(0),
+    )?;
+    if last != "body" {
+        let tx = db.transaction()?;
+        tx.execute_batch(BODY_LAST)?;
+        tx.execute_batch(SCHEMA)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
 
 /// An attachment's validators and what its response headers need, loaded without its bytes.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -310,6 +352,34 @@ mod tests {
 
     use super::*;
     use crate::documents::store::Write;
+
+    #[tokio::test]
+    async fn an_attachments_table_with_its_body_first_gets_it_last_and_keeps_its_rows() {
+        let connection = Connection::open_in_memory().unwrap();
+        connection
+            .execute_batch(
+                "CREATE TABLE documents (id INTEGER PRIMARY KEY AUTOINCREMENT,
+                     body TEXT NOT NULL, version INTEGER NOT NULL, updated_at_ms INTEGER NOT NULL);
+                 CREATE TABLE collection (id INTEGER PRIMARY KEY CHECK (id = 1),
+                     version INTEGER NOT NULL, updated_at_ms INTEGER NOT NULL);
+                 INSERT INTO collection VALUES (1, 2, 0);
+                 INSERT INTO documents VALUES (1, 'null', 1, 0);
+                 CREATE TABLE attachments (document_id INTEGER PRIMARY KEY, body BLOB,
+                     content_type TEXT NOT NULL, version INTEGER NOT NULL,
+                     updated_at_ms INTEGER NOT NULL, previous_at_ms INTEGER);
+                 INSERT INTO attachments VALUES (1, x'0102', 'text/plain', 2, 0, NULL);
+                 CREATE TRIGGER attachment_goes_with_its_document AFTER DELETE ON documents
+                     BEGIN UPDATE attachments SET body = NULL WHERE document_id = OLD.id; END;",
+            )
+            .unwrap();
+        let store = Sqlite::init(connection).unwrap();
+        let pinned = Pinned { id: 1, version: 2 };
+        let read = store.read_attachment(pinned).await.unwrap();
+        assert_eq!(read, Some(vec![1, 2]));
+        // The trigger came back: deleting the document removes the body.
+        assert!(store.delete(1, 1).await.unwrap());
+        assert_eq!(store.attachment_meta(1).await.unwrap(), None);
+    }
 
     async fn store_with_document() -> (Sqlite, i64) {
         let store = Sqlite::in_memory().unwrap();

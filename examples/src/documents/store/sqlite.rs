@@ -86,11 +86,11 @@ impl Sqlite {
         Self::init(Connection::open_in_memory()?)
     }
 
-    fn init(mut connection: Connection) -> Result<Self, StoreError> {
+    pub(super) fn init(mut connection: Connection) -> Result<Self, StoreError> {
         connection.busy_timeout(Duration::from_secs(5))?;
         connection.execute_batch(SCHEMA)?;
         add_autoincrement(&mut connection)?;
-        connection.execute_batch(attachment::SCHEMA)?;
+        attachment::create_schema(&mut connection)?;
         Ok(Self {
             db: Arc::new(Mutex::new(connection)),
         })

@@ -378,6 +378,61 @@ async fn the_collection_is_served_in_pages_each_revalidating_with_304() {
     }
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn eight_clients_listing_100_documents_of_1_9_mb_stay_under_256_mib() {
+    let db = std::env::temp_dir().join(format!("documents-hostile-{}-list.db", std::process::id()));
+    let Some(server) = Process::spawn(&["--db", db.to_str().unwrap()]).await else {
+        eprintln!("SKIPPED: prlimit not installed (util-linux)");
+        return;
+    };
+    let base = format!("http://{}", server.addr);
+    let client = Client::new();
+    let text = "x".repeat(1_900_000);
+    for _ in 0..100 {
+        let created = client
+            .post(format!("{base}/documents"))
+            .json(&json!({ "text": text }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(created.status(), StatusCode::CREATED);
+    }
+    // Eight clients at once, each following `Link` through every page.
+    let walkers: Vec<_> = (0..8)
+        .map(|_| {
+            let (client, base) = (client.clone(), base.clone());
+            tokio::spawn(async move {
+                let (mut documents, mut next) = (0, Some("/documents".to_owned()));
+                while let Some(path) = next.take() {
+                    let response = client.get(format!("{base}{path}")).send().await.unwrap();
+                    let link = response.headers()[header::LINK]
+                        .to_str()
+                        .unwrap()
+                        .to_owned();
+                    next = link
+                        .split(", ")
+                        .find(|link| link.ends_with(r#"rel="next""#))
+                        .map(|link| link[1..link.find('>').unwrap()].to_owned());
+                    documents += response.json::<Vec<Value>>().await.unwrap().len();
+                }
+                documents
+            })
+        })
+        .collect();
+    for walker in walkers {
+        assert_eq!(walker.await.unwrap(), 100);
+    }
+    let peak = server.peak_mib();
+    println!(
+        "peak resident memory (VmHWM): {peak} MiB after 8 clients listed 100 documents of 1.9 MB"
+    );
+    drop(server);
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
+    }
+    assert!(peak < PEAK_MIB, "{peak} MiB");
+}
+
 // 4. Stored script.
 
 #[tokio::test]

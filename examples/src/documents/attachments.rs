@@ -45,7 +45,7 @@
 //! An attachment is whatever a client uploaded, with the `Content-Type` it chose, served from
 //! the API's own origin: a `text/html` file with a `<script>`, opened in a browser, would run
 //! with this origin's rights (a stored cross-site script). Every response of this route
-//! therefore says, in three independent ways, that it is not to be rendered ([`inert`]):
+//! therefore says, in three independent ways, that it is not to be rendered (`inert`):
 //! `Content-Disposition: attachment` (a download, not a page), `X-Content-Type-Options:
 //! nosniff` (no guessing a script or a style from the bytes either), and
 //! `Content-Security-Policy: default-src 'none'; sandbox`, so that even a browser that shows

@@ -76,7 +76,7 @@ impl Default for Limits {
 /// wait there instead of having their handshake dropped and retried.
 const BACKLOG: u32 = 4096;
 
-/// A listener on `addr` with a listen queue of [`BACKLOG`].
+/// A listener on `addr` with a listen queue of 4096 (see `BACKLOG`).
 pub fn listen(addr: SocketAddr) -> io::Result<TcpListener> {
     let socket = if addr.is_ipv4() {
         TcpSocket::new_v4()?

@@ -743,3 +743,64 @@ async fn ids_a_client_chooses_are_bounded_and_post_allocates_above_them() {
     create_counters(&client, &base, &[9_007_199_254_740_991]).await;
     assert_eq!(post(&client, &base).await, "/documents/9007199254740992");
 }
+
+/// A process's peak resident memory so far (`VmHWM`), in MiB.
+fn peak_mib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status
+        .lines()
+        .find(|line| line.starts_with("VmHWM:"))
+        .unwrap();
+    let kib: u64 = line.split_whitespace().nth(1).unwrap().parse().unwrap();
+    kib / 1024
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn attachments_reach_postgres_without_sitting_whole_in_memory() {
+    let Some(cluster) = Cluster::start() else {
+        eprintln!("SKIPPED: PostgreSQL not installed (no /usr/lib/postgresql/*/bin/postgres)");
+        return;
+    };
+    let client = Client::builder()
+        .timeout(Duration::from_secs(300))
+        .build()
+        .unwrap();
+    let mut instance = Instance::spawn(&cluster, 0);
+    instance.wait_ready(&client).await;
+    let base = instance.base();
+    const LENGTH: usize = 128 * 1024 * 1024;
+    let bytes = axum::body::Bytes::from((0..LENGTH).map(|i| (i % 251) as u8).collect::<Vec<u8>>());
+
+    // 4 concurrent 128 MiB uploads, stored: 512 MiB through the instance.
+    let mut uploads = Vec::new();
+    for _ in 0..4 {
+        let document = post(&client, &base).await;
+        let request = client
+            .put(format!("{base}{document}/attachment"))
+            .header(header::IF_NONE_MATCH, "*")
+            .body(bytes.clone());
+        uploads.push((document, tokio::spawn(request.send())));
+    }
+    for (document, upload) in uploads {
+        let response = upload.await.unwrap().unwrap();
+        assert_eq!(response.status(), StatusCode::CREATED, "{document}");
+        let tail = client
+            .get(format!("{base}{document}/attachment"))
+            .header(header::RANGE, format!("bytes={}-", LENGTH - 8))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(tail.status(), StatusCode::PARTIAL_CONTENT);
+        assert_eq!(tail.bytes().await.unwrap(), bytes.slice(LENGTH - 8..));
+    }
+    // The large objects the uploads were staged in are gone.
+    assert_eq!(
+        cluster.query("SELECT count(*) FROM pg_largeobject_metadata"),
+        "0"
+    );
+    let peak = peak_mib(instance.child.id());
+    println!(
+        "peak resident memory (VmHWM) of the instance: {peak} MiB after 4 concurrent 128 MiB uploads"
+    );
+    assert!(peak < 256, "{peak} MiB");
+}

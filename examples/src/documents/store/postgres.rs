@@ -63,6 +63,10 @@
 //! be two statements. A `bytea` is deleted, versioned and read with its row, in one statement,
 //! one snapshot. Its limit (1 GB per value) is far above this example's 128 MiB.
 //!
+//! A write still passes through a large object, inside its transaction: a `bytea` parameter is
+//! sent whole, so the upload is staged chunk by chunk with `lo_put` and moved into the row with
+//! `lo_get` by the database, then unlinked before the commit (see `stage`).
+//!
 //! # Schema
 //!
 //! Created at start when missing. Several instances starting at once on an empty database would
@@ -425,18 +429,10 @@ impl Postgres {
         content_type: String,
         upload: Upload,
     ) -> Result<AttachmentWrite, StoreError> {
-        // A `bytea` parameter is sent whole: the upload is read into memory here (see the
-        // report of issue 20; streaming it would take `COPY` or large objects).
-        let Upload { mut source, length } = upload;
-        let bytes = tokio::task::spawn_blocking(move || {
-            let mut bytes = Vec::with_capacity(usize::try_from(length).unwrap_or(0));
-            std::io::Read::read_to_end(&mut source, &mut bytes).map(|_| bytes)
-        })
-        .await
-        .map_err(|e| StoreError::Task(e.to_string()))?
-        .map_err(StoreError::io)?;
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
+        // Before the lock: filling it takes as long as the upload is large.
+        let staged = stage(&tx, upload).await?;
         hold_writes(&tx).await?;
         // `FOR KEY SHARE`: the document cannot be deleted before this write commits.
         let document = tx
@@ -455,7 +451,7 @@ impl Postgres {
                 let sql = concat!(
                     "INSERT INTO attachments AS a
                          (document_id, body, content_type, version, updated_at_ms, previous_at_ms)
-                     VALUES ($1, $2, $3, nextval('versions'), ",
+                     VALUES ($1, lo_get($2), $3, nextval('versions'), ",
                     now_ms!(),
                     ", NULL)
                      ON CONFLICT (document_id) DO UPDATE SET
@@ -468,12 +464,12 @@ impl Postgres {
                      RETURNING version, updated_at_ms, previous_at_ms, octet_length(body),
                          content_type"
                 );
-                tx.query_opt(sql, &[&id, &bytes, &content_type]).await?
+                tx.query_opt(sql, &[&id, &staged, &content_type]).await?
             }
             Some(expected) => {
                 let sql = concat!(
                     "UPDATE attachments SET
-                         body = $2,
+                         body = lo_get($2),
                          content_type = $3,
                          version = nextval('versions'),
                          previous_at_ms = updated_at_ms,
@@ -485,13 +481,14 @@ impl Postgres {
                          content_type"
                 );
                 let expected = version_param(expected);
-                tx.query_opt(sql, &[&id, &bytes, &content_type, &expected])
+                tx.query_opt(sql, &[&id, &staged, &content_type, &expected])
                     .await?
             }
         };
         let Some(row) = row else {
             return Ok(AttachmentWrite::Conflict);
         };
+        tx.execute("SELECT lo_unlink($1)", &[&staged]).await?;
         tx.commit().await?;
         Ok(AttachmentWrite::Applied(attachment_meta(&row)))
     }
@@ -554,6 +551,47 @@ async fn hold_writes(tx: &Transaction<'_>) -> Result<(), StoreError> {
         .await?;
     tx.execute(&statement, &[&WRITES]).await?;
     Ok(())
+}
+
+/// How much of an upload goes to the database in one statement.
+const UPLOAD_CHUNK: usize = 256 * 1024;
+
+/// Copies `upload` into a new large object of the transaction, [`UPLOAD_CHUNK`] at a time, and
+/// returns its oid. A `bytea` parameter is sent whole, so a 128 MiB upload would sit in this
+/// process's memory (twice, with its encoding); staged this way, the row takes its bytes from
+/// the large object inside the database (`lo_get`), and this process holds one chunk. The
+/// large object is unlinked before the commit, and a rollback removes it too.
+async fn stage(tx: &Transaction<'_>, upload: Upload) -> Result<u32, StoreError> {
+    let Upload { mut source, length } = upload;
+    let oid: u32 = tx.query_one("SELECT lo_create(0)", &[]).await?.get(0);
+    let put = tx.prepare_cached("SELECT lo_put($1, $2, $3)").await?;
+    let mut offset = 0i64;
+    loop {
+        // The spool file is read off the async threads.
+        let (chunk, back) = tokio::task::spawn_blocking(move || {
+            let mut chunk = Vec::with_capacity(UPLOAD_CHUNK);
+            let read = std::io::Read::read_to_end(
+                &mut std::io::Read::take(&mut source, UPLOAD_CHUNK as u64),
+                &mut chunk,
+            );
+            read.map(|_| (chunk, source))
+        })
+        .await
+        .map_err(|e| StoreError::Task(e.to_string()))?
+        .map_err(StoreError::io)?;
+        source = back;
+        if chunk.is_empty() {
+            break;
+        }
+        tx.execute(&put, &[&oid, &offset, &chunk]).await?;
+        offset += chunk.len() as i64;
+    }
+    if u64::try_from(offset).ok() != Some(length) {
+        return Err(StoreError::Upload(format!(
+            "{offset} bytes where {length} were announced"
+        )));
+    }
+    Ok(oid)
 }
 
 /// Holds [`IDS`] until the transaction ends: the id sequence moves under it only.

@@ -1,6 +1,6 @@
 //! The API's error responses: RFC 9457 problem details, like the library's own refusals.
 
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum_conditional::problem::PreconditionFailed;
 use serde_json::json;
@@ -75,6 +75,19 @@ impl IntoResponse for ApiError {
             ),
             ApiError::NoAttachment => (StatusCode::NOT_FOUND, "This document has no attachment."),
             ApiError::PreconditionFailed(refusal) => return refusal.into_response(),
+            ApiError::Store(e) if e.is_unavailable() => {
+                tracing::warn!(error = %e, "store unavailable");
+                let mut response = problem(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "The document store is unavailable; try again shortly.",
+                );
+                // One second: a database restart or a failover takes about that; a client
+                // retrying sooner only adds load while it comes back.
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+                return response;
+            }
             ApiError::Store(e) => {
                 tracing::error!(error = %e, "store failed");
                 (
@@ -83,17 +96,22 @@ impl IntoResponse for ApiError {
                 )
             }
         };
-        let body = json!({
-            "type": "about:blank",
-            "title": status.canonical_reason().unwrap_or_default(),
-            "status": status.as_u16(),
-            "detail": detail,
-        });
-        (
-            status,
-            [(header::CONTENT_TYPE, "application/problem+json")],
-            body.to_string(),
-        )
-            .into_response()
+        problem(status, detail)
     }
+}
+
+/// An RFC 9457 problem with `status` and `detail`.
+fn problem(status: StatusCode, detail: &str) -> Response {
+    let body = json!({
+        "type": "about:blank",
+        "title": status.canonical_reason().unwrap_or_default(),
+        "status": status.as_u16(),
+        "detail": detail,
+    });
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/problem+json")],
+        body.to_string(),
+    )
+        .into_response()
 }

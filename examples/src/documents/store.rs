@@ -166,6 +166,29 @@ impl StoreError {
     fn io(e: std::io::Error) -> StoreError {
         StoreError::Upload(e.to_string())
     }
+
+    /// Whether the database is out of reach rather than refusing this request: no connection
+    /// could be had or it broke (PostgreSQL down or restarting: SQLSTATE classes 08 and 57P),
+    /// or SQLite stayed locked by another process past its busy timeout. Trying again later
+    /// may succeed, so the answer is a 503, not a 500.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            StoreError::Pool(_) => true,
+            StoreError::Postgres(e) => {
+                let io = std::error::Error::source(e)
+                    .is_some_and(|source| source.is::<std::io::Error>());
+                let code = e.as_db_error().map(|db| db.code().code());
+                e.is_closed()
+                    || io
+                    || code.is_some_and(|code| code.starts_with("08") || code.starts_with("57P"))
+            }
+            StoreError::Sqlite(e) => matches!(
+                e.sqlite_error_code(),
+                Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+            ),
+            StoreError::Corrupt(_) | StoreError::Task(_) | StoreError::Upload(_) => false,
+        }
+    }
 }
 
 impl std::fmt::Display for StoreError {

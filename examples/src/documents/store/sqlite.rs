@@ -41,9 +41,15 @@ pub struct Sqlite {
 ///
 /// `auto_vacuum` only takes effect on a database that has no table yet; it lets an offset read
 /// of a large attachment skip the pages before the offset (see [`attachment`]).
+///
+/// `synchronous = FULL` (SQLite's default, pinned here): a 2xx confirms a write, so its commit
+/// must survive whatever happens next. In WAL mode `NORMAL` would survive the process being
+/// killed (the log is in the kernel's cache) but could lose the last confirmed writes to a
+/// power loss or a kernel crash; `FULL` syncs the log at every commit, one `fsync` per write.
 const SCHEMA: &str = "
     PRAGMA auto_vacuum = INCREMENTAL;
     PRAGMA journal_mode = WAL;
+    PRAGMA synchronous = FULL;
     CREATE TABLE IF NOT EXISTS documents (
         id INTEGER PRIMARY KEY AUTOINCREMENT,
         body TEXT NOT NULL,

@@ -7,6 +7,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::{Child, Command};
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum_conditional_examples::documents::{app, store::Store};
@@ -888,6 +889,114 @@ async fn every_write_confirmed_before_a_sigkill_is_there_after_a_restart() {
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
     }
+}
+
+impl Process {
+    /// The server's resident memory now (`VmRSS`), in MiB.
+    fn resident_mib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
+        let line = status
+            .lines()
+            .find(|line| line.starts_with("VmRSS:"))
+            .unwrap();
+        let kib: u64 = line.split_whitespace().nth(1).unwrap().parse().unwrap();
+        kib / 1024
+    }
+}
+
+/// One soaking client: reads, writes with `If-Match`, creates, lists a page, until `stop`.
+async fn soak_client(base: String, who: usize, stop: Arc<std::sync::atomic::AtomicBool>) -> u64 {
+    let client = Client::builder().timeout(HANG_GUARD).build().unwrap();
+    let url = format!("{base}/documents/{}", who % 16 + 1);
+    let mut requests = 0;
+    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+        let read = client.get(&url).send().await.unwrap();
+        let tag = read.headers()[header::ETAG].to_str().unwrap().to_owned();
+        let mut body: Value = read.json().await.unwrap();
+        body["n"] = json!(body["n"].as_u64().unwrap_or(0) + 1);
+        let put = client.put(&url).header(header::IF_MATCH, &tag).json(&body);
+        let status = put.send().await.unwrap().status();
+        assert!(status == StatusCode::OK || status == StatusCode::PRECONDITION_FAILED);
+        let revalidated = client
+            .get(&url)
+            .header(header::IF_NONE_MATCH, &tag)
+            .send()
+            .await;
+        assert!(revalidated.unwrap().status().as_u16() < 500);
+        if requests % 16 == 0 {
+            let page = client
+                .get(format!("{base}/documents?limit=20"))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(page.status(), StatusCode::OK);
+            let created = client
+                .post(format!("{base}/documents"))
+                .json(&json!({"n": 0}));
+            assert_eq!(created.send().await.unwrap().status(), StatusCode::CREATED);
+        }
+        requests += 4;
+    }
+    requests
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "runs for minutes: cargo test -p axum-conditional-examples --test hostile -- --ignored soak --nocapture (SOAK_SECONDS, default 180)"]
+async fn soak_64_clients_memory_and_descriptors_stay_flat() {
+    let seconds: u64 = std::env::var("SOAK_SECONDS")
+        .ok()
+        .and_then(|value| value.parse().ok())
+        .unwrap_or(180);
+    let db = std::env::temp_dir().join(format!("documents-hostile-{}-soak.db", std::process::id()));
+    let server = Process::spawn(&["--db", db.to_str().unwrap()])
+        .await
+        .unwrap();
+    let base = format!("http://{}", server.addr);
+    let client = Client::new();
+    for _ in 0..16 {
+        let created = client
+            .post(format!("{base}/documents"))
+            .json(&json!({"n": 0}));
+        assert_eq!(created.send().await.unwrap().status(), StatusCode::CREATED);
+    }
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let clients: Vec<_> = (0..64)
+        .map(|who| tokio::spawn(soak_client(base.clone(), who, Arc::clone(&stop))))
+        .collect();
+    // A sample every tenth of the run: resident memory and open descriptors.
+    let mut samples = Vec::new();
+    for _ in 0..10 {
+        tokio::time::sleep(Duration::from_secs(seconds / 10)).await;
+        samples.push((server.resident_mib(), server.descriptors()));
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let mut requests = 0;
+    for task in clients {
+        requests += task.await.unwrap();
+    }
+    println!(
+        "soak: 64 clients, {seconds} s, {requests} requests; (VmRSS MiB, descriptors) every {} s: {samples:?}",
+        seconds / 10
+    );
+    drop(server);
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
+    }
+    // Flat: the second half of the run holds no more than the first half did, plus slack
+    // for allocator noise (memory) and for connections a client opens while its others wait
+    // out their keep-alive (descriptors).
+    let (first, last) = (&samples[..5], &samples[5..]);
+    let most = |part: &[(u64, usize)], pick: fn(&(u64, usize)) -> u64| {
+        part.iter().map(pick).max().unwrap_or_default()
+    };
+    let (memory, descriptors) = (|s: &(u64, usize)| s.0, |s: &(u64, usize)| s.1 as u64);
+    let grown = most(last, memory).saturating_sub(most(first, memory));
+    assert!(
+        grown <= most(first, memory) / 4 + 8,
+        "memory grew: {samples:?}"
+    );
+    let opened = most(last, descriptors).saturating_sub(most(first, descriptors));
+    assert!(opened <= 16, "descriptors grew: {samples:?}");
 }
 
 // Caused by the runtime (runtime/src), which this example does not change: ignored until it is

@@ -70,24 +70,7 @@ impl Cluster {
             .arg(&data)
             .args(["-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"]));
         let port = free_port();
-        let log = std::fs::File::create(dir.join("postgres.log")).unwrap();
-        if is_root() {
-            run(Command::new("chown")
-                .arg("postgres:")
-                .arg(dir.join("postgres.log")));
-        }
-        // Durability is not what this test is about: no fsync keeps it fast on a busy disk.
-        let server = unprivileged(&bin.join("postgres"), &dir)
-            .arg("-D")
-            .arg(&data)
-            .args(["-p", &port.to_string(), "-k"])
-            .arg(&dir)
-            .args(["-c", "listen_addresses=127.0.0.1", "-c", "fsync=off"])
-            .args(["-c", "max_connections=200"])
-            .stdout(log.try_clone().unwrap())
-            .stderr(log)
-            .spawn()
-            .unwrap();
+        let server = postgres(&bin, &dir, port);
         let cluster = Cluster {
             dir,
             bin,
@@ -96,6 +79,27 @@ impl Cluster {
         };
         cluster.wait_ready();
         Some(cluster)
+    }
+
+    /// Stops the server (SIGINT, PostgreSQL's fast shutdown) and waits until it has exited.
+    fn stop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-INT", &self.server.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.server.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("PostgreSQL did not stop");
+    }
+
+    /// Starts the server again on the same data and port, and waits until it is ready.
+    fn restart(&mut self) {
+        self.server = postgres(&self.bin, &self.dir, self.port);
+        self.wait_ready();
     }
 
     fn url(&self) -> String {
@@ -217,6 +221,31 @@ impl Drop for Instance {
             print_tail(&self.log);
         }
     }
+}
+
+/// The cluster's server in `dir`, on `port`, logging to `postgres.log` there (appended to).
+fn postgres(bin: &Path, dir: &Path, port: u16) -> Child {
+    let path = dir.join("postgres.log");
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .unwrap();
+    if is_root() {
+        run(Command::new("chown").arg("postgres:").arg(&path));
+    }
+    // Durability is not what these tests are about: no fsync keeps them fast on a busy disk.
+    unprivileged(&bin.join("postgres"), dir)
+        .arg("-D")
+        .arg(dir.join("data"))
+        .args(["-p", &port.to_string(), "-k"])
+        .arg(dir)
+        .args(["-c", "listen_addresses=127.0.0.1", "-c", "fsync=off"])
+        .args(["-c", "max_connections=200"])
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
+        .spawn()
+        .unwrap()
 }
 
 fn print_tail(path: &Path) {
@@ -678,4 +707,267 @@ async fn three_instances_on_one_postgres_lose_no_update() {
             seen.unknown.len()
         );
     }
+}
+
+/// `POST` on one instance; the `Location` it answers with.
+async fn post(client: &Client, base: &str) -> String {
+    let response = client
+        .post(format!("{base}/documents"))
+        .json(&json!({ "posted": true }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    response.headers()[header::LOCATION]
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ids_a_client_chooses_are_bounded_and_post_allocates_above_them() {
+    let Some(cluster) = Cluster::start() else {
+        eprintln!("SKIPPED: PostgreSQL not installed (no /usr/lib/postgresql/*/bin/postgres)");
+        return;
+    };
+    let client = Client::builder()
+        .timeout(Duration::from_secs(60))
+        .build()
+        .unwrap();
+    let mut first = Instance::spawn(&cluster, 0);
+    first.wait_ready(&client).await;
+    let base = first.base();
+
+    // Past 2^53 - 1 a client may not choose, as on SQLite.
+    for id in ["9223372036854775807", "9007199254740992", "0"] {
+        let response = client
+            .put(format!("{base}/documents/{id}"))
+            .header(header::IF_NONE_MATCH, "*")
+            .json(&json!({}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "id {id}");
+    }
+    assert_eq!(cluster.query("SELECT count(*) FROM documents"), "0");
+
+    // A chosen id moves the allocator past it: `POST` never walks over the ids clients took
+    // (it used to try each in turn, one conflict per id, in one transaction).
+    create_counters(&client, &base, &[1000]).await;
+    assert_eq!(post(&client, &base).await, "/documents/1001");
+    create_counters(&client, &base, &[10]).await;
+    assert_eq!(post(&client, &base).await, "/documents/1002");
+
+    // A database written before this rule, with ids the sequence is behind: an instance
+    // starting on it moves the sequence past them.
+    cluster.query(
+        "INSERT INTO documents (id, body, version, updated_at_ms) \
+         VALUES (5000, '{}', nextval('versions'), 0) RETURNING id",
+    );
+    let mut second = Instance::spawn(&cluster, 1);
+    second.wait_ready(&client).await;
+    assert_eq!(post(&client, &second.base()).await, "/documents/5001");
+
+    // The largest id a client may choose is created, and `POST` still has ids above it.
+    create_counters(&client, &base, &[9_007_199_254_740_991]).await;
+    assert_eq!(post(&client, &base).await, "/documents/9007199254740992");
+}
+
+/// A process's peak resident memory so far (`VmHWM`), in MiB.
+fn peak_mib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status
+        .lines()
+        .find(|line| line.starts_with("VmHWM:"))
+        .unwrap();
+    let kib: u64 = line.split_whitespace().nth(1).unwrap().parse().unwrap();
+    kib / 1024
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn attachments_reach_postgres_without_sitting_whole_in_memory() {
+    let Some(cluster) = Cluster::start() else {
+        eprintln!("SKIPPED: PostgreSQL not installed (no /usr/lib/postgresql/*/bin/postgres)");
+        return;
+    };
+    let client = Client::builder()
+        .timeout(Duration::from_secs(300))
+        .build()
+        .unwrap();
+    let mut instance = Instance::spawn(&cluster, 0);
+    instance.wait_ready(&client).await;
+    let base = instance.base();
+    const LENGTH: usize = 128 * 1024 * 1024;
+    let bytes = axum::body::Bytes::from((0..LENGTH).map(|i| (i % 251) as u8).collect::<Vec<u8>>());
+
+    // 4 concurrent 128 MiB uploads, stored: 512 MiB through the instance.
+    let mut uploads = Vec::new();
+    for _ in 0..4 {
+        let document = post(&client, &base).await;
+        let request = client
+            .put(format!("{base}{document}/attachment"))
+            .header(header::IF_NONE_MATCH, "*")
+            .body(bytes.clone());
+        uploads.push((document, tokio::spawn(request.send())));
+    }
+    for (document, upload) in uploads {
+        let response = upload.await.unwrap().unwrap();
+        assert_eq!(response.status(), StatusCode::CREATED, "{document}");
+        let tail = client
+            .get(format!("{base}{document}/attachment"))
+            .header(header::RANGE, format!("bytes={}-", LENGTH - 8))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(tail.status(), StatusCode::PARTIAL_CONTENT);
+        assert_eq!(tail.bytes().await.unwrap(), bytes.slice(LENGTH - 8..));
+    }
+    // The large objects the uploads were staged in are gone.
+    assert_eq!(
+        cluster.query("SELECT count(*) FROM pg_largeobject_metadata"),
+        "0"
+    );
+    let peak = peak_mib(instance.child.id());
+    println!(
+        "peak resident memory (VmHWM) of the instance: {peak} MiB after 4 concurrent 128 MiB uploads"
+    );
+    assert!(peak < 256, "{peak} MiB");
+}
+
+/// Confirmed increments each client of the outage test makes.
+const OUTAGE_INCREMENTS: usize = 12;
+
+/// A counting client that goes on through a database outage: every answer is a 2xx, a 412, or
+/// a 503 with `Retry-After` (counted in `unavailable`); a write answered 503 has an unknown
+/// outcome. Anything else fails the test.
+async fn count_through_outage(
+    client: Client,
+    base: String,
+    seen: Arc<Mutex<Observed>>,
+    unavailable: Arc<AtomicUsize>,
+    id: i64,
+    who: usize,
+) {
+    let (mut done, mut attempt) = (0, 0);
+    let url = format!("{base}/documents/{id}");
+    let is_503 = |response: &reqwest::Response| {
+        if response.status() != StatusCode::SERVICE_UNAVAILABLE {
+            return false;
+        }
+        assert_eq!(response.headers()[header::RETRY_AFTER], "1");
+        unavailable.fetch_add(1, Ordering::SeqCst);
+        true
+    };
+    while done < OUTAGE_INCREMENTS {
+        attempt += 1;
+        let read = client
+            .get(&url)
+            .send()
+            .await
+            .expect("the instance hung or went away");
+        if is_503(&read) {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            continue;
+        }
+        assert_eq!(read.status(), StatusCode::OK, "GET {url}");
+        let tag = etag_of(&read).unwrap();
+        let mut body: Value = read.json().await.unwrap();
+        let token = format!("o{who}-{attempt}");
+        body["n"] = json!(body["n"].as_u64().unwrap() + 1);
+        body["log"].as_array_mut().unwrap().push(json!(token));
+        let response = client
+            .put(&url)
+            .header(header::IF_MATCH, &tag)
+            .json(&body)
+            .send()
+            .await
+            .expect("the instance hung or went away");
+        if is_503(&response) {
+            seen.lock().await.unknown.insert(token);
+            continue;
+        }
+        match response.status() {
+            StatusCode::OK => {
+                let new = version(&etag_of(&response).unwrap());
+                let mut seen = seen.lock().await;
+                seen.written.push((new, id));
+                seen.confirmed.entry(id).or_default().push((new, token));
+                done += 1;
+            }
+            StatusCode::PRECONDITION_FAILED => seen.lock().await.refused += 1,
+            other => panic!("PUT {url}: {other}"),
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_restart_gets_503_meanwhile_and_loses_no_confirmed_write() {
+    let Some(mut cluster) = Cluster::start() else {
+        eprintln!("SKIPPED: PostgreSQL not installed (no /usr/lib/postgresql/*/bin/postgres)");
+        return;
+    };
+    // A deadline per request: a hang while the database is down fails the test.
+    let client = Client::builder()
+        .timeout(Duration::from_secs(20))
+        .build()
+        .unwrap();
+    let mut instance = Instance::spawn(&cluster, 0);
+    instance.wait_ready(&client).await;
+    let base = instance.base();
+    let ids: Vec<i64> = (1..=4).collect();
+    create_counters(&client, &base, &ids).await;
+
+    let seen = Arc::new(Mutex::new(Observed::default()));
+    let unavailable = Arc::new(AtomicUsize::new(0));
+    let clients: Vec<_> = (0..16)
+        .map(|who| {
+            let id = ids[who % ids.len()];
+            let (client, base) = (client.clone(), base.clone());
+            let (seen, unavailable) = (Arc::clone(&seen), Arc::clone(&unavailable));
+            tokio::spawn(count_through_outage(
+                client,
+                base,
+                seen,
+                unavailable,
+                id,
+                who,
+            ))
+        })
+        .collect();
+    let confirmed = |seen: &Observed| seen.confirmed.values().map(Vec::len).sum::<usize>();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while confirmed(&*seen.lock().await) < 16 * OUTAGE_INCREMENTS / 4 {
+        assert!(Instant::now() < deadline, "no progress before the outage");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    // The database goes away in the middle of the load, and comes back once the clients
+    // have been told 503 a few dozen times.
+    cluster.stop();
+    let before = confirmed(&*seen.lock().await);
+    while unavailable.load(Ordering::SeqCst) < 32 {
+        assert!(
+            Instant::now() < deadline,
+            "no 503 while the database was down"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(
+        confirmed(&*seen.lock().await),
+        before,
+        "a write was confirmed while the database was down"
+    );
+    cluster.restart();
+    // The instance was not restarted: it reconnects by itself, and the clients finish.
+    for task in clients {
+        task.await.unwrap();
+    }
+    let seen = Arc::try_unwrap(seen).ok().unwrap().into_inner();
+    assert_nothing_lost(&client, &base, &seen, &ids).await;
+    println!(
+        "database restarted under 16 clients: {} confirmed writes, {} answers 503 with \
+         Retry-After while it was down, {} writes of unknown outcome, 0 lost, 0 applied twice",
+        confirmed(&seen),
+        unavailable.load(Ordering::SeqCst),
+        seen.unknown.len()
+    );
 }

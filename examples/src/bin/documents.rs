@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use axum_conditional_examples::documents::config::{Config, Database, USAGE};
-use axum_conditional_examples::documents::{self, store::Store};
+use axum_conditional_examples::documents::{self, serve, store::Store};
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
@@ -44,12 +44,16 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
             Store::open(path)?
         }
     };
-    let listener = tokio::net::TcpListener::bind(config.addr).await?;
-    tracing::info!(addr = %listener.local_addr()?, database = %config.database, "listening");
-    axum::serve(listener, documents::app(store))
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
+    let listener = serve::listen(config.addr)?;
+    tracing::info!(
+        addr = %listener.local_addr()?,
+        database = %config.database,
+        limits = ?config.limits,
+        "listening"
+    );
+    let shutdown = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    serve::serve(listener, documents::app(store), config.limits, shutdown).await?;
     Ok(())
 }

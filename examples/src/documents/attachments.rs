@@ -30,12 +30,35 @@
 //! there is none (428 without either, 412 when stale, before the body is read). The write is
 //! atomic with that version (`… WHERE version = ?` in one transaction), so two writers holding
 //! the same tag never both succeed. Attachments up to [`MAX_ATTACHMENT`] bytes are accepted.
+//!
+//! An upload never sits whole in memory, and nothing is read that will not be stored. Before
+//! a byte of the body is read, a `PUT` to a document that does not exist is answered 404, and
+//! one whose `Content-Length` is past [`MAX_ATTACHMENT`] 413 (a client that sent
+//! `Expect: 100-continue` is told without sending anything). Then the body is spooled, chunk
+//! by chunk, to an unlinked temporary file (a body without a length that runs past the maximum
+//! is cut off there with 413), and copied from it into the store in one transaction, 64 KiB at
+//! a time (see the store's `attachment` module). Holding the database for the copy, not for
+//! the upload, keeps a slow client from stalling every other request.
+//!
+//! # Never a page of this origin
+//!
+//! An attachment is whatever a client uploaded, with the `Content-Type` it chose, served from
+//! the API's own origin: a `text/html` file with a `<script>`, opened in a browser, would run
+//! with this origin's rights (a stored cross-site script). Every response of this route
+//! therefore says, in three independent ways, that it is not to be rendered (`inert`):
+//! `Content-Disposition: attachment` (a download, not a page), `X-Content-Type-Options:
+//! nosniff` (no guessing a script or a style from the bytes either), and
+//! `Content-Security-Policy: default-src 'none'; sandbox`, so that even a browser that shows
+//! it anyway runs no script, loads nothing and treats it as an origin of its own. The stored
+//! type is kept: a client downloading its PDF gets `application/pdf` back.
 
 use std::io;
 use std::time::SystemTime;
 
-use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, State};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use axum::body::{Body, Bytes};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get};
@@ -44,10 +67,12 @@ use axum_conditional::{
     ConditionHeader, ETag, Failure, LastModified, RangeSource, Ranged, Reason, Resource,
     conditional,
 };
+use http_body_util::BodyExt;
 
 use super::error::ApiError;
-use super::store::{AttachmentMeta, AttachmentWrite, Pinned, Store};
+use super::store::{AttachmentMeta, AttachmentWrite, Pinned, Store, StoreError, Upload};
 use super::target::Target;
+use tokio::io::AsyncWriteExt;
 
 /// The largest attachment a `PUT` may store: 128 MiB (axum's default limit is 2 MB).
 pub const MAX_ATTACHMENT: usize = 128 * 1024 * 1024;
@@ -55,11 +80,42 @@ pub const MAX_ATTACHMENT: usize = 128 * 1024 * 1024;
 /// What an attachment is stored as when its `PUT` names no `Content-Type`.
 const DEFAULT_TYPE: &str = "application/octet-stream";
 
-/// The routes of `/documents/{id}/attachment`, with the body limit attachments need.
+/// The routes of `/documents/{id}/attachment`. (The upload enforces [`MAX_ATTACHMENT`]
+/// itself, as it streams.)
 pub fn routes() -> MethodRouter<Store> {
     get(download)
         .put(upload)
-        .layer(DefaultBodyLimit::max(MAX_ATTACHMENT))
+        .layer(axum::middleware::map_response(inert))
+        .layer(axum::middleware::map_request(identity_only))
+}
+
+/// Drops `Accept-Encoding` before the handler: this route never compresses, so the field
+/// cannot change its answer. Left in, it did: a `ranges = true` route cannot tell the runtime
+/// that no compression layer wraps it, and the runtime answers several ranges with the whole
+/// 200 to any client accepting a coding, in case a layer would compress a
+/// `multipart/byteranges` 206 (see the report of issue 20); every browser sends the field.
+async fn identity_only(mut request: axum::extract::Request) -> axum::extract::Request {
+    request.headers_mut().remove(header::ACCEPT_ENCODING);
+    request
+}
+
+/// Marks every response of the route as a download no browser renders or runs (see the
+/// module's documentation). Outside the conditional handlers, so 206, 304 and 412 carry it too.
+async fn inert(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_static("attachment"),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; sandbox"),
+    );
+    response
 }
 
 impl Target<AttachmentMeta> {
@@ -151,8 +207,20 @@ pub async fn upload(
     State(store): State<Store>,
     target: Target<AttachmentMeta>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Result<Response, ApiError> {
+    // Before the body: a missing document or a declared length past the maximum is answered
+    // without reading it (see the module's documentation).
+    if store.meta(target.id).await?.is_none() {
+        return Err(ApiError::NotFound);
+    }
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok()?.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > MAX_ATTACHMENT as u64) {
+        return Err(ApiError::TooLarge);
+    }
+    let upload = spool(body).await?;
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|value| value.to_str().ok())
@@ -160,7 +228,7 @@ pub async fn upload(
         .to_owned();
     let expected = target.meta.as_ref().map(|meta| meta.version);
     let write = store
-        .put_attachment(target.id, expected, content_type, Vec::from(body))
+        .store_attachment(target.id, expected, content_type, upload)
         .await?;
     match write {
         AttachmentWrite::Applied(meta) => {
@@ -182,6 +250,55 @@ pub async fn upload(
             Err(refused(&store, target.id, failure).await)
         }
     }
+}
+
+/// Writes `body` to an unlinked temporary file as it arrives; the file, at its start, with its
+/// length. Past [`MAX_ATTACHMENT`] bytes, [`ApiError::TooLarge`]; a body that fails (the
+/// client went away, or sent nothing for the body timeout), [`ApiError::BrokenUpload`].
+async fn spool(body: Body) -> Result<Upload, ApiError> {
+    let spool_failed = |e: io::Error| ApiError::Store(StoreError::Upload(e.to_string()));
+    let (std_file, path) = spool_file().map_err(spool_failed)?;
+    // Unlinked at once: the open handle keeps the bytes, and nothing is left behind however
+    // the request ends, the process included.
+    std::fs::remove_file(&path).map_err(spool_failed)?;
+    let mut file = tokio::fs::File::from_std(std_file);
+    let mut body = body;
+    let mut length = 0u64;
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|_| ApiError::BrokenUpload)?;
+        let Ok(chunk) = frame.into_data() else {
+            continue; // trailers
+        };
+        length += chunk.len() as u64;
+        if length > MAX_ATTACHMENT as u64 {
+            return Err(ApiError::TooLarge);
+        }
+        file.write_all(&chunk).await.map_err(spool_failed)?;
+    }
+    file.flush().await.map_err(spool_failed)?;
+    let mut file = file.into_std().await;
+    io::Seek::rewind(&mut file).map_err(spool_failed)?;
+    Ok(Upload {
+        source: Box::new(file),
+        length,
+    })
+}
+
+/// A new file of this process's own in the temporary directory, and its path.
+fn spool_file() -> io::Result<(std::fs::File, std::path::PathBuf)> {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let name = format!(
+        "documents-upload-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    );
+    let path = std::env::temp_dir().join(name);
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create_new(true)
+        .open(&path)?;
+    Ok((file, path))
 }
 
 /// The 412 for `failure`, with the attachment's validators as they are now.

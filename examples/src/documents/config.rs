@@ -2,6 +2,9 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
+
+use super::serve::Limits;
 
 /// Where the documents live.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -54,6 +57,8 @@ pub struct Config {
     pub addr: SocketAddr,
     /// Which database to use.
     pub database: Database,
+    /// The timeouts and the connection limit the server applies.
+    pub limits: Limits,
 }
 
 /// The usage text, printed for `--help` and after a bad argument.
@@ -69,6 +74,12 @@ usage: documents [--addr HOST:PORT] [--db PATH | --in-memory | --database-url UR
                         (default: $DATABASE_URL when set; any number of instances
                         may share one database)
 
+  --header-timeout SECS a request head must arrive within this, on a new connection
+                        and on an idle kept-alive one (default 10)
+  --body-timeout SECS   a request body may send nothing for this long (default 30)
+  --max-connections N   connections served at once; more wait in the listen queue
+                        (default 512; keep it below `ulimit -n`)
+
 The last of --db, --in-memory and --database-url wins; without any of them,
 $DATABASE_URL, then SQLite.";
 
@@ -81,6 +92,7 @@ impl Config {
     ) -> Result<Option<Config>, String> {
         let mut addr = SocketAddr::from(([127, 0, 0, 1], 3000));
         let mut database = None;
+        let mut limits = Limits::DEFAULT;
         let mut args = args.into_iter();
         while let Some(arg) = args.next() {
             match arg.as_str() {
@@ -102,6 +114,16 @@ impl Config {
                         .ok_or("--database-url needs a postgres:// URL")?;
                     database = Some(postgres(url, "--database-url")?);
                 }
+                "--header-timeout" => limits.header_timeout = seconds(&arg, args.next())?,
+                "--body-timeout" => limits.body_timeout = seconds(&arg, args.next())?,
+                "--max-connections" => {
+                    let value = args.next().ok_or("--max-connections needs a number")?;
+                    limits.max_connections = value
+                        .parse()
+                        .ok()
+                        .filter(|&n| n > 0)
+                        .ok_or(format!("--max-connections {value}: not a positive integer"))?;
+                }
                 other => return Err(format!("unknown argument {other:?}")),
             }
         }
@@ -112,7 +134,20 @@ impl Config {
                 None => Database::File(default_path(&env)),
             },
         };
-        Ok(Some(Config { addr, database }))
+        Ok(Some(Config {
+            addr,
+            database,
+            limits,
+        }))
+    }
+}
+
+/// The value of `flag`, a positive whole number of seconds.
+fn seconds(flag: &str, value: Option<String>) -> Result<Duration, String> {
+    let value = value.ok_or(format!("{flag} needs a number of seconds"))?;
+    match value.parse::<u64>() {
+        Ok(secs) if secs > 0 => Ok(Duration::from_secs(secs)),
+        _ => Err(format!("{flag} {value}: not a positive number of seconds")),
     }
 }
 
@@ -178,6 +213,32 @@ mod tests {
             .unwrap();
         assert_eq!(config.database, Database::InMemory);
         assert_eq!(config.addr.port(), 0);
+    }
+
+    #[test]
+    fn limits_default_and_each_flag_sets_one() {
+        let config = parse(&[], &[]).unwrap().unwrap();
+        assert_eq!(config.limits, Limits::DEFAULT);
+        let args = [
+            "--header-timeout",
+            "2",
+            "--body-timeout",
+            "3",
+            "--max-connections",
+            "64",
+        ];
+        let limits = parse(&args, &[]).unwrap().unwrap().limits;
+        assert_eq!(limits.header_timeout, Duration::from_secs(2));
+        assert_eq!(limits.body_timeout, Duration::from_secs(3));
+        assert_eq!(limits.max_connections, 64);
+        for bad in [
+            &["--header-timeout", "0"][..],
+            &["--body-timeout", "soon"],
+            &["--max-connections", "0"],
+            &["--max-connections"],
+        ] {
+            assert!(parse(bad, &[]).unwrap_err().starts_with(bad[0]), "{bad:?}");
+        }
     }
 
     #[test]

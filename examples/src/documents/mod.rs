@@ -28,6 +28,7 @@ pub mod merge_patch;
 pub mod metrics;
 pub mod openapi;
 pub mod routes;
+pub mod serve;
 pub mod store;
 pub mod target;
 
@@ -115,6 +116,8 @@ pub fn cors() -> CorsLayer {
             header::LOCATION,
             header::CONTENT_RANGE,
             header::ACCEPT_RANGES,
+            // The collection's pages name the next one in `Link`.
+            header::LINK,
         ])
         .max_age(PREFLIGHT_MAX_AGE)
 }

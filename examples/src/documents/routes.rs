@@ -2,12 +2,13 @@
 //! indexed lookup, and writes must say which version they change (428 otherwise) and are
 //! refused with 412, before their body is parsed, when that version is stale.
 
+use std::fmt::Write as _;
 use std::time::SystemTime;
 
 use axum::Json;
 use axum::extract::{FromRef, FromRequestParts, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum_conditional::problem::PreconditionFailed;
 use axum_conditional::{
@@ -17,7 +18,9 @@ use serde_json::Value;
 
 use super::error::ApiError;
 use super::merge_patch;
-use super::store::{Document, Meta, Store, Write};
+use super::store::{
+    DEFAULT_PAGE, Document, Listed, MAX_CHOSEN_ID, MAX_PAGE, Meta, PageRequest, Store, Write,
+};
 use super::target::Target;
 
 impl Target<Meta> {
@@ -137,6 +140,7 @@ pub async fn read(State(store): State<Store>, target: Target<Meta>) -> Result<Re
     responses(
         (status = 200, description = "Replaced; the new document.", body = Object),
         (status = 201, description = "Created; the new document.", body = Object),
+        (status = 400, description = "A create at an id outside 1 to 2^53 - 1, which a client may not choose."),
     ),
 )]
 pub async fn replace(
@@ -145,7 +149,11 @@ pub async fn replace(
     Json(body): Json<Value>,
 ) -> Result<Response, ApiError> {
     let Some(meta) = target.meta else {
-        // Preconditions passed on a missing document: this is a create-only request.
+        // Preconditions passed on a missing document: this is a create-only request, at an
+        // id the client chose, which must leave `POST` ids to allocate.
+        if !(1..=MAX_CHOSEN_ID).contains(&target.id) {
+            return Err(ApiError::IdNotChoosable);
+        }
         return match store.create(target.id, body).await? {
             Write::Applied(doc) => {
                 Ok((StatusCode::CREATED, validators(doc.meta), Json(doc.body)).into_response())
@@ -226,8 +234,17 @@ fn collection_etag(meta: Meta) -> ETag {
     ETag::from_version(meta.version).into_weak()
 }
 
-/// `GET`/`HEAD /documents`: every document; the validators change on insert, update and
-/// delete.
+/// `GET`/`HEAD /documents?after=ID&limit=N`: a page of the documents, by id, at most `limit`
+/// (default [`DEFAULT_PAGE`], at most [`MAX_PAGE`]) and at most about
+/// [`PAGE_BYTES`](super::store::PAGE_BYTES) of bodies; `Link` names the first page and, when
+/// documents follow, the next one (`after` is the last id of this page: a cursor, so a page
+/// never repeats or skips a document because another was inserted or deleted before it).
+///
+/// Every page is a conditional resource with the collection's validators: the store's
+/// version, which changes on insert, update and delete. A page revalidates with 304 until the
+/// store changes; a write elsewhere costs it one full response, never a wrong 304. A tag of its
+/// own per page would spare that, but `POST` with `If-Match` takes the collection's tag as it
+/// was listed ("create only if nothing changed"), and every page hands that tag out.
 // No `vary` here: the compression layer adds `Vary: accept-encoding` to every response, the
 // 304 included (RFC 9110 §15.4.5 wants a 304 to carry the `Vary` the 200 would have).
 #[conditional(
@@ -238,23 +255,93 @@ fn collection_etag(meta: Meta) -> ETag {
 #[utoipa::path(
     get,
     path = "/documents",
-    responses((status = 200, description = "Every document, with its id and version.", body = [Object])),
+    params(
+        ("after" = Option<i64>, Query, description = "The cursor: the last id of the page before; this page starts after it."),
+        ("limit" = Option<u32>, Query, description = "At most this many documents, from 1 to 1000 (default 100); a page also ends after about 1 MiB of bodies."),
+    ),
+    responses(
+        (
+            status = 200,
+            description = "A page of the documents, by id, with their versions.",
+            body = [Object],
+            headers(("Link" = String, description = "The first page (`rel=\"first\"`) and, when documents follow, the next one (`rel=\"next\"`).")),
+        ),
+        (status = 400, description = "A query other than `after` (an id) and `limit` (1 to 1000)."),
+    ),
 )]
 pub async fn list(
     State(store): State<Store>,
     collection: Collection,
+    uri: Uri,
 ) -> Result<Response, ApiError> {
-    let (meta, documents) = store.list().await?;
-    let body: Vec<Value> = documents
-        .into_iter()
-        .map(|doc| serde_json::json!({ "id": doc.id, "version": doc.meta.version, "body": doc.body }))
-        .collect();
+    let request = page_request(uri.query().unwrap_or_default())?;
+    let (meta, page) = store.list(request).await?;
+    // The stored bodies are JSON text already: copied in, not parsed and printed again (the
+    // keys in the order `serde_json::json!` gives them).
+    let mut body = String::from("[");
+    for (at, item) in page.items.iter().enumerate() {
+        let comma = if at == 0 { "" } else { "," };
+        let Listed {
+            id,
+            version,
+            body: text,
+        } = item;
+        let _ = write!(
+            body,
+            r#"{comma}{{"body":{text},"id":{id},"version":{version}}}"#
+        );
+    }
+    body.push(']');
+    let mut links = vec![format!(
+        r#"</documents?limit={}>; rel="first""#,
+        request.limit
+    )];
+    if let Some(after) = page.next {
+        let next = format!(
+            r#"</documents?after={after}&limit={}>; rel="next""#,
+            request.limit
+        );
+        links.push(next);
+    }
     // The validators of what is actually sent: a write may have landed since the check.
     let validators = (
         collection_etag(meta),
         LastModified::from_system_time(meta.updated_at),
     );
-    Ok((validators, Json(body)).into_response())
+    let headers = [
+        (header::CONTENT_TYPE, "application/json".to_owned()),
+        (header::LINK, links.join(", ")),
+    ];
+    Ok((validators, headers, body).into_response())
+}
+
+/// The page a query string asks for: `after` (an id, the cursor) and `limit` (1 to
+/// [`MAX_PAGE`]), each at most once, nothing else.
+fn page_request(query: &str) -> Result<PageRequest, ApiError> {
+    let mut page = PageRequest {
+        after: i64::MIN,
+        limit: DEFAULT_PAGE,
+    };
+    let (mut after, mut limit) = (false, false);
+    for pair in query.split('&').filter(|pair| !pair.is_empty()) {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        match key {
+            "after" if !after => {
+                after = true;
+                page.after = value.parse().map_err(|_| ApiError::BadPage)?;
+            }
+            "limit" if !limit => {
+                limit = true;
+                page.limit = value
+                    .parse()
+                    .ok()
+                    .filter(|n| (1..=MAX_PAGE).contains(n))
+                    .ok_or(ApiError::BadPage)?;
+            }
+            _ => return Err(ApiError::BadPage),
+        }
+    }
+    Ok(page)
 }
 
 /// `POST /documents`: creates a document with a new id; 201 with `Location` and `ETag`. An

@@ -53,9 +53,11 @@ where
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Response> {
+        // axum's own rejection echoes the path segment (a NUL byte, markup) in a text/plain
+        // body; the client knows what it sent, so the answer only says what was wrong.
         let Path(id) = Path::<i64>::from_request_parts(parts, state)
             .await
-            .map_err(IntoResponse::into_response)?;
+            .map_err(|_| ApiError::BadId.into_response())?;
         let meta = M::load(&Store::from_ref(state), id)
             .await
             .map_err(|e| ApiError::from(e).into_response())?;

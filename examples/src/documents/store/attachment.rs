@@ -37,6 +37,8 @@
 
 use std::time::SystemTime;
 
+use std::io::{Read, Write as _};
+
 use rusqlite::{Connection, MAIN_DB, OptionalExtension, params};
 
 use super::sqlite::{Sqlite, next_version, now_ms};
@@ -44,14 +46,18 @@ use super::{StoreError, at, second, version_param};
 
 /// `body` is NULL when the document has no attachment: it never had one, or it was deleted.
 /// The trigger removes the body with its document and keeps the row's write times.
+///
+/// `body` is the last column: only there does SQLite keep a `zeroblob(n)` as a count of zeros
+/// in the record. Anywhere else it builds the record with `n` real bytes, twice over, so that
+/// storing a 128 MiB upload took 400 MiB of memory (`BODY_LAST` moves it in older databases).
 pub(super) const SCHEMA: &str = "
     CREATE TABLE IF NOT EXISTS attachments (
         document_id INTEGER PRIMARY KEY,
-        body BLOB,
         content_type TEXT NOT NULL,
         version INTEGER NOT NULL,
         updated_at_ms INTEGER NOT NULL,
-        previous_at_ms INTEGER
+        previous_at_ms INTEGER,
+        body BLOB
     );
     CREATE TRIGGER IF NOT EXISTS attachment_goes_with_its_document
         AFTER DELETE ON documents
@@ -59,6 +65,44 @@ pub(super) const SCHEMA: &str = "
             UPDATE attachments SET body = NULL WHERE document_id = OLD.id;
         END;
 ";
+
+/// Rebuilds an `attachments` table made with `body` before the other columns (see
+/// [`SCHEMA`]), keeping every row, in one transaction. The trigger goes first (SQLite refuses
+/// to rename a table while a trigger names one that does not exist) and comes back with
+/// [`SCHEMA`].
+const BODY_LAST: &str = "
+    DROP TRIGGER IF EXISTS attachment_goes_with_its_document;
+    CREATE TABLE attachments_body_last (
+        document_id INTEGER PRIMARY KEY,
+        content_type TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        updated_at_ms INTEGER NOT NULL,
+        previous_at_ms INTEGER,
+        body BLOB
+    );
+    INSERT INTO attachments_body_last
+        SELECT document_id, content_type, version, updated_at_ms, previous_at_ms, body
+        FROM attachments;
+    DROP TABLE attachments;
+    ALTER TABLE attachments_body_last RENAME TO attachments;
+";
+
+/// Creates the table, or moves `body` last in one made before (see [`SCHEMA`]).
+pub(super) fn create_schema(db: &mut Connection) -> Result<(), StoreError> {
+    db.execute_batch(SCHEMA)?;
+    let last: String = db.query_row(
+        "SELECT name FROM pragma_table_info('attachments') ORDER BY cid DESC LIMIT 1",
+        [],
+        |row| row.get(0),
+    )?;
+    if last != "body" {
+        let tx = db.transaction()?;
+        tx.execute_batch(BODY_LAST)?;
+        tx.execute_batch(SCHEMA)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
 
 /// An attachment's validators and what its response headers need, loaded without its bytes.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -88,6 +132,37 @@ pub enum AttachmentWrite {
     NoDocument,
 }
 
+/// An attachment's bytes on their way into the store, never whole in memory: a file holding
+/// exactly `length` bytes, read from its current position (the HTTP layer spools an upload to
+/// an unlinked temporary file as it arrives), or any other reader of that many bytes.
+pub struct Upload {
+    /// Where the bytes come from.
+    pub source: Box<dyn std::io::Read + Send>,
+    /// How many bytes it gives.
+    pub length: u64,
+}
+
+impl Upload {
+    /// `bytes`, from memory.
+    pub fn from_bytes(bytes: Vec<u8>) -> Upload {
+        Upload {
+            length: bytes.len() as u64,
+            source: Box::new(std::io::Cursor::new(bytes)),
+        }
+    }
+}
+
+impl std::fmt::Debug for Upload {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Upload")
+            .field("length", &self.length)
+            .finish_non_exhaustive()
+    }
+}
+
+/// How much of an upload is copied into the blob at a time.
+const COPY_CHUNK: usize = 64 * 1024;
+
 /// What a reader holds: the attachment at `version`, of document `id`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Pinned {
@@ -107,16 +182,21 @@ impl Sqlite {
         self.run(move |db| attachment_meta(db, id)).await
     }
 
-    /// Stores `bytes` as document `id`'s attachment: a replace when `expected` is its current
+    /// Stores `upload` as document `id`'s attachment: a replace when `expected` is its current
     /// version, a create when `expected` is `None` and it has none. The check and the write are
     /// one transaction, so two writers holding the same version can never both succeed.
+    ///
+    /// The row gets a `zeroblob` of the upload's length, and the bytes are copied into it with
+    /// incremental blob I/O, [`COPY_CHUNK`] at a time: the attachment is never whole in memory.
     pub(super) async fn put_attachment(
         &self,
         id: i64,
         expected: Option<u64>,
         content_type: String,
-        bytes: Vec<u8>,
+        upload: Upload,
     ) -> Result<AttachmentWrite, StoreError> {
+        let Upload { mut source, length } = upload;
+        let length = i64::try_from(length).map_err(|_| StoreError::Upload("too long".into()))?;
         self.run(move |db| {
             let tx = db.transaction()?;
             let document: Option<i64> = tx
@@ -137,15 +217,33 @@ impl Sqlite {
             tx.execute(
                 "INSERT INTO attachments
                      (document_id, body, content_type, version, updated_at_ms, previous_at_ms)
-                 VALUES (?1, ?2, ?3, ?4, ?5, NULL)
+                 VALUES (?1, zeroblob(?2), ?3, ?4, ?5, NULL)
                  ON CONFLICT (document_id) DO UPDATE SET
                      body = excluded.body,
                      content_type = excluded.content_type,
                      version = excluded.version,
                      previous_at_ms = attachments.updated_at_ms,
                      updated_at_ms = max(excluded.updated_at_ms, attachments.updated_at_ms)",
-                params![id, bytes, content_type, version, now],
+                params![id, length, content_type, version, now],
             )?;
+            // `document_id` is the row id (`INTEGER PRIMARY KEY`).
+            let mut blob = tx.blob_open(MAIN_DB, "attachments", "body", id, false)?;
+            let mut chunk = vec![0; COPY_CHUNK];
+            let mut copied = 0usize;
+            loop {
+                let n = source.read(&mut chunk).map_err(StoreError::io)?;
+                if n == 0 {
+                    break;
+                }
+                blob.write_all(&chunk[..n]).map_err(StoreError::io)?;
+                copied += n;
+            }
+            drop(blob);
+            if i64::try_from(copied).ok() != Some(length) {
+                return Err(StoreError::Upload(format!(
+                    "{copied} bytes where {length} were announced"
+                )));
+            }
             let stored = attachment_meta(&tx, id)?;
             tx.commit()?;
             // The row was just written in this transaction.
@@ -255,6 +353,34 @@ mod tests {
     use super::*;
     use crate::documents::store::Write;
 
+    #[tokio::test]
+    async fn an_attachments_table_with_its_body_first_gets_it_last_and_keeps_its_rows() {
+        let connection = Connection::open_in_memory().unwrap();
+        connection
+            .execute_batch(
+                "CREATE TABLE documents (id INTEGER PRIMARY KEY AUTOINCREMENT,
+                     body TEXT NOT NULL, version INTEGER NOT NULL, updated_at_ms INTEGER NOT NULL);
+                 CREATE TABLE collection (id INTEGER PRIMARY KEY CHECK (id = 1),
+                     version INTEGER NOT NULL, updated_at_ms INTEGER NOT NULL);
+                 INSERT INTO collection VALUES (1, 2, 0);
+                 INSERT INTO documents VALUES (1, 'null', 1, 0);
+                 CREATE TABLE attachments (document_id INTEGER PRIMARY KEY, body BLOB,
+                     content_type TEXT NOT NULL, version INTEGER NOT NULL,
+                     updated_at_ms INTEGER NOT NULL, previous_at_ms INTEGER);
+                 INSERT INTO attachments VALUES (1, x'0102', 'text/plain', 2, 0, NULL);
+                 CREATE TRIGGER attachment_goes_with_its_document AFTER DELETE ON documents
+                     BEGIN UPDATE attachments SET body = NULL WHERE document_id = OLD.id; END;",
+            )
+            .unwrap();
+        let store = Sqlite::init(connection).unwrap();
+        let pinned = Pinned { id: 1, version: 2 };
+        let read = store.read_attachment(pinned).await.unwrap();
+        assert_eq!(read, Some(vec![1, 2]));
+        // The trigger came back: deleting the document removes the body.
+        assert!(store.delete(1, 1).await.unwrap());
+        assert_eq!(store.attachment_meta(1).await.unwrap(), None);
+    }
+
     async fn store_with_document() -> (Sqlite, i64) {
         let store = Sqlite::in_memory().unwrap();
         let Write::Applied(doc) = store.insert(Value::Null, None).await.unwrap() else {
@@ -266,7 +392,7 @@ mod tests {
     async fn put(store: &Sqlite, id: i64, expected: Option<u64>, bytes: &[u8]) -> AttachmentWrite {
         let kind = "application/octet-stream".to_owned();
         store
-            .put_attachment(id, expected, kind, bytes.to_vec())
+            .put_attachment(id, expected, kind, Upload::from_bytes(bytes.to_vec()))
             .await
             .unwrap()
     }

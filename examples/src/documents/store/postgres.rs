@@ -44,9 +44,14 @@
 //!
 //! # Ids
 //!
-//! `POST` takes ids from the sequence `document_ids`, skipping any id a `PUT` created, so it
-//! never hands out an id twice; a `PUT` may name any id (even one that was deleted: its
-//! versions are new all the same).
+//! `POST` takes ids from the sequence `document_ids`. A `PUT` may create a document at an id
+//! the client chooses (up to [`MAX_CHOSEN_ID`](super::MAX_CHOSEN_ID), even one that was
+//! deleted: its versions are new all the same), and moves the sequence past that id, as
+//! SQLite's `AUTOINCREMENT` does: so `POST` never hands out an id twice, and never has to try
+//! ids a client took one by one (it used to, one conflict per id, which a client creating many
+//! consecutive ids could make as long as it liked). Creates and `POST`s hold [`IDS`]
+//! exclusively, so the sequence only moves forward. An instance starting on a database written
+//! before this moves the sequence past its largest id.
 //!
 //! # Attachments: `bytea`, read with `substring`
 //!
@@ -57,6 +62,10 @@
 //! delete its bytes (they need `lo_unlink`, or they leak), and a version check and a read would
 //! be two statements. A `bytea` is deleted, versioned and read with its row, in one statement,
 //! one snapshot. Its limit (1 GB per value) is far above this example's 128 MiB.
+//!
+//! A write still passes through a large object, inside its transaction: a `bytea` parameter is
+//! sent whole, so the upload is staged chunk by chunk with `lo_put` and moved into the row with
+//! `lo_get` by the database, then unlinked before the commit (see `stage`).
 //!
 //! # Schema
 //!
@@ -74,8 +83,8 @@ use serde_json::Value;
 use tokio_postgres::{NoTls, Row};
 
 use super::{
-    AttachmentMeta, AttachmentWrite, Document, Meta, Pinned, StoreError, Write, at, meta, second,
-    version_param,
+    AttachmentMeta, AttachmentWrite, Document, Listed, Meta, Page, PageRequest, Pinned, StoreError,
+    Upload, Write, at, cut, limit_param, meta, second, version_param,
 };
 
 /// The advisory lock key the schema is created under: any number, the same in every instance.
@@ -84,6 +93,10 @@ pub const SCHEMA: i64 = 0x0064_6f63_7301;
 /// The advisory lock key every write holds shared, and the collection's readers exclusively
 /// (see the module's documentation).
 pub const WRITES: i64 = 0x0064_6f63_7302;
+
+/// The advisory lock key creates and `POST`s hold exclusively while they move the id sequence
+/// (see the module's documentation). Taken after [`WRITES`], in the same order everywhere.
+pub const IDS: i64 = 0x0064_6f63_7303;
 
 /// How many connections each instance keeps at most.
 const POOL_SIZE: usize = 16;
@@ -129,6 +142,9 @@ const CREATE_SCHEMA: &str = concat!(
         previous_at_ms bigint
     );
     ALTER TABLE attachments ALTER COLUMN body SET STORAGE EXTERNAL;
+    SELECT setval('document_ids', max(id)) FROM documents
+        HAVING max(id) > (SELECT CASE WHEN is_called THEN last_value ELSE 0 END
+                          FROM document_ids);
     "
 );
 
@@ -165,6 +181,9 @@ impl Postgres {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
         tx.execute("SELECT pg_advisory_xact_lock($1)", &[&SCHEMA])
+            .await?;
+        // The schema catches the id sequence up with the ids: no create may move it meanwhile.
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&IDS])
             .await?;
         tx.batch_execute(CREATE_SCHEMA).await?;
         tx.commit().await?;
@@ -204,23 +223,48 @@ impl Postgres {
         row.map(|row| document(id, &row)).transpose()
     }
 
-    pub(super) async fn list(&self) -> Result<(Meta, Vec<Document>), StoreError> {
+    pub(super) async fn list(&self, page: PageRequest) -> Result<(Meta, Page), StoreError> {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
-        // No write is in flight while the lock is held: the rows are those of this version.
+        // No write is in flight while the lock is held: the rows are those of this version,
+        // in both statements.
         let meta = collection(&tx).await?;
-        let rows = tx
+        // The lengths first: `octet_length` reads a TOASTed text's size, not its chunks.
+        let lengths: Vec<(i64, usize)> = tx
             .query(
-                "SELECT body, version, updated_at_ms, id FROM documents ORDER BY id",
-                &[],
+                "SELECT id, octet_length(body)::bigint FROM documents WHERE id > $1
+                 ORDER BY id LIMIT $2",
+                &[&page.after, &limit_param(page.limit)],
             )
-            .await?;
-        tx.commit().await?;
-        let documents = rows
+            .await?
             .iter()
-            .map(|row| document(row.get(3), row))
-            .collect::<Result<_, _>>()?;
-        Ok((meta, documents))
+            .map(|row| {
+                (
+                    row.get(0),
+                    usize::try_from(row.get::<_, i64>(1)).unwrap_or(0),
+                )
+            })
+            .collect();
+        let (taken, next) = cut(&lengths, page.limit);
+        let mut items = Vec::with_capacity(taken);
+        if let Some(&(last, _)) = taken.checked_sub(1).and_then(|at| lengths.get(at)) {
+            let rows = tx
+                .query(
+                    "SELECT id, version, body FROM documents WHERE id > $1 AND id <= $2
+                     ORDER BY id",
+                    &[&page.after, &last],
+                )
+                .await?;
+            for row in rows {
+                items.push(Listed {
+                    id: row.get(0),
+                    version: u64::try_from(row.get::<_, i64>(1)).unwrap_or(0),
+                    body: row.get(2),
+                });
+            }
+        }
+        tx.commit().await?;
+        Ok((meta, Page { items, next }))
     }
 
     pub(super) async fn insert(
@@ -243,25 +287,20 @@ impl Postgres {
             }
             None => hold_writes(&tx).await?,
         }
-        let text = body.to_string();
-        let row = loop {
-            // An id a PUT created is skipped: the next one is tried.
-            let inserted = tx
-                .query_opt(
-                    concat!(
-                        "INSERT INTO documents (id, body, version, updated_at_ms)
-                         VALUES (nextval('document_ids'), $1, nextval('versions'), ",
-                        now_ms!(),
-                        ") ON CONFLICT (id) DO NOTHING
-                         RETURNING id, version, updated_at_ms"
-                    ),
-                    &[&text],
-                )
-                .await?;
-            if let Some(row) = inserted {
-                break row;
-            }
-        };
+        hold_ids(&tx).await?;
+        // The sequence is past every id a create made (see the module's documentation), so the
+        // id is free: were it not, the insert would fail rather than try the next one.
+        let row = tx
+            .query_one(
+                concat!(
+                    "INSERT INTO documents (id, body, version, updated_at_ms)
+                     VALUES (nextval('document_ids'), $1, nextval('versions'), ",
+                    now_ms!(),
+                    ") RETURNING id, version, updated_at_ms"
+                ),
+                &[&body.to_string()],
+            )
+            .await?;
         tx.commit().await?;
         Ok(Write::Applied(Document {
             id: row.get(0),
@@ -283,7 +322,19 @@ impl Postgres {
                  RETURNING version, updated_at_ms"
             ))
             .await?;
+        hold_ids(&tx).await?;
         let row = tx.query_opt(&statement, &[&id, &body.to_string()]).await?;
+        if row.is_some() {
+            // `POST` allocates above this id from now on. (Not transactional: were the commit
+            // to fail, the ids skipped are only never used.)
+            let statement = tx
+                .prepare_cached(
+                    "SELECT setval('document_ids', $1) FROM document_ids
+                     WHERE NOT is_called OR last_value < $1",
+                )
+                .await?;
+            tx.execute(&statement, &[&id]).await?;
+        }
         tx.commit().await?;
         Ok(applied(id, body, row))
     }
@@ -376,10 +427,12 @@ impl Postgres {
         id: i64,
         expected: Option<u64>,
         content_type: String,
-        bytes: Vec<u8>,
+        upload: Upload,
     ) -> Result<AttachmentWrite, StoreError> {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
+        // Before the lock: filling it takes as long as the upload is large.
+        let staged = stage(&tx, upload).await?;
         hold_writes(&tx).await?;
         // `FOR KEY SHARE`: the document cannot be deleted before this write commits.
         let document = tx
@@ -398,7 +451,7 @@ impl Postgres {
                 let sql = concat!(
                     "INSERT INTO attachments AS a
                          (document_id, body, content_type, version, updated_at_ms, previous_at_ms)
-                     VALUES ($1, $2, $3, nextval('versions'), ",
+                     VALUES ($1, lo_get($2), $3, nextval('versions'), ",
                     now_ms!(),
                     ", NULL)
                      ON CONFLICT (document_id) DO UPDATE SET
@@ -411,12 +464,12 @@ impl Postgres {
                      RETURNING version, updated_at_ms, previous_at_ms, octet_length(body),
                          content_type"
                 );
-                tx.query_opt(sql, &[&id, &bytes, &content_type]).await?
+                tx.query_opt(sql, &[&id, &staged, &content_type]).await?
             }
             Some(expected) => {
                 let sql = concat!(
                     "UPDATE attachments SET
-                         body = $2,
+                         body = lo_get($2),
                          content_type = $3,
                          version = nextval('versions'),
                          previous_at_ms = updated_at_ms,
@@ -428,13 +481,14 @@ impl Postgres {
                          content_type"
                 );
                 let expected = version_param(expected);
-                tx.query_opt(sql, &[&id, &bytes, &content_type, &expected])
+                tx.query_opt(sql, &[&id, &staged, &content_type, &expected])
                     .await?
             }
         };
         let Some(row) = row else {
             return Ok(AttachmentWrite::Conflict);
         };
+        tx.execute("SELECT lo_unlink($1)", &[&staged]).await?;
         tx.commit().await?;
         Ok(AttachmentWrite::Applied(attachment_meta(&row)))
     }
@@ -496,6 +550,56 @@ async fn hold_writes(tx: &Transaction<'_>) -> Result<(), StoreError> {
         .prepare_cached("SELECT pg_advisory_xact_lock_shared($1)")
         .await?;
     tx.execute(&statement, &[&WRITES]).await?;
+    Ok(())
+}
+
+/// How much of an upload goes to the database in one statement.
+const UPLOAD_CHUNK: usize = 256 * 1024;
+
+/// Copies `upload` into a new large object of the transaction, [`UPLOAD_CHUNK`] at a time, and
+/// returns its oid. A `bytea` parameter is sent whole, so a 128 MiB upload would sit in this
+/// process's memory (twice, with its encoding); staged this way, the row takes its bytes from
+/// the large object inside the database (`lo_get`), and this process holds one chunk. The
+/// large object is unlinked before the commit, and a rollback removes it too.
+async fn stage(tx: &Transaction<'_>, upload: Upload) -> Result<u32, StoreError> {
+    let Upload { mut source, length } = upload;
+    let oid: u32 = tx.query_one("SELECT lo_create(0)", &[]).await?.get(0);
+    let put = tx.prepare_cached("SELECT lo_put($1, $2, $3)").await?;
+    let mut offset = 0i64;
+    loop {
+        // The spool file is read off the async threads.
+        let (chunk, back) = tokio::task::spawn_blocking(move || {
+            let mut chunk = Vec::with_capacity(UPLOAD_CHUNK);
+            let read = std::io::Read::read_to_end(
+                &mut std::io::Read::take(&mut source, UPLOAD_CHUNK as u64),
+                &mut chunk,
+            );
+            read.map(|_| (chunk, source))
+        })
+        .await
+        .map_err(|e| StoreError::Task(e.to_string()))?
+        .map_err(StoreError::io)?;
+        source = back;
+        if chunk.is_empty() {
+            break;
+        }
+        tx.execute(&put, &[&oid, &offset, &chunk]).await?;
+        offset += chunk.len() as i64;
+    }
+    if u64::try_from(offset).ok() != Some(length) {
+        return Err(StoreError::Upload(format!(
+            "{offset} bytes where {length} were announced"
+        )));
+    }
+    Ok(oid)
+}
+
+/// Holds [`IDS`] until the transaction ends: the id sequence moves under it only.
+async fn hold_ids(tx: &Transaction<'_>) -> Result<(), StoreError> {
+    let statement = tx
+        .prepare_cached("SELECT pg_advisory_xact_lock($1)")
+        .await?;
+    tx.execute(&statement, &[&IDS]).await?;
     Ok(())
 }
 

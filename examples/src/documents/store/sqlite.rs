@@ -25,7 +25,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::Value;
 
-use super::{Document, Meta, StoreError, Write, attachment, meta, version_param};
+use super::{
+    Document, Listed, Meta, Page, PageRequest, StoreError, Write, attachment, cut, limit_param,
+    meta, version_param,
+};
 
 /// The store on one SQLite connection, shared by the server's tasks.
 #[derive(Clone)]
@@ -38,9 +41,15 @@ pub struct Sqlite {
 ///
 /// `auto_vacuum` only takes effect on a database that has no table yet; it lets an offset read
 /// of a large attachment skip the pages before the offset (see [`attachment`]).
+///
+/// `synchronous = FULL` (SQLite's default, pinned here): a 2xx confirms a write, so its commit
+/// must survive whatever happens next. In WAL mode `NORMAL` would survive the process being
+/// killed (the log is in the kernel's cache) but could lose the last confirmed writes to a
+/// power loss or a kernel crash; `FULL` syncs the log at every commit, one `fsync` per write.
 const SCHEMA: &str = "
     PRAGMA auto_vacuum = INCREMENTAL;
     PRAGMA journal_mode = WAL;
+    PRAGMA synchronous = FULL;
     CREATE TABLE IF NOT EXISTS documents (
         id INTEGER PRIMARY KEY AUTOINCREMENT,
         body TEXT NOT NULL,
@@ -83,11 +92,11 @@ impl Sqlite {
         Self::init(Connection::open_in_memory()?)
     }
 
-    fn init(mut connection: Connection) -> Result<Self, StoreError> {
+    pub(super) fn init(mut connection: Connection) -> Result<Self, StoreError> {
         connection.busy_timeout(Duration::from_secs(5))?;
         connection.execute_batch(SCHEMA)?;
         add_autoincrement(&mut connection)?;
-        connection.execute_batch(attachment::SCHEMA)?;
+        attachment::create_schema(&mut connection)?;
         Ok(Self {
             db: Arc::new(Mutex::new(connection)),
         })
@@ -140,37 +149,45 @@ impl Sqlite {
     }
 
     /// Every document, by id, with the collection's validators as of that same read.
-    pub(super) async fn list(&self) -> Result<(Meta, Vec<Document>), StoreError> {
-        self.run(|db| {
+    pub(super) async fn list(&self, page: PageRequest) -> Result<(Meta, Page), StoreError> {
+        self.run(move |db| {
             let tx = db.transaction()?;
             let collection = tx.query_row(
                 "SELECT version, updated_at_ms FROM collection WHERE id = 1",
                 [],
                 |row| Ok(meta(row.get(0)?, row.get(1)?)),
             )?;
-            let mut statement =
-                tx.prepare("SELECT id, body, version, updated_at_ms FROM documents ORDER BY id")?;
-            let rows = statement.query_map([], |row| {
-                Ok((
-                    row.get::<_, i64>(0)?,
-                    row.get::<_, String>(1)?,
-                    row.get(2)?,
-                    row.get(3)?,
-                ))
-            })?;
-            let mut documents = Vec::new();
-            for row in rows {
-                let (id, body, version, updated) = row?;
-                let body = serde_json::from_str(&body)?;
-                documents.push(Document {
-                    id,
-                    body,
-                    meta: meta(version, updated),
-                });
+            // The lengths first: `octet_length` reads a text's size, not its pages.
+            let lengths = tx
+                .prepare(
+                    "SELECT id, octet_length(body) FROM documents WHERE id > ?1
+                     ORDER BY id LIMIT ?2",
+                )?
+                .query_map(params![page.after, limit_param(page.limit)], |row| {
+                    Ok((row.get(0)?, row.get::<_, i64>(1)?))
+                })?
+                .map(|row| row.map(|(id, length)| (id, usize::try_from(length).unwrap_or(0))))
+                .collect::<Result<Vec<(i64, usize)>, _>>()?;
+            let (taken, next) = cut(&lengths, page.limit);
+            let mut items = Vec::with_capacity(taken);
+            if let Some(&(last, _)) = taken.checked_sub(1).and_then(|at| lengths.get(at)) {
+                let mut statement = tx.prepare(
+                    "SELECT id, version, body FROM documents WHERE id > ?1 AND id <= ?2
+                     ORDER BY id",
+                )?;
+                let rows = statement.query_map(params![page.after, last], |row| {
+                    Ok(Listed {
+                        id: row.get(0)?,
+                        version: u64::try_from(row.get::<_, i64>(1)?).unwrap_or(0),
+                        body: row.get(2)?,
+                    })
+                })?;
+                for row in rows {
+                    items.push(row?);
+                }
             }
-            drop(statement);
             tx.commit()?;
-            Ok((collection, documents))
+            Ok((collection, Page { items, next }))
         })
         .await
     }
@@ -425,9 +442,13 @@ mod tests {
         let store = Sqlite::init(connection).unwrap();
         assert!(schema_of_documents(&store).contains("AUTOINCREMENT"));
 
-        let (collection, documents) = store.list().await.unwrap();
+        let first = PageRequest {
+            after: i64::MIN,
+            limit: 10,
+        };
+        let (collection, page) = store.list(first).await.unwrap();
         assert_eq!(collection.version, 8);
-        let kept: Vec<(i64, u64)> = documents.iter().map(|d| (d.id, d.meta.version)).collect();
+        let kept: Vec<(i64, u64)> = page.items.iter().map(|d| (d.id, d.version)).collect();
         assert_eq!(kept, [(1, 1), (2, 2)]);
 
         // The deleted document 3 is created again: its version is above any it could have had.

@@ -80,6 +80,9 @@ pub(crate) enum ValidatorKind {
     LastModified,
     /// Whether the resource exists, for one that may exist without a validator.
     Exists,
+    /// Whether the `Last-Modified` is strong, per request: `strong_last_modified = EXPR` with
+    /// an expression rather than a `true` or `false` literal (RFC 9110 §8.8.2.2).
+    StrongLastModified,
 }
 
 /// An expression over the handler's arguments, run before the preconditions: `etag = EXPR`,
@@ -173,7 +176,22 @@ impl Args {
             Key::CacheControl => self.cache_control = header_text(cx, key, value)?,
             Key::Vary => self.vary = header_text(cx, key, value)?,
             Key::Ranges => flag(cx, key, value, &mut self.ranges)?,
-            Key::StrongLastModified => flag(cx, key, value, &mut self.strong_last_modified)?,
+            Key::StrongLastModified => {
+                // A literal is the route's; any other expression is the store's knowledge of
+                // this request's resource, run with the validators.
+                let expr: Expr = value.parse()?;
+                if let Expr::Lit(ExprLit {
+                    lit: Lit::Bool(written),
+                    ..
+                }) = expr
+                {
+                    self.strong_last_modified.value = written.value;
+                    self.strong_last_modified.written = Some(written);
+                } else {
+                    self.validators
+                        .push(Validator::new(ValidatorKind::StrongLastModified, expr));
+                }
+            }
             Key::State => self.state = state(cx, value)?,
             Key::Bind => self.bind = bind(cx, value)?,
         }
@@ -274,8 +292,8 @@ fn skip_value(input: ParseStream) -> syn::Result<()> {
     Ok(())
 }
 
-/// `true` or `false`, for `require`, `weak_if_match`, `expose_validators`, `ranges` and
-/// `strong_last_modified`, written into `flag`; a value of another kind leaves it as it was.
+/// `true` or `false`, for `require`, `weak_if_match`, `expose_validators` and `ranges`,
+/// written into `flag`; a value of another kind leaves it as it was.
 fn flag(cx: &Ctxt, key: Key, value: ParseStream, flag: &mut Flag) -> syn::Result<()> {
     let expr: Expr = value.parse()?;
     if let Expr::Lit(ExprLit {
@@ -455,7 +473,10 @@ mod tests {
             Key::CacheControl => args.cache_control.is_some(),
             Key::Vary => args.vary.is_some(),
             Key::Ranges => args.ranges.written.is_some(),
-            Key::StrongLastModified => args.strong_last_modified.written.is_some(),
+            Key::StrongLastModified => {
+                args.strong_last_modified.written.is_some()
+                    || args.validator(ValidatorKind::StrongLastModified).is_some()
+            }
             Key::State => args.state.is_some(),
             Key::Bind => args.bind.is_some(),
         }

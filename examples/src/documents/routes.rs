@@ -32,6 +32,13 @@ impl Target<Meta> {
         self.meta.map(|meta| meta.updated_at)
     }
 
+    /// Whether the date names this version and no other (RFC 9110 §8.8.2.2, see
+    /// [`Meta::strong_date`]): only then does an `If-Unmodified-Since` or `If-Modified-Since`
+    /// naming its very second vouch for the current version.
+    fn strong_date(&self) -> bool {
+        self.meta.is_some_and(|meta| meta.strong_date)
+    }
+
     /// The 412 for a write whose version check passed but whose atomic write changed nothing:
     /// another writer got there first. It shows the validators as they are now.
     async fn lost_race(&self, store: &Store) -> ApiError {
@@ -100,6 +107,7 @@ fn validators(meta: Meta) -> (ETag, LastModified) {
 #[conditional(
     etag = target.etag(),
     last_modified = target.last_modified(),
+    strong_last_modified = target.strong_date(),
     cache_control = "no-cache"
 )]
 #[utoipa::path(
@@ -129,6 +137,7 @@ pub async fn read(State(store): State<Store>, target: Target<Meta>) -> Result<Re
 #[conditional(
     etag = target.etag(),
     last_modified = target.last_modified(),
+    strong_last_modified = target.strong_date(),
     require = true,
     weak_if_match = true
 )]
@@ -177,6 +186,7 @@ pub async fn replace(
 #[conditional(
     etag = target.etag(),
     last_modified = target.last_modified(),
+    strong_last_modified = target.strong_date(),
     require = true,
     weak_if_match = true
 )]
@@ -205,6 +215,7 @@ pub async fn patch(
 #[conditional(
     etag = target.etag(),
     last_modified = target.last_modified(),
+    strong_last_modified = target.strong_date(),
     require = true,
     weak_if_match = true
 )]

@@ -38,6 +38,7 @@ pub mod postgres;
 pub mod sqlite;
 
 use std::path::Path;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::Value;
@@ -120,6 +121,13 @@ pub struct Meta {
     pub version: u64,
     /// When the last write happened, by the database's clock.
     pub updated_at: SystemTime,
+    /// Whether `updated_at` is a strong validator: no other version of the document was
+    /// written within its second, so its `Last-Modified` names this version and no other
+    /// (RFC 9110 §8.8.2.2). A date that is not strong never vouches for the current version:
+    /// an `If-Unmodified-Since` naming its second gets a 412, an `If-Modified-Since` the full
+    /// 200. The SQLite store knows (it keeps when the version before was written); the
+    /// PostgreSQL store does not yet, and says `false`, the safe answer.
+    pub strong_date: bool,
 }
 
 /// A stored document.
@@ -260,6 +268,15 @@ impl Store {
         sqlite::Sqlite::in_memory().map(|db| Store(Backend::Sqlite(db)))
     }
 
+    /// The SQLite store at `path` (`None`: in memory), dating its document writes by `clock`.
+    pub fn sqlite_with_clock(path: Option<&Path>, clock: Clock) -> Result<Self, StoreError> {
+        let db = match path {
+            Some(path) => sqlite::Sqlite::open(path)?,
+            None => sqlite::Sqlite::in_memory()?,
+        };
+        Ok(Store(Backend::Sqlite(db.with_clock(clock))))
+    }
+
     /// Connects to the PostgreSQL database at `url` (`postgres://user:password@host/db`), and
     /// creates the schema if it is missing (see [`postgres`]: several instances may do this at
     /// once).
@@ -389,6 +406,47 @@ fn meta(version: i64, updated_at_ms: i64) -> Meta {
     Meta {
         version: u64::try_from(version).unwrap_or(0),
         updated_at: at(updated_at_ms),
+        strong_date: false,
+    }
+}
+
+/// A document's validators, with the time of the write before this one (`None`: there was
+/// none): its date is strong when that write is from an earlier second (RFC 9110 §8.8.2.2).
+fn dated_meta(version: i64, updated_at_ms: i64, previous_at_ms: Option<i64>) -> Meta {
+    Meta {
+        strong_date: previous_at_ms
+            .is_none_or(|previous| previous.div_euclid(1000) < updated_at_ms.div_euclid(1000)),
+        ..meta(version, updated_at_ms)
+    }
+}
+
+/// Where the SQLite store reads the time of its writes: the system clock, or a clock a test
+/// gives it, so that "two writes within one second" and "a second later" are stated, never
+/// waited for.
+#[derive(Clone)]
+pub struct Clock(Arc<dyn Fn() -> SystemTime + Send + Sync>);
+
+impl Clock {
+    /// The system clock.
+    pub fn system() -> Self {
+        Clock(Arc::new(SystemTime::now))
+    }
+
+    /// A clock that reads `now`.
+    pub fn from_fn(now: impl Fn() -> SystemTime + Send + Sync + 'static) -> Self {
+        Clock(Arc::new(now))
+    }
+
+    /// Milliseconds since the Unix epoch.
+    pub(crate) fn now_ms(&self) -> i64 {
+        let elapsed = (self.0)().duration_since(UNIX_EPOCH).unwrap_or_default();
+        i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX)
+    }
+}
+
+impl std::fmt::Debug for Clock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Clock")
     }
 }
 

@@ -505,3 +505,33 @@ pub const fn utoipa_path_below<T: UtoipaPathBelow>() {}
 /// The schemas the added 412 and 428 responses name.
 #[cfg(feature = "utoipa")]
 pub use crate::openapi::{PreconditionFailedBody, PreconditionRequiredBody};
+
+/// `strong_last_modified = EXPR`: whether this request's `Last-Modified` is strong.
+#[diagnostic::on_unimplemented(
+    message = "`strong_last_modified` must be a `bool`, not `{Self}`",
+    label = "whether this resource's `Last-Modified` is strong: write a `bool`",
+    note = "a `Last-Modified` is strong when no other version of the resource had the same \
+            date (RFC 9110 §8.8.2.2)"
+)]
+pub trait Strength {
+    #[doc(hidden)]
+    fn into_strength(self) -> bool;
+}
+
+impl Strength for bool {
+    fn into_strength(self) -> bool {
+        self
+    }
+}
+
+#[doc(hidden)]
+pub fn strong_last_modified<T: Strength>(value: T) -> bool {
+    value.into_strength()
+}
+
+/// The resource with the strength `strong_last_modified = EXPR` gave; a route's literal `true`
+/// still applies on top of it.
+#[doc(hidden)]
+pub fn with_strength(resource: Resource, strong: bool) -> Resource {
+    resource.strong_last_modified(strong)
+}

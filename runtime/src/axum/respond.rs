@@ -552,9 +552,11 @@ mod tests {
             assert_eq!(ev.checked_etag(), loaded, "{if_match:?}");
         }
         let (method, mut headers) = request(Method::PUT, None);
+        // A second after the last modification: the date of a weak `Last-Modified` itself
+        // would be refused (it may stand for two versions, RFC 9110 §8.8.2.2).
         headers.insert(
             header::IF_UNMODIFIED_SINCE,
-            HeaderValue::from_static("Thu, 01 Jan 1970 00:00:00 GMT"),
+            HeaderValue::from_static("Thu, 01 Jan 1970 00:00:01 GMT"),
         );
         let ev = Evaluation::new(&method, &headers, v(7), &ROUTE).map_err(|r| r.status());
         assert_eq!(ev.map(|ev| ev.checked_etag().cloned()), Ok(loaded.cloned()));
@@ -667,9 +669,10 @@ mod tests {
                     if resource.etag().is_some() {
                         headers.insert(header::IF_NONE_MATCH, HeaderValue::from_static(r#""7""#));
                     } else {
+                        // Later than the (weak) date: a 304 whatever its strength.
                         headers.insert(
                             header::IF_MODIFIED_SINCE,
-                            HeaderValue::from_static("Thu, 01 Jan 1970 00:00:00 GMT"),
+                            HeaderValue::from_static("Thu, 01 Jan 1970 00:00:01 GMT"),
                         );
                     }
                     let decision =

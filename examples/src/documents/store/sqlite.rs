@@ -26,14 +26,16 @@ use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::Value;
 
 use super::{
-    Document, Listed, Meta, Page, PageRequest, StoreError, Write, attachment, cut, limit_param,
-    meta, version_param,
+    Clock, Document, Listed, Meta, Page, PageRequest, StoreError, Write, attachment, cut,
+    dated_meta, limit_param, meta, version_param,
 };
 
 /// The store on one SQLite connection, shared by the server's tasks.
 #[derive(Clone)]
 pub struct Sqlite {
     pub(super) db: Arc<Mutex<Connection>>,
+    /// Dates the document writes.
+    clock: Clock,
 }
 
 /// `AUTOINCREMENT`: a deleted id is never handed out again. The collection row's version is
@@ -54,7 +56,8 @@ const SCHEMA: &str = "
         id INTEGER PRIMARY KEY AUTOINCREMENT,
         body TEXT NOT NULL,
         version INTEGER NOT NULL,
-        updated_at_ms INTEGER NOT NULL
+        updated_at_ms INTEGER NOT NULL,
+        previous_at_ms INTEGER
     );
     CREATE TABLE IF NOT EXISTS collection (
         id INTEGER PRIMARY KEY CHECK (id = 1),
@@ -96,10 +99,17 @@ impl Sqlite {
         connection.busy_timeout(Duration::from_secs(5))?;
         connection.execute_batch(SCHEMA)?;
         add_autoincrement(&mut connection)?;
+        add_previous_at(&connection)?;
         attachment::create_schema(&mut connection)?;
         Ok(Self {
             db: Arc::new(Mutex::new(connection)),
+            clock: Clock::system(),
         })
+    }
+
+    /// The same store, dating its document writes by `clock`.
+    pub(super) fn with_clock(self, clock: Clock) -> Self {
+        Self { clock, ..self }
     }
 
     /// Runs `f` on the connection in a blocking task, so SQLite never stalls the async runtime.
@@ -120,9 +130,9 @@ impl Sqlite {
         self.run(move |db| {
             let row = db
                 .query_row(
-                    "SELECT version, updated_at_ms FROM documents WHERE id = ?1",
+                    "SELECT version, updated_at_ms, previous_at_ms FROM documents WHERE id = ?1",
                     [id],
-                    |row| Ok(meta(row.get(0)?, row.get(1)?)),
+                    |row| Ok(dated_meta(row.get(0)?, row.get(1)?, row.get(2)?)),
                 )
                 .optional()?;
             Ok(row)
@@ -200,12 +210,14 @@ impl Sqlite {
         body: Value,
         collection: Option<u64>,
     ) -> Result<Write, StoreError> {
+        let clock = self.clock.clone();
         self.run(move |db| {
             let tx = db.transaction()?;
-            let now = now_ms();
+            let now = clock.now_ms();
             let Some(version) = advance(&tx, now, collection)? else {
                 return Ok(Write::Conflict);
             };
+            // A new id, never used before: the only version its URL ever had.
             tx.execute(
                 "INSERT INTO documents (body, version, updated_at_ms) VALUES (?1, ?2, ?3)",
                 params![body.to_string(), version, now],
@@ -215,7 +227,7 @@ impl Sqlite {
             Ok(Write::Applied(Document {
                 id,
                 body,
-                meta: meta(version, now),
+                meta: dated_meta(version, now, None),
             }))
         })
         .await
@@ -223,12 +235,16 @@ impl Sqlite {
 
     /// Creates document `id` only if it does not exist (`If-None-Match: *`).
     pub(super) async fn create(&self, id: i64, body: Value) -> Result<Write, StoreError> {
+        let clock = self.clock.clone();
         self.run(move |db| {
             let tx = db.transaction()?;
-            let now = now_ms();
+            let now = clock.now_ms();
             let version = next_version(&tx, now)?;
+            // The URL may have had a document deleted within this very second, whose date
+            // this one would repeat: its date is not strong (`previous_at_ms = now`).
             let inserted = tx.execute(
-                "INSERT INTO documents (id, body, version, updated_at_ms) VALUES (?1, ?2, ?3, ?4)
+                "INSERT INTO documents (id, body, version, updated_at_ms, previous_at_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?4)
                  ON CONFLICT (id) DO NOTHING",
                 params![id, body.to_string(), version, now],
             )?;
@@ -240,7 +256,7 @@ impl Sqlite {
             Ok(Write::Applied(Document {
                 id,
                 body,
-                meta: meta(version, now),
+                meta: dated_meta(version, now, Some(now)),
             }))
         })
         .await
@@ -253,13 +269,16 @@ impl Sqlite {
         expected: u64,
         body: Value,
     ) -> Result<Write, StoreError> {
+        let clock = self.clock.clone();
         self.run(move |db| {
             let tx = db.transaction()?;
-            let now = now_ms();
+            let now = clock.now_ms();
             let version = next_version(&tx, now)?;
             let changed = tx.execute(
-                "UPDATE documents SET body = ?1, version = ?2, updated_at_ms = ?3
-                 WHERE id = ?4 AND version = ?5",
+                &format!(
+                    "UPDATE documents SET body = ?1, version = ?2, {DATED}
+                     WHERE id = ?4 AND version = ?5"
+                ),
                 params![body.to_string(), version, now, id, version_param(expected)],
             )?;
             if changed == 0 {
@@ -280,6 +299,7 @@ impl Sqlite {
         expected: u64,
         change: impl FnOnce(&mut Value) + Send + 'static,
     ) -> Result<Write, StoreError> {
+        let clock = self.clock.clone();
         self.run(move |db| {
             let tx = db.transaction()?;
             let Some(mut document) = get(&tx, id)? else {
@@ -289,11 +309,13 @@ impl Sqlite {
                 return Ok(Write::Conflict);
             }
             change(&mut document.body);
-            let now = now_ms();
+            let now = clock.now_ms();
             let version = next_version(&tx, now)?;
             let changed = tx.execute(
-                "UPDATE documents SET body = ?1, version = ?2, updated_at_ms = ?3
-                 WHERE id = ?4 AND version = ?5",
+                &format!(
+                    "UPDATE documents SET body = ?1, version = ?2, {DATED}
+                     WHERE id = ?4 AND version = ?5"
+                ),
                 params![
                     document.body.to_string(),
                     version,
@@ -305,8 +327,11 @@ impl Sqlite {
             if changed == 0 {
                 return Ok(Write::Conflict);
             }
+            let Some(stored) = get(&tx, id)? else {
+                return Ok(Write::Conflict);
+            };
             tx.commit()?;
-            document.meta = meta(version, now);
+            document.meta = stored.meta;
             Ok(Write::Applied(document))
         })
         .await
@@ -314,6 +339,7 @@ impl Sqlite {
 
     /// Deletes document `id` if it is still at `expected` version. `Ok(false)` if it was not.
     pub(super) async fn delete(&self, id: i64, expected: u64) -> Result<bool, StoreError> {
+        let clock = self.clock.clone();
         self.run(move |db| {
             let tx = db.transaction()?;
             let deleted = tx.execute(
@@ -323,7 +349,7 @@ impl Sqlite {
             if deleted == 0 {
                 return Ok(false);
             }
-            next_version(&tx, now_ms())?;
+            next_version(&tx, clock.now_ms())?;
             tx.commit()?;
             Ok(true)
         })
@@ -340,18 +366,25 @@ pub(super) fn lock(db: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
 fn get(db: &Connection, id: i64) -> Result<Option<Document>, StoreError> {
     let row = db
         .query_row(
-            "SELECT body, version, updated_at_ms FROM documents WHERE id = ?1",
+            "SELECT body, version, updated_at_ms, previous_at_ms FROM documents WHERE id = ?1",
             [id],
-            |row| Ok((row.get::<_, String>(0)?, row.get(1)?, row.get(2)?)),
+            |row| {
+                Ok((
+                    row.get::<_, String>(0)?,
+                    row.get(1)?,
+                    row.get(2)?,
+                    row.get(3)?,
+                ))
+            },
         )
         .optional()?;
-    let Some((body, version, updated)) = row else {
+    let Some((body, version, updated, previous)) = row else {
         return Ok(None);
     };
     Ok(Some(Document {
         id,
         body: serde_json::from_str(&body)?,
-        meta: meta(version, updated),
+        meta: dated_meta(version, updated, previous),
     }))
 }
 
@@ -377,6 +410,27 @@ fn advance(db: &Connection, now: i64, expected: Option<u64>) -> Result<Option<i6
         )
         .optional()?;
     Ok(version)
+}
+
+/// The date columns of a document write (`?3` is now): the time of the write before is kept,
+/// and a write is never dated before it, whatever the clock does, so a date names at most the
+/// versions of its own second (RFC 9110 §8.8.2.2; see [`super::Meta::strong_date`]).
+const DATED: &str = "previous_at_ms = updated_at_ms, updated_at_ms = max(?3, updated_at_ms)";
+
+/// Adds `previous_at_ms` to a `documents` table made before it. The rows already there do not
+/// know when their version before was written, so their dates are not strong until their next
+/// write (`previous_at_ms = updated_at_ms`).
+fn add_previous_at(db: &Connection) -> Result<(), StoreError> {
+    let has_column = db
+        .prepare("SELECT 1 FROM pragma_table_info('documents') WHERE name = 'previous_at_ms'")?
+        .exists([])?;
+    if !has_column {
+        db.execute_batch(
+            "ALTER TABLE documents ADD COLUMN previous_at_ms INTEGER;
+             UPDATE documents SET previous_at_ms = updated_at_ms;",
+        )?;
+    }
+    Ok(())
 }
 
 /// Rebuilds the `documents` table of a database made before its ids were `AUTOINCREMENT`.

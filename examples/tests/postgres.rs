@@ -316,7 +316,11 @@ fn free_port() -> u16 {
 
 /// The version in a strong tag the service made (`"17"`).
 fn version(tag: &str) -> u64 {
-    tag.trim_matches('"')
+    // `"7.ID"`: version 7 as the binary's representation generation renders it.
+    let opaque = tag.trim_matches('"');
+    opaque
+        .split_once('.')
+        .map_or(opaque, |(version, _generation)| version)
         .parse()
         .unwrap_or_else(|_| panic!("not a version tag: {tag}"))
 }

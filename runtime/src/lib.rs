@@ -181,9 +181,9 @@ pub use axum::{
     ConditionalResponse, Evaluation, FileSource, Linger, READ_CHUNK, RangeSource, Ranged,
 };
 pub use rfc::{
-    Codings, ConditionHeader, ContentCoding, Decision, ETag, Failure, InvalidETag, InvalidHttpDate,
-    LastModified, Member, Outcome, Policy, Preconditions, RangeDecision, Reason, Requirement,
-    Resource, evaluate, negotiate,
+    Codings, ConditionHeader, ContentCoding, Decision, ETag, Failure, Generation, InvalidETag,
+    InvalidGeneration, InvalidHttpDate, LastModified, Member, Outcome, Policy, Preconditions,
+    RangeDecision, Reason, Requirement, Resource, evaluate, negotiate,
 };
 
 // The attribute's reference lives here, where users find it and where its doctests can use

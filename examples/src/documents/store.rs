@@ -292,6 +292,15 @@ impl Store {
         dispatch!(self.meta(id))
     }
 
+    /// Representation generation `id` (see [`axum_conditional::Generation`]), dated when this
+    /// database first served it, so that every instance sharing the database sends the same
+    /// dates.
+    pub async fn generation(&self, id: &str) -> Result<axum_conditional::Generation, StoreError> {
+        let since_ms = dispatch!(self.generation_since(id))?;
+        axum_conditional::Generation::new(id, at(since_ms))
+            .map_err(|e| StoreError::Task(e.to_string()))
+    }
+
     /// The collection's validators; they change on every insert, update and delete.
     pub async fn collection_meta(&self) -> Result<Meta, StoreError> {
         dispatch!(self.collection_meta())

@@ -206,6 +206,33 @@ impl Postgres {
         Ok(row.map(|row| meta(row.get(0), row.get(1))))
     }
 
+    /// When the database first served generation `id` (recorded now if this is the first
+    /// time): the same for every instance, whatever their clocks.
+    pub(super) async fn generation_since(&self, id: &str) -> Result<i64, StoreError> {
+        let client = self.client().await?;
+        client
+            .batch_execute(
+                "CREATE TABLE IF NOT EXISTS generations (
+                     id TEXT PRIMARY KEY, since_ms BIGINT NOT NULL
+                 )",
+            )
+            .await?;
+        let statement = client
+            .prepare_cached(concat!(
+                "WITH new AS (
+                     INSERT INTO generations (id, since_ms) VALUES ($1, ",
+                now_ms!(),
+                ") ON CONFLICT (id) DO NOTHING RETURNING since_ms
+                 )
+                 SELECT since_ms FROM new
+                 UNION ALL
+                 SELECT since_ms FROM generations WHERE id = $1"
+            ))
+            .await?;
+        let row = client.query_one(&statement, &[&id]).await?;
+        Ok(row.get(0))
+    }
+
     pub(super) async fn collection_meta(&self) -> Result<Meta, StoreError> {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;

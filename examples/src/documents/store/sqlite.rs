@@ -140,6 +140,32 @@ impl Sqlite {
         .await
     }
 
+    /// When this database first served generation `id` (recorded now if this is the first
+    /// time), by the store's clock.
+    pub(super) async fn generation_since(&self, id: &str) -> Result<i64, StoreError> {
+        let id = id.to_owned();
+        let clock = self.clock.clone();
+        self.run(move |db| {
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS generations (
+                     id TEXT PRIMARY KEY, since_ms INTEGER NOT NULL
+                 )",
+                [],
+            )?;
+            db.execute(
+                "INSERT OR IGNORE INTO generations (id, since_ms) VALUES (?1, ?2)",
+                params![id, clock.now_ms()],
+            )?;
+            let since = db.query_row(
+                "SELECT since_ms FROM generations WHERE id = ?1",
+                [&id],
+                |row| row.get(0),
+            )?;
+            Ok(since)
+        })
+        .await
+    }
+
     /// The collection's validators; they change on every insert, update and delete.
     pub(super) async fn collection_meta(&self) -> Result<Meta, StoreError> {
         self.run(|db| {

@@ -63,6 +63,7 @@ keys! {
     Vary: vary = "\"accept, accept-encoding\"",
     Ranges: ranges = "true",
     StrongLastModified: strong_last_modified = "true",
+    AlreadyApplied: already_applied = "|sent| store.holds(id, sent)",
     State: state = "AppState",
     Bind: bind = "ev",
 }
@@ -128,6 +129,9 @@ pub(crate) struct Args {
     pub(crate) vary: Option<LitStr>,
     pub(crate) ranges: Flag,
     pub(crate) strong_last_modified: Flag,
+    /// `already_applied = CHECK`: given the request content after a false `If-Match` or
+    /// `If-Unmodified-Since`, whether the request was already applied (RFC 9110 §13.1.1).
+    pub(crate) already_applied: Option<Expr>,
     pub(crate) state: Option<Type>,
     pub(crate) bind: Option<Ident>,
 }
@@ -146,6 +150,7 @@ impl Default for Args {
             vary: None,
             ranges: Flag::default_to(false),
             strong_last_modified: Flag::default_to(false),
+            already_applied: None,
             state: None,
             bind: None,
         }
@@ -192,6 +197,7 @@ impl Args {
                         .push(Validator::new(ValidatorKind::StrongLastModified, expr));
                 }
             }
+            Key::AlreadyApplied => self.already_applied = Some(value.parse()?),
             Key::State => self.state = state(cx, value)?,
             Key::Bind => self.bind = bind(cx, value)?,
         }
@@ -477,6 +483,7 @@ mod tests {
                 args.strong_last_modified.written.is_some()
                     || args.validator(ValidatorKind::StrongLastModified).is_some()
             }
+            Key::AlreadyApplied => args.already_applied.is_some(),
             Key::State => args.state.is_some(),
             Key::Bind => args.bind.is_some(),
         }
@@ -536,7 +543,7 @@ mod tests {
     fn unknown_key_suggests_the_nearest_and_lists_the_table() {
         let list = "the arguments are `etag`, `last_modified`, `exists`, `require`, \
                     `weak_if_match`, `expose_validators`, `cache_control`, `vary`, `ranges`, \
-                    `strong_last_modified`, `state` and `bind`";
+                    `strong_last_modified`, `already_applied`, `state` and `bind`";
         assert_eq!(
             messages("etags = 1"),
             [format!(

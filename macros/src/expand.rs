@@ -435,9 +435,15 @@ fn evaluate(args: &Args, locals: &Locals) -> TokenStream {
         }
         None => resource,
     };
-    let refused = locals.answer(quote!(
-        ::axum_conditional::__private::refused(#parts, #body, #error)
-    ));
+    // `already_applied = CHECK` runs only here, on a refusal, with the request content.
+    let refused = match &args.already_applied {
+        Some(check) => locals.answer(quote!(
+            ::axum_conditional::__private::refused_unless(#parts, #body, #error, #check).await
+        )),
+        None => locals.answer(quote!(
+            ::axum_conditional::__private::refused(#parts, #body, #error)
+        )),
+    };
     quote! {
         let #evaluation = match ::axum_conditional::__private::evaluate(
             &#parts,

@@ -306,6 +306,7 @@ pub use rfc::{
 /// | `vary = "…"` | a string literal | `Vary` of 304s and 2xx `GET`/`HEAD` responses |
 /// | `ranges = true` | `true` or `false` | `Range` requests are answered 206 or 416 from the handler's 200 (see [Ranges](#ranges)) |
 /// | `strong_last_modified = true` | `true` or `false`, or an expression giving a `bool` per request | the `Last-Modified` is a strong validator: an `If-Range` date can match it (see [Ranges](#ranges)), and an `If-Modified-Since` or `If-Unmodified-Since` naming its very second vouches for the current version (see [Dates](#dates)) |
+/// | `already_applied = CHECK` | a closure from the request content (`Bytes`) to a future of `bool`, or an `Option` of one | evaluated only after a false `If-Match` or `If-Unmodified-Since`; unless it is `None`, the content is then read within the [`Linger`] bounds and the closure says whether the request was already applied (a lost response resent): then 204 with the current validators instead of 412 (RFC 9110 §13.1.1) |
 /// | `state = Type` | a type | the state the last argument is extracted with (see below) |
 /// | `bind = name` | an identifier | makes `name: &Evaluation` available in the body |
 ///

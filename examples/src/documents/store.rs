@@ -333,6 +333,26 @@ impl Store {
         dispatch!(self.replace(id, expected, body))
     }
 
+    /// [`Store::replace`], remembering the `Idempotency-Key` the request sent with the version
+    /// it writes (SQLite; PostgreSQL does not yet), for [`Store::holds`].
+    pub async fn replace_keyed(
+        &self,
+        id: i64,
+        expected: u64,
+        body: Value,
+        key: Option<String>,
+    ) -> Result<Write, StoreError> {
+        dispatch!(self.replace_keyed(id, expected, body, key))
+    }
+
+    /// Whether document `id` is, as it stands, what a `PUT` with `Idempotency-Key: key` wrote
+    /// with `body`: that request, resent after its response was lost, was already applied
+    /// (RFC 9110 §13.1.1). Equal content alone is not enough: two clients that read the same
+    /// counter and both write it plus one send the same body, and the second must get its 412.
+    pub async fn holds(&self, id: i64, body: Value, key: String) -> Result<bool, StoreError> {
+        dispatch!(self.holds(id, body, key))
+    }
+
     /// Applies `change` to document `id` if it is still at `expected` version. The change is
     /// computed from the stored body inside the same transaction.
     pub async fn update(

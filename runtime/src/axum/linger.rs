@@ -117,8 +117,18 @@ impl Linger {
         }
     }
 
+    /// The byte bound.
+    pub(crate) const fn byte_limit(&self) -> usize {
+        self.max_bytes
+    }
+
+    /// The time bound.
+    pub(crate) const fn time_limit(&self) -> Duration {
+        self.max_duration
+    }
+
     /// Whether these bounds let a refusal swallow anything at all.
-    const fn lingers(&self) -> bool {
+    pub(crate) const fn lingers(&self) -> bool {
         self.max_bytes > 0 && !self.max_duration.is_zero()
     }
 }
@@ -188,7 +198,7 @@ pub(crate) fn readable(parts: &Parts, body: &Body) -> Option<u64> {
     Some(declared.min(u64::try_from(bound).unwrap_or(u64::MAX)))
 }
 
-fn linger_of(parts: &Parts) -> Linger {
+pub(crate) fn linger_of(parts: &Parts) -> Linger {
     parts
         .extensions
         .get::<Linger>()
@@ -196,7 +206,7 @@ fn linger_of(parts: &Parts) -> Linger {
         .unwrap_or_default()
 }
 
-fn expects_continue(parts: &Parts) -> bool {
+pub(crate) fn expects_continue(parts: &Parts) -> bool {
     parts
         .headers
         .get(header::EXPECT)

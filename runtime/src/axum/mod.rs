@@ -7,6 +7,7 @@
 //! ([`ranged`]). [`extract`] holds the extractor and response-part impls of the
 //! core's types. Outcomes are recorded through `crate::observe`.
 
+pub(crate) mod applied;
 pub(crate) mod extract;
 pub(crate) mod linger;
 pub mod private;

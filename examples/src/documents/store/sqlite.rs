@@ -57,7 +57,8 @@ const SCHEMA: &str = "
         body TEXT NOT NULL,
         version INTEGER NOT NULL,
         updated_at_ms INTEGER NOT NULL,
-        previous_at_ms INTEGER
+        previous_at_ms INTEGER,
+        request_key TEXT
     );
     CREATE TABLE IF NOT EXISTS collection (
         id INTEGER PRIMARY KEY CHECK (id = 1),
@@ -162,6 +163,30 @@ impl Sqlite {
                 |row| row.get(0),
             )?;
             Ok(since)
+        })
+        .await
+    }
+
+    /// Whether document `id` is, as it stands, what a `PUT` with `Idempotency-Key: key` wrote
+    /// with `body`: that request, resent, was already applied (RFC 9110 §13.1.1).
+    pub(super) async fn holds(
+        &self,
+        id: i64,
+        body: Value,
+        key: String,
+    ) -> Result<bool, StoreError> {
+        self.run(move |db| {
+            let row: Option<(String, Option<String>)> = db
+                .query_row(
+                    "SELECT body, request_key FROM documents WHERE id = ?1",
+                    [id],
+                    |row| Ok((row.get(0)?, row.get(1)?)),
+                )
+                .optional()?;
+            Ok(row.is_some_and(|(stored, stored_key)| {
+                stored_key.as_deref() == Some(key.as_str())
+                    && serde_json::from_str::<Value>(&stored).is_ok_and(|stored| stored == body)
+            }))
         })
         .await
     }
@@ -295,6 +320,18 @@ impl Sqlite {
         expected: u64,
         body: Value,
     ) -> Result<Write, StoreError> {
+        self.replace_keyed(id, expected, body, None).await
+    }
+
+    /// [`Sqlite::replace`], remembering the `Idempotency-Key` the request sent (`None`: none)
+    /// with the version it writes, for [`Sqlite::holds`].
+    pub(super) async fn replace_keyed(
+        &self,
+        id: i64,
+        expected: u64,
+        body: Value,
+        key: Option<String>,
+    ) -> Result<Write, StoreError> {
         let clock = self.clock.clone();
         self.run(move |db| {
             let tx = db.transaction()?;
@@ -302,10 +339,17 @@ impl Sqlite {
             let version = next_version(&tx, now)?;
             let changed = tx.execute(
                 &format!(
-                    "UPDATE documents SET body = ?1, version = ?2, {DATED}
+                    "UPDATE documents SET body = ?1, version = ?2, {DATED}, request_key = ?6
                      WHERE id = ?4 AND version = ?5"
                 ),
-                params![body.to_string(), version, now, id, version_param(expected)],
+                params![
+                    body.to_string(),
+                    version,
+                    now,
+                    id,
+                    version_param(expected),
+                    key
+                ],
             )?;
             if changed == 0 {
                 return Ok(Write::Conflict);
@@ -339,7 +383,7 @@ impl Sqlite {
             let version = next_version(&tx, now)?;
             let changed = tx.execute(
                 &format!(
-                    "UPDATE documents SET body = ?1, version = ?2, {DATED}
+                    "UPDATE documents SET body = ?1, version = ?2, {DATED}, request_key = NULL
                      WHERE id = ?4 AND version = ?5"
                 ),
                 params![
@@ -455,6 +499,13 @@ fn add_previous_at(db: &Connection) -> Result<(), StoreError> {
             "ALTER TABLE documents ADD COLUMN previous_at_ms INTEGER;
              UPDATE documents SET previous_at_ms = updated_at_ms;",
         )?;
+    }
+    // The `Idempotency-Key` of the `PUT` that wrote the current version, if it sent one.
+    let has_key = db
+        .prepare("SELECT 1 FROM pragma_table_info('documents') WHERE name = 'request_key'")?
+        .exists([])?;
+    if !has_key {
+        db.execute_batch("ALTER TABLE documents ADD COLUMN request_key TEXT;")?;
     }
     Ok(())
 }

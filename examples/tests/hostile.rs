@@ -1003,7 +1003,6 @@ async fn soak_64_clients_memory_and_descriptors_stay_flat() {
 // fixed there (`cargo test -p axum-conditional-examples --test hostile -- --ignored`).
 
 #[tokio::test]
-#[ignore = "runtime/src/range.rs: Spec::resolve makes every range of a 0-byte representation unsatisfiable"]
 async fn a_suffix_range_of_an_empty_attachment_gets_the_whole_200() {
     let server = Server::start().await;
     let path = server.attachment(Vec::new()).await;

@@ -1019,7 +1019,6 @@ async fn a_suffix_range_of_an_empty_attachment_gets_the_whole_200() {
 }
 
 #[tokio::test]
-#[ignore = "runtime/src/linger.rs: refusal answers a request expecting 100-continue as it is"]
 async fn a_412_before_a_body_that_expects_100_continue_says_connection_close() {
     let server = Server::start().await;
     let document = location(&server.post(&json!({"n": 1})).await);

@@ -1045,3 +1045,28 @@ async fn a_412_before_a_body_that_expects_100_continue_says_connection_close() {
     // The client may send its body anyway (RFC 9110 §10.1.1), which the server does not read.
     assert!(head.contains("connection: close"), "{head}");
 }
+
+#[tokio::test]
+async fn an_empty_if_match_is_reported_malformed() {
+    let server = Server::start().await;
+    let document = location(&server.post(&json!({"n": 1})).await);
+    // `If-Match:` with no member names no version, so it is not a stale one (RFC 9110 §13.1.1:
+    // false, 412); the problem says the field is what to fix.
+    for value in ["", ","] {
+        let response = server
+            .client
+            .put(server.url(&document))
+            .header(header::IF_MATCH, value)
+            .json(&json!({"n": 2}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            response.status(),
+            StatusCode::PRECONDITION_FAILED,
+            "{value:?}"
+        );
+        let problem: Value = response.json().await.unwrap();
+        assert_eq!(problem["reason"], "malformed", "{value:?}: {problem}");
+    }
+}

@@ -374,6 +374,13 @@ fn has_star<F: FieldLines>(fields: &F, field: Field) -> bool {
 }
 
 /// `If-Match` (RFC 9110 §13.1.1): `Ok` when true, the reason when false.
+///
+/// A field with no member at all (an empty value, or only empty list elements, which §5.6.1.2
+/// has a recipient ignore) is an empty list of entity-tags: none is listed, so none matches,
+/// and the condition is false, like any value that is neither `*` nor a list holding a match.
+/// Its reason is [`Reason::Malformed`], not [`Reason::Mismatch`]: it names no version, so it is
+/// not a stale one, and re-reading the resource would not fix it; a sender with a tag to send
+/// never sends an empty list (typically it set the field from a variable that held nothing).
 fn if_match<F: FieldLines>(
     fields: &F,
     resource: &Resource,
@@ -406,7 +413,7 @@ fn if_match<F: FieldLines>(
         (true, true) => Ok(()),
         (_, false) => Err(Reason::NoCurrentRepresentation),
         (false, true) if weak_current => Err(Reason::WeakTag),
-        (false, true) if malformed || star => Err(Reason::Malformed),
+        (false, true) if malformed || star || members == 0 => Err(Reason::Malformed),
         (false, true) => Err(Reason::Mismatch),
     }
 }
@@ -723,6 +730,48 @@ mod tests {
         assert!(
             failure.contains("weak tag never satisfies If-Match"),
             "{failure}"
+        );
+    }
+
+    /// §13.1.1 with the list rule: a field of no member at all (empty, or only empty list
+    /// elements, §5.6.1.2) is false, and reported as malformed, as a mistake in the field,
+    /// never as a stale version; on a missing resource, the missing resource is the reason.
+    #[test]
+    fn an_if_match_without_a_member_is_malformed() {
+        let doc = Resource::existing(Some(ETag::from_version(2)), None);
+        for value in ["", " ", "\t", ",", " , ,", ",,,"] {
+            for method in [
+                Method::PUT,
+                Method::PATCH,
+                Method::DELETE,
+                Method::POST,
+                Method::GET,
+            ] {
+                let headers = headers_of(&[("if-match", value)]);
+                let outcome = evaluate(&method, &headers, doc.clone(), Policy::new()).outcome();
+                assert_eq!(
+                    outcome,
+                    Outcome::PreconditionFailed(Failure::new(
+                        ConditionHeader::IfMatch,
+                        Reason::Malformed
+                    )),
+                    "{method} If-Match: {value:?}"
+                );
+                let missing = evaluate(&method, &headers, Resource::missing(), Policy::new());
+                if let Outcome::PreconditionFailed(failure) = missing.outcome() {
+                    assert_eq!(failure.reason(), Reason::NoCurrentRepresentation);
+                }
+            }
+        }
+        // A valid member beside empty elements is read as it is.
+        let headers = headers_of(&[("if-match", ", \"2\", ,")]);
+        let outcome = evaluate(&Method::PUT, &headers, doc.clone(), Policy::new()).outcome();
+        assert!(matches!(outcome, Outcome::Proceed { .. }), "{outcome:?}");
+        let headers = headers_of(&[("if-match", ", \"1\", ,")]);
+        let outcome = evaluate(&Method::PUT, &headers, doc, Policy::new()).outcome();
+        assert_eq!(
+            outcome,
+            Outcome::PreconditionFailed(Failure::new(ConditionHeader::IfMatch, Reason::Mismatch))
         );
     }
 

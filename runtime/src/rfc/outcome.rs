@@ -202,10 +202,11 @@ pub enum Reason {
     /// `If-Match` listed tags, and none matches the current entity-tag (or there is none).
     Mismatch,
     /// `If-Match` held a member that is not an entity-tag (an unquoted tag, a lowercase `w/`,
-    /// a `*` inside a list…), and no valid member matched. RFC 9110 §13.1.1 makes such a
-    /// field false ("otherwise, the condition is false"); it is never read as absent. Reported
-    /// in preference to [`Reason::Mismatch`] because the malformed member is the likelier
-    /// mistake to fix.
+    /// a `*` inside a list…), and no valid member matched; or it held no member at all (an
+    /// empty value, or only commas). RFC 9110 §13.1.1 makes such a field false ("otherwise,
+    /// the condition is false"); it is never read as absent. Reported in preference to
+    /// [`Reason::Mismatch`] because the malformed member is the likelier mistake to fix, and
+    /// an empty field names no version that could be stale: the field itself is what to fix.
     Malformed,
     /// `If-Match` listed the current entity-tag only in its weak form (`W/"7"` for `"7"`), and the
     /// route compares strongly, as RFC 9110 §13.1.1 prescribes, so a weak tag never satisfies it.

@@ -1070,3 +1070,38 @@ async fn an_empty_if_match_is_reported_malformed() {
         assert_eq!(problem["reason"], "malformed", "{value:?}: {problem}");
     }
 }
+
+#[tokio::test]
+async fn a_patch_is_never_offered_a_create_only_request() {
+    let server = Server::start().await;
+    let document = location(&server.post(&json!({"n": 1})).await);
+    // A merge patch never creates: its 428 offers `If-Match` and `If-Unmodified-Since`, never
+    // `If-None-Match: *`, and `*` alone does not get past it (RFC 6585 §3, RFC 5789 §2).
+    for path in [document.as_str(), "/documents/424242"] {
+        for star in [false, true] {
+            let mut request = server
+                .client
+                .patch(server.url(path))
+                .header(header::CONTENT_TYPE, "application/merge-patch+json")
+                .body(r#"{"n": 2}"#);
+            if star {
+                request = request.header(header::IF_NONE_MATCH, "*");
+            }
+            let response = request.send().await.unwrap();
+            assert_eq!(
+                response.status(),
+                StatusCode::PRECONDITION_REQUIRED,
+                "{path} {star}"
+            );
+            let problem: Value = response.json().await.unwrap();
+            let accepted = problem["accepted"].as_array().unwrap();
+            assert!(!accepted.contains(&json!("If-None-Match")), "{problem}");
+            assert!(
+                !problem["detail"]
+                    .as_str()
+                    .unwrap()
+                    .contains("If-None-Match")
+            );
+        }
+    }
+}

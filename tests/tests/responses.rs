@@ -368,6 +368,14 @@ fn precondition_required_accepts_what_fits_the_resource() {
             &["If-None-Match", "If-Match"],
         ),
         (Method::POST, "missing", Resource::missing(), &["If-Match"]),
+        // A `PATCH` creates only where the route says so (`Policy::creates`).
+        (
+            Method::PATCH,
+            "existing, dated",
+            document(),
+            &["If-Match", "If-Unmodified-Since"],
+        ),
+        (Method::PATCH, "missing", Resource::missing(), &["If-Match"]),
     ];
     for (method, name, resource, accepted) in table {
         let name = format!("{method} {name}");

@@ -252,8 +252,11 @@ impl Reason {
 /// - `If-Unmodified-Since`, when the resource has a modification date and the field is one valid
 ///   HTTP-date (otherwise RFC 9110 §13.1.4 ignores it, and an ignored condition protects
 ///   nothing);
-/// - `If-None-Match` holding `*`, on `PUT` and `PATCH` only, the methods that can create their
-///   target: there it makes the request create-only (412 when any representation exists).
+/// - `If-None-Match` holding `*`, on a `PUT` or `PATCH` that can create its target
+///   ([`Policy::creates`](crate::Policy::creates): a `PUT` unless the route says otherwise, a
+///   `PATCH` only when it says so): there it makes the request create-only (412 when any
+///   representation exists). On a route that cannot create, it could only end in a 412 or the
+///   handler's 404, so it is not offered.
 ///
 /// An `If-None-Match` that lists only entity-tags is not accepted: it fails only for the listed
 /// versions, so it lets an overwrite of any other version through.

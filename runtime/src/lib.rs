@@ -495,6 +495,16 @@ pub use rfc::{
 /// equal to the new one would splice two versions; an `If-Range` date then never enables a
 /// range, and the full 200 is sent, which is always safe.
 ///
+/// A range is of the identity bytes, the ones the strong `ETag` and `If-Range` name, and a 206
+/// is never content-coded, so `Accept-Encoding` does not change what a range request gets (and
+/// no `Vary` is added for it). `compression::ConditionalCompressionLayer` (feature
+/// `compression`) compresses no 206. tower-http's own `CompressionLayer` spares a response with
+/// `Content-Range`, so a single range, but compresses a `multipart/byteranges` 206, whose parts
+/// a client or cache would then read as ranges of the gzip-coded representation (RFC 9110
+/// §14.6, §8.8.3.3): do not put it around a `ranges = true` route, or give it a predicate that
+/// spares that type, `DefaultPredicate::new().and(NotForContentType::const_new(
+/// "multipart/byteranges"))` (see the `compression` module).
+///
 /// # The last argument and `state`
 ///
 /// `#[conditional]` extracts the last argument itself, with a state: the type named by

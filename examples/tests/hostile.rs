@@ -999,8 +999,9 @@ async fn soak_64_clients_memory_and_descriptors_stay_flat() {
     assert!(opened <= 16, "descriptors grew: {samples:?}");
 }
 
-// Caused by the runtime (runtime/src), which this example does not change: ignored until it is
-// fixed there (`cargo test -p axum-conditional-examples --test hostile -- --ignored`).
+// Caused by the runtime (runtime/src), and fixed there: an empty representation's suffix range
+// (range.rs), `Connection: close` on a refusal that leaves the body unread (linger.rs), an empty
+// `If-Match` (evaluate.rs), `If-None-Match: *` on a `PATCH` that never creates (`Policy::creates`).
 
 #[tokio::test]
 async fn a_suffix_range_of_an_empty_attachment_gets_the_whole_200() {

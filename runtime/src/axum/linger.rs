@@ -220,11 +220,17 @@ fn linger_of(parts: &Parts) -> Linger {
         .unwrap_or_default()
 }
 
+/// Whether the client waits for `100 Continue` before it sends its body: `Expect:
+/// 100-continue` (case-insensitive, RFC 9110 §10.1.1) on HTTP/1.1 or later. RFC 9110 §10.1.1:
+/// "A server that receives a 100-continue expectation in an HTTP/1.0 request MUST ignore that
+/// expectation": such a client sends its body anyway (and hyper does not wait for it either),
+/// so a refusal lingers on it as on any other.
 fn expects_continue(parts: &Parts) -> bool {
-    parts
-        .headers
-        .get(header::EXPECT)
-        .is_some_and(|value| value.as_bytes().eq_ignore_ascii_case(b"100-continue"))
+    parts.version >= Version::HTTP_11
+        && parts
+            .headers
+            .get(header::EXPECT)
+            .is_some_and(|value| value.as_bytes().eq_ignore_ascii_case(b"100-continue"))
 }
 
 /// The response's frames, then nothing but the end, after reading the request body.
@@ -381,9 +387,9 @@ mod tests {
             (Version::HTTP_2, false),
             (Version::HTTP_3, false),
         ] {
-            let mut request = Request::new(Body::from("never sent"));
+            let mut request = Request::new(Body::from("never read"));
             *request.version_mut() = version;
-            let request = request_expecting_continue(request);
+            request.extensions_mut().insert(Linger::new().max_bytes(0));
             let response = refusal(request, refused());
             assert_eq!(
                 response.headers().contains_key(header::CONNECTION),
@@ -391,6 +397,28 @@ mod tests {
                 "{version:?}"
             );
         }
+    }
+
+    #[tokio::test]
+    async fn an_http_1_0_request_expecting_continue_is_lingered_on_as_any_other() {
+        // RFC 9110 §10.1.1: a server MUST ignore a 100-continue expectation in an HTTP/1.0
+        // request; its client sends the body anyway, so the refusal swallows it, as it would
+        // without the field, and says nothing about closing.
+        let http_1_0 = |body| {
+            let mut request = Request::new(body);
+            *request.version_mut() = Version::HTTP_10;
+            request_expecting_continue(request).into_parts()
+        };
+        // What the counters count as unread: the declared length, not the nothing of a client
+        // that waits.
+        let (parts, body) = http_1_0(Body::from(vec![b'x'; 1000]));
+        assert_eq!(super::readable(&parts, &body), Some(1000));
+        let tally = Tally::default();
+        let (parts, body) = http_1_0(Counted::body(1000, 100, &tally));
+        let response = super::refusal(&parts, body, refused());
+        assert!(!response.headers().contains_key(header::CONNECTION));
+        assert_eq!(collect(response.into_body()).await, b"refused");
+        assert_eq!(tally.read(), 1000);
     }
 
     fn request_expecting_continue(mut request: Request) -> Request {

@@ -48,6 +48,13 @@ impl Route {
         }
     }
 
+    /// The route with `creates = yes` written (see [`Policy::creates`]); unwritten, each method
+    /// has its default.
+    pub const fn creates(mut self, yes: bool) -> Self {
+        self.policy = self.policy.creates(yes);
+        self
+    }
+
     pub(crate) fn declares_cache_headers(&self) -> bool {
         self.cache_control.is_some() || self.vary.is_some()
     }

@@ -9,6 +9,8 @@
 
 pub(crate) mod applied;
 pub(crate) mod extract;
+#[cfg(test)]
+mod generation_tests;
 pub(crate) mod linger;
 pub mod private;
 pub(crate) mod ranged;

@@ -206,6 +206,13 @@ impl Evaluation {
 
     /// Step 5 of the rewritten handler, on the handler's response.
     fn finish(self, mut response: Response, route: &Route) -> Response {
+        if response.status() == http::StatusCode::PRECONDITION_FAILED
+            && let Some(generation) = &self.generation
+        {
+            // The handler's own 412 (a write that lost the race to another after the
+            // preconditions passed) shows the current validators: this generation's.
+            in_generation(response.headers_mut(), &generation.0);
+        }
         if !response.status().is_success() {
             // Non-2xx responses are the handler's own (404, 400, …): preconditions do not
             // apply to them (RFC 9110 §13.2.1) and its validators would describe nothing.

@@ -37,8 +37,6 @@
 //! Go is skipped, loudly, only where `go` is not installed (`scripts/test.sh` installs
 //! `golang-go`).
 
-#![allow(clippy::unwrap_used, reason = "a test fails loudly on any setup error")]
-
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -47,6 +45,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum_conditional_examples::documents::{app, store::Store};
 use reqwest::{Client, Method, Response, StatusCode, header};
+
+use crate::support::server::serve;
 
 /// A fresh directory for one test's files, removed on drop.
 struct Scratch(PathBuf);
@@ -83,9 +83,7 @@ struct Server {
 impl Server {
     async fn start(scratch: &Scratch) -> Server {
         let store = Store::open(&scratch.path("documents.db")).unwrap();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        tokio::spawn(async move { axum::serve(listener, app(store)).await.unwrap() });
+        let (addr, _) = serve(app(store)).await;
         Server {
             addr,
             client: Client::new(),

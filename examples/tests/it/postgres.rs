@@ -14,8 +14,6 @@
 //! A write whose connection died with its instance has an unknown outcome: its token may be
 //! there or not, but never twice.
 
-#![allow(clippy::unwrap_used, reason = "a test fails loudly on any setup error")]
-
 use std::collections::{BTreeMap, HashSet};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};

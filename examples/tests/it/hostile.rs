@@ -2,8 +2,6 @@
 //! test is one thing a client can send to break the service for others, and what the service
 //! does instead (issue 20).
 
-#![allow(clippy::unwrap_used, reason = "a test fails loudly on any setup error")]
-
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::{Child, Command};
@@ -16,6 +14,8 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+use crate::support::server::{TempDb, serve};
+
 /// A deadline on a wait for the server, so that a hang fails the test instead of stalling it.
 /// It bounds a wait, it measures nothing.
 const HANG_GUARD: Duration = Duration::from_secs(30);
@@ -23,27 +23,18 @@ const HANG_GUARD: Duration = Duration::from_secs(30);
 /// The documents service on its own SQLite file, removed on drop.
 struct Server {
     addr: SocketAddr,
-    db: PathBuf,
+    _db: TempDb,
     client: Client,
 }
 
 impl Server {
     async fn start() -> Server {
-        let db = std::env::temp_dir().join(format!(
-            "documents-hostile-{}-{}.db",
-            std::process::id(),
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-                .as_nanos()
-        ));
-        let store = Store::open(&db).unwrap();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        tokio::spawn(async move { axum::serve(listener, app(store)).await.unwrap() });
+        let db = TempDb::new("hostile");
+        let store = Store::open(db.path()).unwrap();
+        let (addr, _) = serve(app(store)).await;
         Server {
             addr,
-            db,
+            _db: db,
             client: Client::new(),
         }
     }
@@ -61,14 +52,6 @@ impl Server {
         let request = self.client.put(self.url(path)).json(body);
         let request = request.header(header::IF_NONE_MATCH, "*");
         request.send().await.unwrap()
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        for suffix in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{}{suffix}", self.db.display()));
-        }
     }
 }
 
@@ -941,7 +924,7 @@ async fn soak_client(base: String, who: usize, stop: Arc<std::sync::atomic::Atom
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "runs for minutes: cargo test -p axum-conditional-examples --test hostile -- --ignored soak --nocapture (SOAK_SECONDS, default 180)"]
+#[ignore = "runs for minutes: cargo test -p axum-conditional-examples --test it -- --ignored hostile::soak --nocapture (SOAK_SECONDS, default 180)"]
 async fn soak_64_clients_memory_and_descriptors_stay_flat() {
     let seconds: u64 = std::env::var("SOAK_SECONDS")
         .ok()
@@ -1000,7 +983,7 @@ async fn soak_64_clients_memory_and_descriptors_stay_flat() {
 }
 
 // Caused by the runtime (runtime/src), which this example does not change: ignored until it is
-// fixed there (`cargo test -p axum-conditional-examples --test hostile -- --ignored`).
+// fixed there (`cargo test -p axum-conditional-examples --test it -- --ignored hostile::`).
 
 #[tokio::test]
 #[ignore = "runtime/src/range.rs: Spec::resolve makes every range of a 0-byte representation unsatisfiable"]

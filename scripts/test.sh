@@ -13,8 +13,8 @@ echo "== system packages the end-to-end tests run (from Debian, only those missi
 # non-root PATH may lack). python3-venv: the OpenAPI validator's virtual environment below.
 # chromium and chromium-driver: examples/tests/it/editor.rs drives the example's editor in
 # Chromium through chromedriver (both in /usr/bin).
-# Each of those tests skips, loudly, only when its tool is missing (the browser tests fail
-# instead when REQUIRE_E2E=1, as .ci/run sets it).
+# Each of those tests skips, loudly, only when its tool is missing, and fails instead when
+# REQUIRE_E2E=1, as .ci/run sets it (examples/tests/it/support/e2e.rs).
 missing=()
 command -v go >/dev/null || missing+=(golang-go)
 compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null || missing+=(postgresql)

@@ -35,7 +35,7 @@
 //!   never sends a byte twice), as two parts by Go. Both are RFC-correct; the bytes agree.
 //!
 //! Go is skipped, loudly, only where `go` is not installed (`scripts/test.sh` installs
-//! `golang-go`).
+//! `golang-go`), and never under `REQUIRE_E2E=1`, where a missing `go` fails the test.
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
@@ -45,6 +45,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum_conditional_examples::documents::{app, store::Store};
 use reqwest::{Client, Method, Response, StatusCode, header};
+
+use crate::support;
 
 use crate::support::server::serve;
 
@@ -630,9 +632,9 @@ impl GoServer {
     /// `None`, after saying so loudly, when `go` is not installed.
     fn start(content: &[u8], etag: &str, modified: SystemTime) -> Option<GoServer> {
         if Command::new("go").arg("version").output().is_err() {
-            eprintln!(
-                "\n\n*** SKIPPED: the comparison with Go's http.ServeContent needs `go` \
-                 (apt-get install golang-go); scripts/test.sh installs it ***\n\n"
+            support::e2e::missing(
+                "the comparison with Go's http.ServeContent needs `go` (apt-get install \
+                 golang-go; scripts/test.sh installs it)",
             );
             return None;
         }

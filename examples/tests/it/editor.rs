@@ -12,7 +12,7 @@
 //! route.
 //!
 //! Without Chromium the browser tests fail when `REQUIRE_E2E=1` (as `.ci/run` sets it) and say
-//! "SKIPPED" otherwise; see `support::browser`.
+//! "SKIPPED" otherwise; see `support::e2e`.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+use crate::support;
 use crate::support::server::{TempDb, serve};
 
 /// A deadline on a wait for the server, so that a hang fails the test instead of stalling it.
@@ -186,7 +187,7 @@ async fn uploads_stream_and_a_missing_document_or_an_oversize_one_is_refused_bef
         std::process::id()
     ));
     let Some(server) = Process::spawn(&["--db", db.to_str().unwrap()]).await else {
-        eprintln!("SKIPPED: prlimit not installed (util-linux)");
+        support::e2e::missing("prlimit not installed (apt-get install util-linux)");
         return;
     };
     let addr = server.addr;
@@ -366,7 +367,7 @@ async fn the_collection_is_served_in_pages_each_revalidating_with_304() {
 async fn eight_clients_listing_100_documents_of_1_9_mb_stay_under_256_mib() {
     let db = std::env::temp_dir().join(format!("documents-hostile-{}-list.db", std::process::id()));
     let Some(server) = Process::spawn(&["--db", db.to_str().unwrap()]).await else {
-        eprintln!("SKIPPED: prlimit not installed (util-linux)");
+        support::e2e::missing("prlimit not installed (apt-get install util-linux)");
         return;
     };
     let base = format!("http://{}", server.addr);
@@ -642,7 +643,7 @@ async fn read_until_closed(stream: &mut TcpStream) -> Vec<u8> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_is_served_while_1100_half_open_connections_are_held() {
     let Some(server) = Process::spawn(&["--header-timeout", "2"]).await else {
-        eprintln!("SKIPPED: prlimit not installed (util-linux)");
+        support::e2e::missing("prlimit not installed (apt-get install util-linux)");
         return;
     };
     let addr = server.addr;
@@ -696,7 +697,7 @@ async fn a_client_is_served_while_1100_half_open_connections_are_held() {
 async fn an_idle_keep_alive_connection_and_a_stalled_body_are_closed() {
     let Some(server) = Process::spawn(&["--header-timeout", "1", "--body-timeout", "1"]).await
     else {
-        eprintln!("SKIPPED: prlimit not installed (util-linux)");
+        support::e2e::missing("prlimit not installed (apt-get install util-linux)");
         return;
     };
     // Kept alive after its response, then idle: closed.
@@ -779,7 +780,7 @@ async fn every_write_confirmed_before_a_sigkill_is_there_after_a_restart() {
     let db = std::env::temp_dir().join(format!("documents-hostile-{}-kill.db", std::process::id()));
     let db_arg = db.to_str().unwrap().to_owned();
     let Some(mut server) = Process::spawn(&["--db", &db_arg]).await else {
-        eprintln!("SKIPPED: prlimit not installed (util-linux)");
+        support::e2e::missing("prlimit not installed (apt-get install util-linux)");
         return;
     };
     let base = format!("http://{}", server.addr);

@@ -5,7 +5,7 @@
 //!
 //! nginx comes from Debian (`scripts/test.sh` installs it). Without it these tests say so loudly on
 //! stderr ("SKIPPED: nginx not installed") and pass, so a machine without nginx can still run
-//! the rest of the suite.
+//! the rest of the suite, and fail under `REQUIRE_E2E=1` (see `support::e2e`).
 
 use std::fs;
 use std::process::Command;

@@ -14,6 +14,8 @@ use axum_conditional_examples::documents::{app, openapi::Api, store::Store};
 use serde_json::Value;
 use utoipa::OpenApi as _;
 
+use crate::support;
+
 use crate::support::server::serve;
 
 fn document() -> Value {
@@ -74,11 +76,10 @@ fn the_document_passes_openapi_spec_validator() {
     let validator = configured
         .unwrap_or_else(|| workspace().join("target/openapi-validator/bin/openapi-spec-validator"));
     if !validator.exists() {
-        eprintln!(
-            "SKIPPED: the_document_passes_openapi_spec_validator: no validator at {} \
-             (scripts/test.sh installs it; or set OPENAPI_SPEC_VALIDATOR)",
+        support::e2e::missing(&format!(
+            "no validator at {} (scripts/test.sh installs it; or set OPENAPI_SPEC_VALIDATOR)",
             validator.display()
-        );
+        ));
         return;
     }
     let file = std::env::temp_dir().join(format!("documents-openapi-{}.json", std::process::id()));

@@ -5,7 +5,8 @@
 //!
 //! nginx comes from Debian (`scripts/test.sh` installs it). Without it [`Nginx::start`] says so
 //! loudly on stderr ("SKIPPED: nginx not installed") and returns `None`, and the test passes, so
-//! a machine without nginx can still run the rest of the suite.
+//! a machine without nginx can still run the rest of the suite; under `REQUIRE_E2E=1` the test
+//! fails instead ([`super::e2e::missing`]).
 
 use std::fs;
 use std::net::{SocketAddr, TcpListener};
@@ -169,9 +170,9 @@ impl Nginx {
     /// nginx in front of `example`, or `None` when nginx is not installed.
     pub fn start(example: SocketAddr) -> Option<Nginx> {
         let Some(binary) = nginx_binary() else {
-            eprintln!(
-                "SKIPPED: nginx not installed (neither on PATH nor /usr/sbin/nginx); \
-                 `apt-get install nginx` to run this test, as scripts/test.sh does"
+            super::e2e::missing(
+                "nginx not installed (neither on PATH nor /usr/sbin/nginx); \
+                 `apt-get install nginx` to run this test, as scripts/test.sh does",
             );
             return None;
         };

@@ -2,12 +2,12 @@
 # Runs one fuzz target the way fuzz/README.md describes: seeds copied into the working corpus,
 # one libFuzzer job and worker, at the lowest CPU priority, for a fixed time.
 #
-#   fuzz/run.sh <tag_list|http_date|evaluator> [seconds, default 600] [extra libFuzzer flags]
+#   fuzz/run.sh <tag_list|http_date|coding|evaluator> [seconds, default 600] [extra libFuzzer flags]
 #
 # libFuzzer writes the job's output to fuzz-0.log; this moves it to logs/<target>.log.
 set -euo pipefail
 cd "$(dirname "$0")"
-target=${1:?usage: fuzz/run.sh <tag_list|http_date|evaluator> [seconds] [libFuzzer flags]}
+target=${1:?usage: fuzz/run.sh <tag_list|http_date|coding|evaluator> [seconds] [libFuzzer flags]}
 seconds=${2:-600}
 shift $(($# < 2 ? $# : 2))
 mkdir -p "corpus/$target" logs

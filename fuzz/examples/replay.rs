@@ -5,13 +5,15 @@
 //! cargo run --manifest-path fuzz/Cargo.toml --example replay -- <target> <file or dir>...
 //! ```
 //!
-//! `<target>` is `tag_list`, `http_date` or `evaluator`. Replaying the seed corpus or a whole
+//! `<target>` is `tag_list`, `http_date`, `coding` or `evaluator`. Replaying the seed corpus or a whole
 //! working corpus this way is also a quick regression check after a change to the runtime.
 
 use std::path::{Path, PathBuf};
 use std::{env, fs, process};
 
-use axum_conditional_fuzz::{check_evaluator, check_http_date, check_tag_list, decode_evaluator};
+use axum_conditional_fuzz::{
+    check_coding, check_evaluator, check_http_date, check_tag_list, decode_evaluator,
+};
 
 fn files(path: &Path) -> Vec<PathBuf> {
     if path.is_dir() {
@@ -30,7 +32,7 @@ fn files(path: &Path) -> Vec<PathBuf> {
 fn main() {
     let mut args = env::args().skip(1);
     let (Some(target), paths) = (args.next(), args.map(PathBuf::from).collect::<Vec<_>>()) else {
-        eprintln!("usage: replay <tag_list|http_date|evaluator> <file or dir>...");
+        eprintln!("usage: replay <tag_list|http_date|coding|evaluator> <file or dir>...");
         process::exit(2);
     };
     let verbose = env::var_os("REPLAY_VERBOSE").is_some();
@@ -43,6 +45,7 @@ fn main() {
         match target.as_str() {
             "tag_list" => check_tag_list(&bytes),
             "http_date" => check_http_date(&bytes),
+            "coding" => check_coding(&bytes),
             "evaluator" => {
                 let Ok(input) = decode_evaluator(&bytes) else {
                     // libFuzzer skips inputs that do not decode, and so does this.

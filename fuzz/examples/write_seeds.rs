@@ -16,8 +16,8 @@ use std::path::{Path, PathBuf};
 use axum_conditional::LastModified;
 use axum_conditional_fuzz::{
     Base, DateForm, DateText, Encode, EvaluatorInput, IfRangeText, Instant, ListLine, MethodChoice,
-    Offset, Opaque, Padding, Piece, StateChoice, TagChoice, check_evaluator, check_http_date,
-    check_tag_list, decode_evaluator,
+    Offset, Opaque, Padding, Piece, StateChoice, TagChoice, check_coding, check_evaluator,
+    check_http_date, check_tag_list, decode_evaluator,
 };
 use axum_conditional_tests::model::IfRangeLine;
 use serde_json::Value;
@@ -550,9 +550,75 @@ fn main() {
     for bytes in evaluator.0.keys() {
         check_evaluator(&decode_evaluator(bytes).expect("a seed decodes"));
     }
+    let coding = coding_seeds();
+    for bytes in coding.0.keys() {
+        check_coding(bytes);
+    }
 
     let seeds = fuzz_dir.join("seeds");
     tag_list.write(&seeds.join("tag_list"));
     http_date.write(&seeds.join("http_date"));
     evaluator.write(&seeds.join("evaluator"));
+    coding.write(&seeds.join("coding"));
+}
+
+/// The `coding` seeds: `[enabled codings, version, If-None-Match, 0x00, Accept-Encoding]`, one
+/// per rule of the negotiation and of the selected tag.
+fn coding_seeds() -> Seeds {
+    let all = 0b1111;
+    let gzip_only = 0b0001;
+    let cases: &[(&str, u8, u8, &str, Option<&str>)] = &[
+        ("identity-no-field", all, 7, r#""7""#, None),
+        ("gzip-coded-tag", all, 7, r#""7~gzip""#, Some("gzip")),
+        ("gzip-identity-tag", all, 7, r#""7""#, Some("gzip")),
+        (
+            "browser-zstd",
+            all,
+            7,
+            r#""7~zstd""#,
+            Some("gzip, deflate, br, zstd"),
+        ),
+        ("switched-encoding", all, 7, r#""7~br""#, Some("gzip")),
+        ("identity-excluded", all, 7, r#""7""#, Some("identity;q=0")),
+        ("star-q0", all, 7, r#""7""#, Some("*;q=0")),
+        (
+            "q-order",
+            all,
+            7,
+            r#""7~gzip""#,
+            Some("gzip;q=0.9, br;q=0.8"),
+        ),
+        ("wildcard", all, 7, r#""7~zstd""#, Some("*")),
+        ("not-enabled", gzip_only, 7, r#""7""#, Some("br")),
+        ("weak-member", all, 7, r#"W/"7~gzip""#, Some("gzip")),
+        ("star-alone", all, 7, "*", Some("gzip")),
+        ("star-in-list", all, 7, r#""1", *"#, Some("gzip")),
+        ("stale", all, 7, r#""6~gzip", "6""#, Some("gzip")),
+        (
+            "malformed-q",
+            all,
+            7,
+            r#""7""#,
+            Some("gzip;q=2, br;q=0.5.1, zstd; q=1"),
+        ),
+        (
+            "many",
+            all,
+            9,
+            r#""9~br", "9~gzip""#,
+            Some("br;q=0, zstd;q=0, deflate;q=0, gzip, br;q=0"),
+        ),
+        ("x-gzip", all, 3, r#""3~gzip""#, Some("x-gzip")),
+    ];
+    let mut seeds = Seeds::default();
+    for (name, enabled, version, inm, accept) in cases {
+        let mut bytes = vec![*enabled, *version];
+        bytes.extend_from_slice(inm.as_bytes());
+        if let Some(accept) = accept {
+            bytes.push(0);
+            bytes.extend_from_slice(accept.as_bytes());
+        }
+        seeds.add(name, bytes);
+    }
+    seeds
 }

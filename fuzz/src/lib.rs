@@ -8,8 +8,12 @@
 use std::ops::Range;
 
 use arbitrary::Arbitrary;
+use axum_conditional::answer::CacheHeaders;
 use axum_conditional::list::{Member, Members};
-use axum_conditional::{Preconditions, LastModified, Policy, evaluate};
+use axum_conditional::{
+    Codings, ContentCoding, ETag, LastModified, Outcome, Policy, Preconditions, Resource, evaluate,
+    negotiate,
+};
 use axum_conditional_tests::model::{
     self, CurrentTag, DateLine, IfRangeLine, MAX_UNIX_SECS, MIN_UNIX_SECS, ModelMember, Request,
     State, Verdict,
@@ -779,6 +783,169 @@ pub fn check_evaluator(input: &EvaluatorInput) {
         via_conditions, outcome,
         "\nConditions disagrees with evaluate on\n{request:?}state: {state:?}"
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// The coding pair: If-None-Match x Accept-Encoding
+// ---------------------------------------------------------------------------------------------
+
+/// The `coding` invariants, on raw bytes: `[enabled codings, version, If-None-Match line, 0x00,
+/// Accept-Encoding line]` (a NUL is never part of a field value, so it separates the two).
+///
+/// - `negotiate` never panics, names a coding that is enabled, and agrees with a reference
+///   written here independently (RFC 9110 §12.5.3 with tower-http's order between equal
+///   q-values, identity when nothing enabled is acceptable);
+/// - on a `GET` of version `v` negotiated so, the evaluator answers 304 exactly when a member of
+///   `If-None-Match` is the selected representation's tag (`"v"` or `"v~c"`, weakly) or the
+///   field is `*` alone, and the 304 carries the tag the 200 would carry: the selected one.
+pub fn check_coding(bytes: &[u8]) {
+    let [enabled, version, rest @ ..] = bytes else {
+        return;
+    };
+    let enabled_set = ContentCoding::ALL
+        .into_iter()
+        .enumerate()
+        .fold(Codings::NONE, |set, (i, coding)| {
+            set.with(coding, enabled & (1 << i) != 0)
+        });
+    let (inm, accept) = match rest.iter().position(|&b| b == 0) {
+        Some(at) => (&rest[..at], Some(&rest[at + 1..])),
+        None => (rest, None),
+    };
+    let negotiated = negotiate(accept.into_iter(), enabled_set);
+    assert_eq!(
+        negotiated,
+        reference_negotiate(accept, *enabled),
+        "negotiate disagrees with the reference on {:?}, enabled {enabled:#06b}",
+        accept.map(|a| a.escape_ascii().to_string())
+    );
+    if let Some(coding) = negotiated {
+        assert!(enabled_set.contains(coding), "{coding} is not enabled");
+    }
+
+    let mut headers = http::HeaderMap::new();
+    let Ok(value) = HeaderValue::from_bytes(inm) else {
+        return;
+    };
+    headers.insert(http::header::IF_NONE_MATCH, value);
+    let version = u64::from(*version);
+    let resource =
+        Resource::existing(Some(ETag::from_version(version)), None).with_coding(negotiated);
+    let selected = match negotiated {
+        Some(coding) => format!("{version}~{}", coding.token()),
+        None => version.to_string(),
+    };
+    let members: Vec<Member<'_>> = Members::new(inm).collect();
+    let star_alone = members.len() == 1 && members[0] == Member::Star;
+    let expected = star_alone
+        || members.iter().any(
+            |member| matches!(member, Member::Tag { opaque, .. } if *opaque == selected.as_bytes()),
+        );
+    let decision = evaluate(&Method::GET, &headers, resource, Policy::new());
+    assert_eq!(
+        decision == Outcome::NotModified,
+        expected,
+        "If-None-Match {:?} against the selected tag {selected:?}: {decision:?}",
+        inm.escape_ascii().to_string()
+    );
+    if let Ok(answer) = decision.into_answer(CacheHeaders::new()) {
+        let response: http::Response<String> = answer.into_http_response();
+        assert_eq!(
+            response.headers()[http::header::ETAG],
+            format!("\"{selected}\"").as_str(),
+            "the 304 carries the selected tag"
+        );
+    }
+}
+
+/// RFC 9110 §12.5.3, written for the check: the weight of every member, in thousandths, by
+/// coding name; the highest weight among the enabled codings wins, zstd before br before gzip
+/// before deflate when equal; identity when none is above 0.
+fn reference_negotiate(accept: Option<&[u8]>, enabled: u8) -> Option<ContentCoding> {
+    let accept = accept?;
+    let mut weights: Vec<(Vec<u8>, u16)> = Vec::new();
+    for member in accept.split(|&b| b == b',') {
+        let mut pieces = member.split(|&b| b == b';');
+        let name = pieces
+            .next()
+            .unwrap_or_default()
+            .trim_ascii()
+            .to_ascii_lowercase();
+        let tchar = |b: &u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(b);
+        if name.is_empty() || !name.iter().all(tchar) {
+            continue;
+        }
+        let weight = match (pieces.next(), pieces.next()) {
+            (None, _) => Some(1000),
+            (Some(param), None) => reference_qvalue(param.trim_ascii()),
+            _ => None,
+        };
+        let Some(weight) = weight else {
+            continue;
+        };
+        let name = if name == b"x-gzip" {
+            b"gzip".to_vec()
+        } else {
+            name
+        };
+        weights.push((name, weight));
+    }
+    let weight_of = |token: &str| {
+        let listed = weights
+            .iter()
+            .filter(|(name, _)| name == token.as_bytes())
+            .map(|(_, weight)| *weight)
+            .max();
+        listed.or_else(|| {
+            weights
+                .iter()
+                .filter(|(name, _)| name == b"*")
+                .map(|(_, weight)| *weight)
+                .max()
+        })
+    };
+    let mut best: Option<(u16, ContentCoding)> = None;
+    for coding in [
+        ContentCoding::Deflate,
+        ContentCoding::Gzip,
+        ContentCoding::Br,
+        ContentCoding::Zstd,
+    ] {
+        let bit = ContentCoding::ALL
+            .iter()
+            .position(|c| *c == coding)
+            .unwrap_or_default();
+        if enabled & (1 << bit) == 0 {
+            continue;
+        }
+        if let Some(weight) = weight_of(coding.token()).filter(|w| *w > 0)
+            && best.is_none_or(|(seen, _)| weight >= seen)
+        {
+            best = Some((weight, coding));
+        }
+    }
+    best.map(|(_, coding)| coding)
+}
+
+/// `q=` and a qvalue (`0`, `0.5`, `0.125`, `1`, `1.000`), case-insensitive `q`, in thousandths.
+fn reference_qvalue(param: &[u8]) -> Option<u16> {
+    let text = std::str::from_utf8(param).ok()?;
+    let value = text
+        .strip_prefix("q=")
+        .or_else(|| text.strip_prefix("Q="))?;
+    let (whole, fraction) = value.split_once('.').unwrap_or((value, ""));
+    if fraction.len() > 3 || !fraction.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    if value.contains('.') && fraction.is_empty() && whole.len() != 1 {
+        return None;
+    }
+    let thousandths: u16 = format!("{fraction:0<3}").parse().ok()?;
+    match whole {
+        "0" => Some(thousandths),
+        "1" if thousandths == 0 => Some(1000),
+        _ => None,
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

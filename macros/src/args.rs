@@ -56,6 +56,7 @@ keys! {
     LastModified: last_modified = "modified_at",
     Exists: exists = "store.contains(id).await",
     Require: require = "true",
+    Creates: creates = "true",
     WeakIfMatch: weak_if_match = "true",
     // `true` is the default: the example shows the value worth writing.
     ExposeValidators: expose_validators = "false",
@@ -119,6 +120,11 @@ pub(crate) struct Args {
     /// The validators, in the order they were written (they run in that order).
     pub(crate) validators: Vec<Validator>,
     pub(crate) require: Flag,
+    /// `creates = …` as written: its default depends on the method (`PUT` creates, `PATCH`
+    /// does not), which the route decides, so an unwritten one stays `None` here and is
+    /// resolved by the runtime's `Policy::can_create` (and, for the document, by the method
+    /// of `#[utoipa::path]`).
+    pub(crate) creates: Option<LitBool>,
     pub(crate) weak_if_match: Flag,
     pub(crate) expose_validators: Flag,
     pub(crate) cache_control: Option<LitStr>,
@@ -135,6 +141,7 @@ impl Default for Args {
         Args {
             validators: Vec::new(),
             require: Flag::default_to(false),
+            creates: None,
             weak_if_match: Flag::default_to(false),
             // Validators are shown on 412s unless the route says otherwise, so that a client can
             // re-read and retry.
@@ -168,6 +175,11 @@ impl Args {
                 .validators
                 .push(Validator::new(ValidatorKind::Exists, value.parse()?)),
             Key::Require => flag(cx, key, value, &mut self.require)?,
+            Key::Creates => {
+                let mut creates = Flag::default_to(false);
+                flag(cx, key, value, &mut creates)?;
+                self.creates = creates.written;
+            }
             Key::WeakIfMatch => flag(cx, key, value, &mut self.weak_if_match)?,
             Key::ExposeValidators => flag(cx, key, value, &mut self.expose_validators)?,
             Key::CacheControl => self.cache_control = header_text(cx, key, value)?,
@@ -274,7 +286,7 @@ fn skip_value(input: ParseStream) -> syn::Result<()> {
     Ok(())
 }
 
-/// `true` or `false`, for `require`, `weak_if_match`, `expose_validators`, `ranges` and
+/// `true` or `false`, for `require`, `creates`, `weak_if_match`, `expose_validators`, `ranges` and
 /// `strong_last_modified`, written into `flag`; a value of another kind leaves it as it was.
 fn flag(cx: &Ctxt, key: Key, value: ParseStream, flag: &mut Flag) -> syn::Result<()> {
     let expr: Expr = value.parse()?;
@@ -450,6 +462,7 @@ mod tests {
             Key::LastModified => args.validator(ValidatorKind::LastModified).is_some(),
             Key::Exists => args.validator(ValidatorKind::Exists).is_some(),
             Key::Require => args.require.written.is_some(),
+            Key::Creates => args.creates.is_some(),
             Key::WeakIfMatch => args.weak_if_match.written.is_some(),
             Key::ExposeValidators => args.expose_validators.written.is_some(),
             Key::CacheControl => args.cache_control.is_some(),
@@ -514,7 +527,7 @@ mod tests {
     #[test]
     fn unknown_key_suggests_the_nearest_and_lists_the_table() {
         let list = "the arguments are `etag`, `last_modified`, `exists`, `require`, \
-                    `weak_if_match`, `expose_validators`, `cache_control`, `vary`, `ranges`, \
+                    `creates`, `weak_if_match`, `expose_validators`, `cache_control`, `vary`, `ranges`, \
                     `strong_last_modified`, `state` and `bind`";
         assert_eq!(
             messages("etags = 1"),

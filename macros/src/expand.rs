@@ -383,6 +383,11 @@ fn route(args: &Args) -> TokenStream {
     let vary = text(&args.vary);
     let ranges = args.ranges.value;
     let strong_last_modified = args.strong_last_modified.value;
+    // Only when written: unwritten, each method keeps its default (`Policy::creates`).
+    let creates = args
+        .creates
+        .as_ref()
+        .map(|creates| quote!(.creates(#creates)));
     quote! {
         ::axum_conditional::__private::Route::new(
             #require,
@@ -392,7 +397,7 @@ fn route(args: &Args) -> TokenStream {
             #vary,
             #ranges,
             #strong_last_modified,
-        )
+        ) #creates
     }
 }
 

@@ -23,6 +23,8 @@ pub(crate) struct Route {
     pub(crate) etag: bool,
     pub(crate) last_modified: bool,
     pub(crate) require: bool,
+    /// `creates = …` as written; `None` leaves each method its default.
+    pub(crate) creates: Option<bool>,
     pub(crate) expose_validators: bool,
     pub(crate) cache_control: bool,
     pub(crate) vary: bool,
@@ -36,6 +38,7 @@ impl Route {
             etag: args.validator(ValidatorKind::ETag).is_some(),
             last_modified: args.validator(ValidatorKind::LastModified).is_some(),
             require: args.require.value,
+            creates: args.creates.as_ref().map(syn::LitBool::value),
             expose_validators: args.expose_validators.value,
             cache_control: args.cache_control.is_some(),
             vary: args.vary.is_some(),
@@ -191,7 +194,10 @@ const LAST_MODIFIED_NOW: Header = Header {
 fn additions(method: Method, route: Route) -> Additions {
     match method {
         Method::Get | Method::Head => read(route),
-        Method::Put | Method::Patch => write(route, true),
+        // Which methods can create, as the runtime's `Policy::can_create` decides: `PUT` unless
+        // the route says `creates = false`, `PATCH` only when it says `creates = true`.
+        Method::Put => write(route, route.creates.unwrap_or(true)),
+        Method::Patch => write(route, route.creates.unwrap_or(false)),
         Method::Post | Method::Delete => write(route, false),
         // Safe methods other than GET and HEAD: nothing a client would send or expect.
         Method::Options | Method::Trace => Additions::default(),
@@ -313,7 +319,7 @@ fn ranges(params: &mut Vec<Param>, responses: &mut Vec<Response>, success: &[Hea
     });
 }
 
-/// An unsafe method; `creates` for `PUT` and `PATCH`, which can create their target, where
+/// An unsafe method; `creates` for a `PUT` or `PATCH` that can create its target, where
 /// `If-None-Match: *` makes a request create-only.
 fn write(route: Route, creates: bool) -> Additions {
     let mut params = Vec::new();
@@ -749,6 +755,7 @@ mod tests {
         etag: true,
         last_modified: true,
         require: false,
+        creates: None,
         expose_validators: true,
         cache_control: false,
         vary: false,
@@ -865,6 +872,34 @@ mod tests {
             !ok.contains("headers"),
             "a write's 2xx gets no validators: {output}"
         );
+    }
+
+    #[test]
+    fn if_none_match_star_is_offered_where_the_route_creates() {
+        let offered = |route: Route, method: &str| {
+            let output = extended(route, &format!("{method}, path = \"/d\""));
+            let offers = names(&header_params(&output)).contains(&"If-None-Match");
+            // The 428's description lists the same alternatives as the parameters.
+            assert_eq!(output.contains("If-None-Match: *"), offers, "{output}");
+            offers
+        };
+        // Unwritten: `PUT` creates, `PATCH` does not (`Policy::creates`).
+        assert!(offered(WRITE, "put"));
+        assert!(!offered(WRITE, "patch"));
+        let creates = |yes| Route {
+            creates: Some(yes),
+            ..WRITE
+        };
+        assert!(offered(creates(true), "put"));
+        assert!(offered(creates(true), "patch"));
+        assert!(!offered(creates(false), "put"));
+        assert!(!offered(creates(false), "patch"));
+        for method in ["post", "delete"] {
+            assert!(!offered(creates(true), method), "{method}");
+        }
+        assert_eq!(route_of("etag = tag, creates = true").creates, Some(true));
+        assert_eq!(route_of("etag = tag, creates = false").creates, Some(false));
+        assert_eq!(route_of("etag = tag").creates, None);
     }
 
     #[test]

@@ -66,6 +66,26 @@
 //! evaluator gave it. A proxy that compresses (nginx `gzip on`) only touches identity responses
 //! and weakens their tags; see [`Policy::weak_if_match`](crate::Policy::weak_if_match) for the
 //! writes it sends back.
+//!
+//! # Ranges
+//!
+//! A partial response is never compressed (above), so `#[conditional(…, ranges = true)]`
+//! routes may sit behind this layer: their 206s, single or `multipart/byteranges`, go out as
+//! they are, and `Accept-Encoding` changes nothing about a range request. tower-http's own
+//! `CompressionLayer` spares only a response with `Content-Range`; a `multipart/byteranges` 206
+//! has none (RFC 9110 §14.6 puts one in each part), so that layer would compress it, and a
+//! client or cache would read its parts as ranges of the compressed representation. Where
+//! that layer must stay around a `ranges = true` route, give it a predicate that spares them:
+//!
+//! ```
+//! use tower_http::compression::predicate::{NotForContentType, Predicate as _};
+//! use tower_http::compression::{CompressionLayer, DefaultPredicate};
+//!
+//! let spares_multipart_ranges = CompressionLayer::new().compress_when(
+//!     DefaultPredicate::new().and(NotForContentType::const_new("multipart/byteranges")),
+//! );
+//! # let _ = spares_multipart_ranges;
+//! ```
 
 use std::future::Future;
 use std::pin::Pin;

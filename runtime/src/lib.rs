@@ -288,6 +288,7 @@ pub use rfc::{
 /// | `last_modified = EXPR` | `SystemTime`, `HttpDate`, `LastModified`, or an `Option` of one | the current modification date (whole seconds) |
 /// | `exists = EXPR` | `bool` | whether the resource exists, for one that may have no validator |
 /// | `require = true` | `true` or `false` | an unsafe method without a usable precondition gets 428 |
+/// | `creates = true` | `true` or `false` | a `PUT` or `PATCH` can create the resource, so `If-None-Match: *` is offered (default: `PUT` yes, `PATCH` no) |
 /// | `weak_if_match = true` | `true` or `false` | `If-Match` uses weak comparison instead of strong |
 /// | `expose_validators = false` | `true` or `false` | 412s do not show the current `ETag` and `Last-Modified` (shown by default) |
 /// | `cache_control = "…"` | a string literal | `Cache-Control` of 304s and 2xx `GET`/`HEAD` responses |
@@ -317,9 +318,15 @@ pub use rfc::{
 /// - **`require = true`** applies RFC 6585 §3 to unsafe methods (anything but `GET`, `HEAD`,
 ///   `OPTIONS` and `TRACE`): a request gets 428, with a problem body telling the client what to
 ///   send, unless it carries `If-Match`, an `If-Unmodified-Since` that would be evaluated, or
-///   (on `PUT` and `PATCH`, which can create their target) an `If-None-Match` holding `*`. An
-///   `If-None-Match` of entity-tags only does not count (it would let an overwrite of any other
-///   version through), nor does `If-Modified-Since`. The rule is [`Requirement`].
+///   (on a `PUT`, or on a `PATCH` with `creates = true`: see below) an `If-None-Match` holding
+///   `*`. An `If-None-Match` of entity-tags only does not count (it would let an overwrite of
+///   any other version through), nor does `If-Modified-Since`. The rule is [`Requirement`].
+/// - **`creates`** says whether a `PUT` or `PATCH` to the route can create the resource, which
+///   the attribute cannot see. Where it can, `If-None-Match: *` makes a request create-only, so
+///   it satisfies `require`, the 428 offers it and the OpenAPI document lists it. Unset, a
+///   `PUT` creates (RFC 9110 §9.3.4, "create or replace") and a `PATCH` does not (RFC 5789 §2
+///   lets it, but most `PATCH` routes change what exists): write `creates = true` on a `PATCH`
+///   that creates, `creates = false` on a `PUT` that only replaces. See [`Policy::creates`].
 /// - **`weak_if_match = true`** lets `W/"7"` in `If-Match` match `"7"` (or `W/"7"`), for APIs
 ///   whose clients echo weak tags. RFC 9110 §13.1.1 prescribes strong comparison, the default.
 /// - **`expose_validators = false`** keeps a 412 from telling the client the current `ETag`
@@ -487,6 +494,16 @@ pub use rfc::{
 /// a second before the response's `Date`. Otherwise a client holding the old content and a date
 /// equal to the new one would splice two versions; an `If-Range` date then never enables a
 /// range, and the full 200 is sent, which is always safe.
+///
+/// A range is of the identity bytes, the ones the strong `ETag` and `If-Range` name, and a 206
+/// is never content-coded, so `Accept-Encoding` does not change what a range request gets (and
+/// no `Vary` is added for it). `compression::ConditionalCompressionLayer` (feature
+/// `compression`) compresses no 206. tower-http's own `CompressionLayer` spares a response with
+/// `Content-Range`, so a single range, but compresses a `multipart/byteranges` 206, whose parts
+/// a client or cache would then read as ranges of the gzip-coded representation (RFC 9110
+/// §14.6, §8.8.3.3): do not put it around a `ranges = true` route, or give it a predicate that
+/// spares that type, `DefaultPredicate::new().and(NotForContentType::const_new(
+/// "multipart/byteranges"))` (see the `compression` module).
 ///
 /// # The last argument and `state`
 ///

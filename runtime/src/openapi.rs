@@ -61,7 +61,7 @@
 //! | method | request headers | responses |
 //! | --- | --- | --- |
 //! | `GET`, `HEAD` | `If-None-Match` (with `etag`), `If-Modified-Since` (with `last_modified`) | 304 with `ETag` (or `Last-Modified`), `Cache-Control` and `Vary` as declared; `ETag` and `Last-Modified` on every 2xx the user wrote as a tuple |
-//! | `PUT`, `PATCH` | `If-Match` (with `etag`), `If-Unmodified-Since` (with `last_modified`), `If-None-Match` (`*`: create-only) | 412 ([`PreconditionFailedBody`]); 428 ([`PreconditionRequiredBody`]) with `require = true` |
+//! | `PUT`, `PATCH` | `If-Match` (with `etag`), `If-Unmodified-Since` (with `last_modified`), `If-None-Match` (`*`: create-only) where the route creates: a `PUT` unless `creates = false`, a `PATCH` only with `creates = true` | 412 ([`PreconditionFailedBody`]); 428 ([`PreconditionRequiredBody`]) with `require = true` |
 //! | `POST`, `DELETE` | `If-Match` (with `etag`), `If-Unmodified-Since` (with `last_modified`) | as above |
 //! | `OPTIONS`, `TRACE` | none | none |
 //!
@@ -73,9 +73,10 @@
 //!   seen by the attribute, so a header or status listed there is added a second time: write
 //!   those as tuples instead.
 //! - **`If-Match` is optional in the document, even with `require = true`,** except where it
-//!   is the only way past the 428: `POST` and `DELETE` routes with `require = true` and no
-//!   `last_modified`. Elsewhere the server also accepts `If-Unmodified-Since` (with
-//!   `last_modified`) or, on `PUT` and `PATCH`, `If-None-Match: *` (a create), exactly the
+//!   is the only way past the 428: routes with `require = true` and no `last_modified` whose
+//!   method cannot create (`POST`, `DELETE`, a `PATCH` without `creates = true`, a `PUT` with
+//!   `creates = false`). Elsewhere the server also accepts `If-Unmodified-Since` (with
+//!   `last_modified`) or, on a `PUT` or `PATCH` that creates, `If-None-Match: *`, exactly the
 //!   rule of [`Requirement`](crate::Requirement) (RFC 6585 §3): marking `If-Match` required
 //!   there would make generated clients and request validators refuse a create-only `PUT`
 //!   that the server accepts. The 428 and the parameter's description say what to send.

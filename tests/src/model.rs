@@ -386,9 +386,13 @@ pub fn model(request: &Request, state: &State, policy: Policy) -> Verdict {
     };
 
     // RFC 6585 §3. A request is conditional enough when it sends If-Match (any value), an
-    // If-Unmodified-Since that is evaluated, or (on PUT and PATCH, which can create their
-    // target) an If-None-Match holding `*`. A DELETE of a missing resource is the handler's 404.
-    let can_create = *method == Method::PUT || *method == Method::PATCH;
+    // If-Unmodified-Since that is evaluated, or (on a PUT or PATCH that can create its target:
+    // a PUT unless the policy says otherwise, a PATCH only when it says so) an If-None-Match
+    // holding `*`. A DELETE of a missing resource is the handler's 404.
+    let can_create = match policy.declared_creates() {
+        Some(creates) => creates && (*method == Method::PUT || *method == Method::PATCH),
+        None => *method == Method::PUT,
+    };
     let star_sent = request
         .if_none_match
         .as_ref()

@@ -86,17 +86,6 @@ pub fn routes() -> MethodRouter<Store> {
     get(download)
         .put(upload)
         .layer(axum::middleware::map_response(inert))
-        .layer(axum::middleware::map_request(identity_only))
-}
-
-/// Drops `Accept-Encoding` before the handler: this route never compresses, so the field
-/// cannot change its answer. Left in, it did: a `ranges = true` route cannot tell the runtime
-/// that no compression layer wraps it, and the runtime answers several ranges with the whole
-/// 200 to any client accepting a coding, in case a layer would compress a
-/// `multipart/byteranges` 206 (see the report of issue 20); every browser sends the field.
-async fn identity_only(mut request: axum::extract::Request) -> axum::extract::Request {
-    request.headers_mut().remove(header::ACCEPT_ENCODING);
-    request
 }
 
 /// Marks every response of the route as a download no browser renders or runs (see the

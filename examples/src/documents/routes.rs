@@ -173,7 +173,9 @@ pub async fn replace(
 }
 
 /// `PATCH /documents/{id}` with a JSON merge patch (RFC 7396).
-// `weak_if_match = true`: see `replace`.
+// `weak_if_match = true`: see `replace`. `creates` is left unwritten: a `PATCH` does not create
+// unless it says so, and this one never does (a merge patch of a missing document is a 404),
+// so neither its 428 nor its OpenAPI operation offers `If-None-Match: *`.
 #[conditional(
     etag = target.etag(),
     last_modified = target.last_modified(),

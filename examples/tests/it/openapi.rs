@@ -118,6 +118,9 @@ fn every_route_has_its_conditional_parts() {
         headers(&put),
         ["If-Match", "If-Unmodified-Since", "If-None-Match"]
     );
+    // A merge patch never creates, so it is offered no create-only `If-None-Match: *`.
+    let patch = operation("/documents/{id}", "patch");
+    assert_eq!(headers(&patch), ["If-Match", "If-Unmodified-Since"]);
     for (path, method) in [
         ("/documents/{id}", "put"),
         ("/documents/{id}", "patch"),

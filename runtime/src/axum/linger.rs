@@ -25,7 +25,7 @@ use axum_core::body::Body;
 use axum_core::response::Response;
 use bytes::Bytes;
 use http::request::Parts;
-use http::{StatusCode, header};
+use http::{HeaderValue, StatusCode, Version, header};
 use http_body::{Body as _, Frame, SizeHint};
 use tokio::time::{Instant, Sleep};
 
@@ -60,7 +60,8 @@ use tokio::time::{Instant, Sleep};
 /// ```
 ///
 /// A zero byte limit or a zero duration turns lingering off: a refusal is then answered as
-/// it is, with its `Content-Length`, and the connection may be reset over the unread body.
+/// it is, with its `Content-Length` and `Connection: close` (HTTP/1.x), and the connection is
+/// closed over the unread body, which may reset it before the client has read the refusal.
 ///
 /// The deadline is a Tokio timer, so a refusal that has to wait for its request body must be polled
 /// inside a Tokio runtime with the time driver enabled, or Tokio panics (`#[tokio::main]` enables
@@ -134,8 +135,9 @@ impl Default for Linger {
 /// it is (it has no body to hold the connection open with; and a request that may get one, a `GET`
 /// or `HEAD`, rarely has a body).
 ///
-/// A request without a body, or one that sent `Expect: 100-continue` (its client waits for a
-/// go-ahead that a refusal never gives, so no body is coming), is answered as it is.
+/// A request without a body is answered as it is. So is one whose body will not be read: its
+/// client sent `Expect: 100-continue` (it waits for a go-ahead that a refusal never gives), or
+/// lingering is turned off; that answer says `Connection: close` (see [`closing`]).
 ///
 /// The request comes taken apart, as a rewritten handler holds it. The cheap exits come
 /// first: a 304 and a request without a body (nearly every `GET`) are answered without a look
@@ -148,7 +150,7 @@ pub(crate) fn refusal(parts: &Parts, body: Body, response: Response) -> Response
     }
     let linger = linger_of(parts);
     if !linger.lingers() || expects_continue(parts) {
-        return response;
+        return closing(parts, response);
     }
     let (mut parts, response_body) = response.into_parts();
     // With a known length, hyper stops polling the body once that many bytes are written and
@@ -164,6 +166,28 @@ pub(crate) fn refusal(parts: &Parts, body: Body, response: Response) -> Response
         deadline: None,
     };
     Response::from_parts(parts, Body::new(body))
+}
+
+/// `response`, answering before a request body that will not be read, with `Connection: close`
+/// on HTTP/1.x.
+///
+/// RFC 9110 §10.1.1: "A server that responds with a final status code before reading the
+/// entire request content SHOULD indicate whether it intends to close the connection (e.g., see
+/// Section 9.6 of [HTTP/1.1]) or continue reading and discarding the request content." This one
+/// closes: a client that expects `100 Continue` "MAY proceed to send the content even if it has
+/// not yet received a response" (§10.1.1), and without lingering nothing reads a body that
+/// follows, so the connection cannot carry another request (hyper reads what has already
+/// arrived, and closes when the body is not complete). Saying `close` (RFC 9112 §9.6) tells
+/// the client not to send its body, nor another request, on this connection, instead of
+/// learning it from a reset. HTTP/2 and later forbid the field (RFC 9113 §8.2.2), and abandon a
+/// stream's body without closing the connection.
+fn closing(parts: &Parts, mut response: Response) -> Response {
+    if parts.version <= Version::HTTP_11 {
+        response
+            .headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
+    response
 }
 
 /// How many bytes of the unread request `body` a refusal could read: its declared length, at
@@ -196,11 +220,17 @@ fn linger_of(parts: &Parts) -> Linger {
         .unwrap_or_default()
 }
 
+/// Whether the client waits for `100 Continue` before it sends its body: `Expect:
+/// 100-continue` (case-insensitive, RFC 9110 §10.1.1) on HTTP/1.1 or later. RFC 9110 §10.1.1:
+/// "A server that receives a 100-continue expectation in an HTTP/1.0 request MUST ignore that
+/// expectation": such a client sends its body anyway (and hyper does not wait for it either),
+/// so a refusal lingers on it as on any other.
 fn expects_continue(parts: &Parts) -> bool {
-    parts
-        .headers
-        .get(header::EXPECT)
-        .is_some_and(|value| value.as_bytes().eq_ignore_ascii_case(b"100-continue"))
+    parts.version >= Version::HTTP_11
+        && parts
+            .headers
+            .get(header::EXPECT)
+            .is_some_and(|value| value.as_bytes().eq_ignore_ascii_case(b"100-continue"))
 }
 
 /// The response's frames, then nothing but the end, after reading the request body.
@@ -345,7 +375,58 @@ mod tests {
         );
         let response = refusal(request, refused());
         assert_eq!(response.body().size_hint().exact(), Some(7));
+        assert_eq!(response.headers()[header::CONNECTION], "close");
         assert_eq!(collect(response.into_body()).await, b"refused");
+    }
+
+    #[test]
+    fn connection_close_is_said_on_http_1_only() {
+        for (version, close) in [
+            (Version::HTTP_10, true),
+            (Version::HTTP_11, true),
+            (Version::HTTP_2, false),
+            (Version::HTTP_3, false),
+        ] {
+            let mut request = Request::new(Body::from("never read"));
+            *request.version_mut() = version;
+            request.extensions_mut().insert(Linger::new().max_bytes(0));
+            let response = refusal(request, refused());
+            assert_eq!(
+                response.headers().contains_key(header::CONNECTION),
+                close,
+                "{version:?}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn an_http_1_0_request_expecting_continue_is_lingered_on_as_any_other() {
+        // RFC 9110 §10.1.1: a server MUST ignore a 100-continue expectation in an HTTP/1.0
+        // request; its client sends the body anyway, so the refusal swallows it, as it would
+        // without the field, and says nothing about closing.
+        let http_1_0 = |body| {
+            let mut request = Request::new(body);
+            *request.version_mut() = Version::HTTP_10;
+            request_expecting_continue(request).into_parts()
+        };
+        // What the counters count as unread: the declared length, not the nothing of a client
+        // that waits.
+        let (parts, body) = http_1_0(Body::from(vec![b'x'; 1000]));
+        assert_eq!(super::readable(&parts, &body), Some(1000));
+        let tally = Tally::default();
+        let (parts, body) = http_1_0(Counted::body(1000, 100, &tally));
+        let response = super::refusal(&parts, body, refused());
+        assert!(!response.headers().contains_key(header::CONNECTION));
+        assert_eq!(collect(response.into_body()).await, b"refused");
+        assert_eq!(tally.read(), 1000);
+    }
+
+    fn request_expecting_continue(mut request: Request) -> Request {
+        request.headers_mut().insert(
+            header::EXPECT,
+            http::HeaderValue::from_static("100-continue"),
+        );
+        request
     }
 
     #[tokio::test]
@@ -510,6 +591,7 @@ mod tests {
             let tally = Tally::default();
             let response = refusal_of(Counted::body(1000, 100, &tally), Some(linger));
             assert_eq!(response.body().size_hint().exact(), Some(7), "{linger:?}");
+            assert_eq!(response.headers()[header::CONNECTION], "close");
             assert_eq!(collect(response.into_body()).await, b"refused");
             assert_eq!(tally.read(), 0, "{linger:?}");
         }

@@ -453,6 +453,17 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 /// Only a 200 is sliced: another status is not the representation a range is of (RFC 9110
 /// §14.2 applies ranges to the selected representation, which a 201, a 500 or a 304 is not),
 /// and a response that already has `Content-Range` was ranged by the handler itself.
+///
+/// The answer does not depend on `Accept-Encoding`, so it adds no `Vary` for it. A range is of
+/// the identity bytes, the ones the strong `ETag` and `If-Range` (§13.1.5) name, and a 206 is
+/// never content-coded here: `ConditionalCompressionLayer` (feature `compression`) compresses
+/// no 206, and a single range carries `Content-Range`, which tower-http's `CompressionLayer`
+/// spares too. A `multipart/byteranges` 206 carries no `Content-Range` (§14.6 puts one in each
+/// part), so tower-http's layer would compress it, and a client or cache would read its parts
+/// as ranges of the gzip-coded representation (§8.8.3.3, §8.4.1): that layer must not wrap a
+/// `ranges = true` route unless its predicate spares that content type (see the attribute's
+/// documentation, "Ranges"). Guessing from `Accept-Encoding` whether such a layer is there
+/// instead would answer every browser, which always sends the field, with the full 200.
 pub(crate) fn serve(mut response: Response, range: Option<&RangeRequest>) -> Response {
     let slot = response.extensions_mut().remove::<SourceSlot>();
     if response.status() != StatusCode::OK || response.headers().contains_key(header::CONTENT_RANGE)
@@ -473,27 +484,14 @@ pub(crate) fn serve(mut response: Response, range: Option<&RangeRequest>) -> Res
     match select([range.field.as_bytes()], length) {
         Selection::Ignored(_) => response,
         Selection::Unsatisfiable => unsatisfiable(response, length),
-        // See `RangeRequest::may_be_compressed`.
-        Selection::Partial(ranges) if ranges.single().is_none() && range.may_be_compressed => {
-            response
-        }
         Selection::Partial(ranges) => partial(response, slot, &ranges, length),
     }
 }
 
-/// The request's side of a range: its `Range` field, and whether the response may be
-/// compressed on its way out.
+/// The request's side of a range: its `Range` field.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct RangeRequest {
     field: HeaderValue,
-    /// The request's `Accept-Encoding` admits a content coding other than `identity`, so a
-    /// compression layer (tower-http's `CompressionLayer`) may encode the response. A single
-    /// range carries `Content-Range`, which such layers leave alone; a `multipart/byteranges`
-    /// 206 has no such mark (RFC 9110 §14.6 forbids `Content-Range` on it), and compressing it
-    /// would make a cache read its parts as ranges of the gzip-encoded representation. So
-    /// several ranges are then answered with the full 200, as §14.2 allows ("a server MAY
-    /// ignore the Range header field"), which a layer may compress correctly.
-    may_be_compressed: bool,
 }
 
 impl RangeRequest {
@@ -505,30 +503,8 @@ impl RangeRequest {
         };
         Some(Self {
             field: field.clone(),
-            may_be_compressed: admits_a_coding(headers),
         })
     }
-}
-
-/// Whether `Accept-Encoding` admits a content coding other than `identity` (RFC 9110
-/// §12.5.3): a member other than `identity` whose weight is not zero. Without the field, no
-/// compression layer in use encodes a response, so it admits none here.
-fn admits_a_coding(headers: &http::HeaderMap) -> bool {
-    headers
-        .get_all(header::ACCEPT_ENCODING)
-        .into_iter()
-        .flat_map(|line| line.as_bytes().split(|&b| b == b','))
-        .any(|member| {
-            let mut params = member.split(|&b| b == b';');
-            let coding = crate::rfc::list::trim_ows(params.next().unwrap_or_default());
-            let zero = params.any(|param| {
-                let param = crate::rfc::list::trim_ows(param);
-                param.len() >= 2
-                    && param[..2].eq_ignore_ascii_case(b"q=")
-                    && param[2..].iter().all(|&b| b == b'0' || b == b'.')
-            });
-            !coding.is_empty() && !coding.eq_ignore_ascii_case(b"identity") && !zero
-        })
 }
 
 /// 416 Range Not Satisfiable with `Content-Range: bytes */length` (RFC 9110 §15.5.17), and no
@@ -819,25 +795,6 @@ mod tests {
             body.watch.is_none(),
             "content in memory is checked, not watched"
         );
-    }
-
-    #[test]
-    fn accept_encoding_admits_a_coding_unless_only_identity_or_weighed_zero() {
-        let admits = |value: &'static str| {
-            let mut headers = http::HeaderMap::new();
-            headers.insert(header::ACCEPT_ENCODING, HeaderValue::from_static(value));
-            admits_a_coding(&headers)
-        };
-        assert!(admits("gzip"));
-        assert!(admits("gzip, deflate, br"));
-        assert!(admits("identity, gzip;q=0.5"));
-        assert!(admits("*"));
-        assert!(admits("br;q=0.001"));
-        assert!(!admits("identity"));
-        assert!(!admits("gzip;q=0, br;Q=0.000"));
-        assert!(!admits("*;q=0, identity"));
-        assert!(!admits(""));
-        assert!(!admits_a_coding(&http::HeaderMap::new()));
     }
 
     #[test]

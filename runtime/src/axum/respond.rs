@@ -10,12 +10,13 @@ use http::header::Entry;
 use http::{Method, header};
 
 use crate::axum::ranged::RangeRequest;
+pub use crate::axum::route::Route;
 use crate::observe::{Asked, Got};
-use crate::rfc::answer::{Answer, CacheHeaders};
+use crate::rfc::answer::Answer;
 use crate::rfc::decision::Decision;
 use crate::rfc::evaluate::evaluate_fields;
 use crate::rfc::problem::PreconditionFailed;
-use crate::rfc::{ContentCoding, ETag, Failure, Outcome, Policy, RangeDecision, Resource};
+use crate::rfc::{ContentCoding, ETag, Failure, Outcome, RangeDecision, Resource};
 
 /// The result of the precondition check of a request that goes on to the handler: the
 /// resource's validators as they were loaded, and what the evaluator decided.
@@ -64,8 +65,9 @@ pub struct Evaluation {
     /// honoured; `None` otherwise (also when it was sent as several field lines, which
     /// `range::select` would ignore anyway).
     range: Option<RangeRequest>,
-    /// Who asked, for the outcome event recorded once the answer is known.
-    asked: Asked,
+    /// Who asked, for the outcome event recorded once the answer is known (when anyone
+    /// listens).
+    asked: Option<Asked>,
 }
 
 impl Evaluation {
@@ -227,7 +229,7 @@ impl Evaluation {
 /// The 304, 412 or 428 the preconditions answer in place of the handler, with who asked.
 pub struct EarlyAnswer {
     pub(crate) answer: Answer,
-    pub(crate) asked: Asked,
+    pub(crate) asked: Option<Asked>,
     pub(crate) exposes_validators: bool,
 }
 
@@ -285,81 +287,6 @@ fn check_handler_etag(own: &http::HeaderValue, loaded: &ETag) {
     }
 }
 
-/// The per-route configuration `#[conditional]` declares: its policy and the cache headers of
-/// 304s and 2xx `GET`/`HEAD` responses.
-#[doc(hidden)]
-#[derive(Clone, Copy, Debug)]
-pub struct Route {
-    policy: Policy,
-    cache_control: Option<&'static str>,
-    vary: Option<&'static str>,
-    /// `ranges = true`: 206 and 416 answers to `Range` on 200 responses of known length.
-    ranges: bool,
-    /// `strong_last_modified = true`: the `Last-Modified` is a strong validator for `If-Range`.
-    strong_last_modified: bool,
-}
-
-impl Route {
-    /// A route configuration. Panics (at compile time, in a `const` block) on a header value
-    /// that is not visible ASCII, spaces and tabs; the macro rejects those first.
-    pub const fn new(
-        require: bool,
-        weak_if_match: bool,
-        expose_validators: bool,
-        cache_control: Option<&'static str>,
-        vary: Option<&'static str>,
-        ranges: bool,
-        strong_last_modified: bool,
-    ) -> Self {
-        if let Some(value) = cache_control {
-            assert!(is_header_value(value), "invalid `cache_control` value");
-        }
-        if let Some(value) = vary {
-            assert!(is_header_value(value), "invalid `vary` value");
-        }
-        Self {
-            policy: Policy::new()
-                .require_precondition(require)
-                .weak_if_match(weak_if_match)
-                .expose_validators(expose_validators),
-            cache_control,
-            vary,
-            ranges,
-            strong_last_modified,
-        }
-    }
-
-    fn declares_cache_headers(&self) -> bool {
-        self.cache_control.is_some() || self.vary.is_some()
-    }
-
-    fn cache(&self) -> CacheHeaders {
-        // `from_static` borrows the bytes: no allocation, and cloning them into a 304 is free.
-        let mut cache = CacheHeaders::new();
-        if let Some(value) = self.cache_control {
-            cache = cache.cache_control(http::HeaderValue::from_static(value));
-        }
-        if let Some(value) = self.vary {
-            cache = cache.vary(http::HeaderValue::from_static(value));
-        }
-        cache
-    }
-}
-
-/// What `HeaderValue::from_static` accepts: visible ASCII, space and tab.
-const fn is_header_value(value: &str) -> bool {
-    let bytes = value.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        let b = bytes[i];
-        if !(b == b'\t' || (b >= 0x20 && b < 0x7f)) {
-            return false;
-        }
-        i += 1;
-    }
-    true
-}
-
 /// The return type of a handler rewritten by `#[conditional]`: either the answer the runtime
 /// gave in place of the handler (304, 412, 428, or the rejection of an extractor or validator),
 /// or the handler's own output `R`, finished as the attribute documents.
@@ -391,7 +318,7 @@ enum Inner<R> {
     /// gave the answer (a rejection or a validator's error is not an evaluated request).
     Answered {
         response: Response,
-        early: Option<(Asked, Got, bool)>,
+        early: Option<EarlyAnswerRecord>,
     },
     Ran {
         output: R,
@@ -452,30 +379,32 @@ impl<R> ConditionalResponse<R> {
 
 /// What [`ConditionalResponse::refused`] records: who asked, how, and whether the route shows
 /// its validators.
-pub(crate) type EarlyAnswerRecord = (Asked, Got, bool);
+pub(crate) type EarlyAnswerRecord = (Option<Asked>, Got, bool);
 
 impl<R: IntoResponse> IntoResponse for ConditionalResponse<R> {
     fn into_response(self) -> Response {
         match self.inner {
             Inner::Answered { response, early } => {
-                if let Some((asked, got, exposes)) = early {
+                if let Some((Some(asked), got, exposes)) = early {
                     crate::observe::record(&asked, &response, got, exposes);
                 }
                 response
             }
             Inner::Ran {
                 output,
-                evaluation,
+                mut evaluation,
                 route,
             } => {
-                let asked = evaluation.asked.clone();
+                let asked = evaluation.asked.take();
                 let response = evaluation.finish(output.into_response(), &route);
-                crate::observe::record(
-                    &asked,
-                    &response,
-                    Got::Ran,
-                    route.policy.exposes_validators(),
-                );
+                if let Some(asked) = asked {
+                    crate::observe::record(
+                        &asked,
+                        &response,
+                        Got::Ran,
+                        route.policy.exposes_validators(),
+                    );
+                }
                 response
             }
         }
@@ -694,12 +623,5 @@ mod tests {
                 }
             }
         }
-    }
-
-    #[test]
-    fn header_value_check_matches_from_static() {
-        assert!(is_header_value("private, max-age=0\t"));
-        assert!(!is_header_value("a\nb"));
-        assert!(!is_header_value("é"));
     }
 }

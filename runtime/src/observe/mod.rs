@@ -91,16 +91,29 @@ pub(crate) struct Asked {
 }
 
 impl Asked {
-    pub(crate) fn of(parts: &Parts) -> Self {
-        Asked {
+    /// Who asked, when anyone listens: a subscriber interested in this crate's `DEBUG` events,
+    /// or (feature `metrics`) a recorder. Otherwise `None`, and a request costs two checks
+    /// instead of a look in its extensions and two clones.
+    #[inline]
+    pub(crate) fn of(parts: &Parts) -> Option<Self> {
+        wanted().then(|| Asked {
             method: parts.method.clone(),
             route: parts.extensions.get::<MatchedPath>().cloned(),
-        }
+        })
     }
 
     fn route(&self) -> Option<&str> {
         self.route.as_ref().map(MatchedPath::as_str)
     }
+}
+
+/// Whether an outcome would be seen by anyone.
+#[inline]
+fn wanted() -> bool {
+    let events = tracing::enabled!(target: TARGET, tracing::Level::DEBUG);
+    #[cfg(feature = "metrics")]
+    let events = events || counters::wanted();
+    events
 }
 
 /// How the answer came about.
@@ -219,6 +232,12 @@ mod counters {
         outcomes: [Option<Counter>; 4],
         failures: Vec<(Failure, Counter)>,
         unread_bytes: Option<Counter>,
+    }
+
+    /// Whether a recorder is installed (see [`with_route`] for how the no-op one is told).
+    #[inline]
+    pub(super) fn wanted() -> bool {
+        metrics::with_recorder(|recorder| size_of_val(recorder) != 0)
     }
 
     #[inline]

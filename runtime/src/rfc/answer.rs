@@ -242,8 +242,10 @@ impl NotModified {
         self
     }
 
-    /// Whether it answers a `HEAD` request.
-    pub(crate) fn answers_head(&self) -> bool {
+    /// Whether it answers a `HEAD` request: a server should then send it without a
+    /// `Content-Length` (RFC 9110 §8.6 allows only the length of the 200 it stands for, which an
+    /// answer given before the handler cannot know). The axum response does so by itself.
+    pub fn answers_head(&self) -> bool {
         self.head
     }
 

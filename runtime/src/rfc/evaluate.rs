@@ -158,7 +158,9 @@ impl FieldLines for HeaderMap {
 /// 3. With [`Policy::require_precondition`], an unsafe method gets 428 unless it sends a
 ///    condition [`Requirement`] accepts, one rule for the gate and for the 428's own list:
 ///    `If-Match` (any value; a false one is a 412), an `If-Unmodified-Since` that is evaluated
-///    (rule 5), or, on `PUT` and `PATCH`, an `If-None-Match` holding `*` (create only). An
+///    (rule 5), or, on a `PUT` or `PATCH` that can create the resource
+///    ([`Policy::creates`]: a `PUT` unless declared otherwise, a `PATCH` only when declared),
+///    an `If-None-Match` holding `*` (create only). An
 ///    `If-None-Match` of entity-tags only does not count: it would let an overwrite of any
 ///    other version through. A `DELETE` of a missing resource is exempt: its answer is the
 ///    handler's 404, and a handler that deletes against the loaded version (`None`) deletes
@@ -274,7 +276,7 @@ fn outcome<F: FieldLines>(
             resource.exists(),
             resource.etag().is_some(),
             last_modified.is_some(),
-            can_create(method),
+            policy.can_create(method),
         );
         let sent = Sent {
             if_match: has_if_match,
@@ -359,12 +361,6 @@ fn single_date<F: FieldLines>(fields: &F, field: Field) -> Option<i64> {
     parse_http_date(trim_ows(line))
 }
 
-/// The methods that can create their target, for which `If-None-Match: *` means "create only":
-/// `PUT` (RFC 9110 §9.3.4) and `PATCH` (RFC 5789 §2).
-fn can_create(method: &Method) -> bool {
-    *method == Method::PUT || *method == Method::PATCH
-}
-
 /// Whether a list field holds a `*` member, alone or (invalidly) inside a list.
 fn has_star<F: FieldLines>(fields: &F, field: Field) -> bool {
     fields
@@ -374,6 +370,13 @@ fn has_star<F: FieldLines>(fields: &F, field: Field) -> bool {
 }
 
 /// `If-Match` (RFC 9110 §13.1.1): `Ok` when true, the reason when false.
+///
+/// A field with no member at all (an empty value, or only empty list elements, which §5.6.1.2
+/// has a recipient ignore) is an empty list of entity-tags: none is listed, so none matches,
+/// and the condition is false, like any value that is neither `*` nor a list holding a match.
+/// Its reason is [`Reason::Malformed`], not [`Reason::Mismatch`]: it names no version, so it is
+/// not a stale one, and re-reading the resource would not fix it; a sender with a tag to send
+/// never sends an empty list (typically it set the field from a variable that held nothing).
 fn if_match<F: FieldLines>(
     fields: &F,
     resource: &Resource,
@@ -406,7 +409,7 @@ fn if_match<F: FieldLines>(
         (true, true) => Ok(()),
         (_, false) => Err(Reason::NoCurrentRepresentation),
         (false, true) if weak_current => Err(Reason::WeakTag),
-        (false, true) if malformed || star => Err(Reason::Malformed),
+        (false, true) if malformed || star || members == 0 => Err(Reason::Malformed),
         (false, true) => Err(Reason::Mismatch),
     }
 }
@@ -546,9 +549,11 @@ mod tests {
                 &[("if-match", "garbage")],
                 [".....", ".....", ".....", "....."],
             ),
+            // `*` gets a `PUT` past the gate; a `PATCH` only on a route that creates with it
+            // (`Policy::creates`; see `whether_if_none_match_star_meets_require_follows_creates`).
             (
                 &[("if-none-match", "*")],
-                [".....", ".....", "RRRRR", "RRRR."],
+                [".....", "RRRRR", "RRRRR", "RRRR."],
             ),
             (
                 &[("if-none-match", "\"x\"")],
@@ -556,7 +561,7 @@ mod tests {
             ),
             (
                 &[("if-none-match", "\"x\", *")],
-                [".....", ".....", "RRRRR", "RRRR."],
+                [".....", "RRRRR", "RRRRR", "RRRR."],
             ),
             (
                 &[("if-none-match", "garbage")],
@@ -607,6 +612,66 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// `If-None-Match: *` gets past `require` exactly where the route can create
+    /// (`Policy::creates`): a `PUT` unless declared otherwise, a `PATCH` only when declared, no
+    /// other method; and the 428 offers it exactly there.
+    #[test]
+    fn whether_if_none_match_star_meets_require_follows_creates() {
+        let star = [("if-none-match", "*")];
+        let require = Policy::new().require_precondition(true);
+        for (policy, put, patch) in [
+            (require, true, false),
+            (require.creates(true), true, true),
+            (require.creates(false), false, false),
+        ] {
+            for (method, creates) in [
+                (Method::PUT, put),
+                (Method::PATCH, patch),
+                (Method::POST, false),
+                (Method::DELETE, false),
+            ] {
+                assert_eq!(policy.can_create(&method), creates, "{method} {policy:?}");
+                for resource in [Resource::missing(), Resource::existing(None, None)] {
+                    if method == Method::DELETE && !resource.exists() {
+                        continue; // the handler's 404, whatever is sent
+                    }
+                    let gated = evaluate(&method, &headers_of(&star), resource.clone(), policy);
+                    assert_eq!(
+                        matches!(gated.outcome(), Outcome::PreconditionRequired(_)),
+                        !creates,
+                        "{method} {policy:?} {resource:?}"
+                    );
+                    let bare = evaluate(&method, &HeaderMap::new(), resource.clone(), policy);
+                    let Outcome::PreconditionRequired(requirement) = bare.outcome() else {
+                        panic!("{method} {policy:?}: a 428 expected");
+                    };
+                    assert_eq!(
+                        requirement.accepts(ConditionHeader::IfNoneMatch),
+                        creates,
+                        "{method} {policy:?}"
+                    );
+                    assert_eq!(
+                        requirement.advice().contains("If-None-Match"),
+                        creates && !resource.exists(),
+                        "{method} {policy:?}: {}",
+                        requirement.advice()
+                    );
+                }
+            }
+        }
+        // Not offered is not ignored: sent beside a condition that counts, it is evaluated.
+        let exists = Resource::existing(Some(ETag::from_version(1)), None);
+        let both = [("if-match", "\"1\""), ("if-none-match", "*")];
+        let outcome = evaluate(&Method::PATCH, &headers_of(&both), exists, require).outcome();
+        assert_eq!(
+            outcome,
+            Outcome::PreconditionFailed(Failure::new(
+                ConditionHeader::IfNoneMatch,
+                Reason::Matched
+            ))
+        );
     }
 
     #[test]
@@ -726,6 +791,48 @@ mod tests {
         );
     }
 
+    /// §13.1.1 with the list rule: a field of no member at all (empty, or only empty list
+    /// elements, §5.6.1.2) is false, and reported as malformed, as a mistake in the field,
+    /// never as a stale version; on a missing resource, the missing resource is the reason.
+    #[test]
+    fn an_if_match_without_a_member_is_malformed() {
+        let doc = Resource::existing(Some(ETag::from_version(2)), None);
+        for value in ["", " ", "\t", ",", " , ,", ",,,"] {
+            for method in [
+                Method::PUT,
+                Method::PATCH,
+                Method::DELETE,
+                Method::POST,
+                Method::GET,
+            ] {
+                let headers = headers_of(&[("if-match", value)]);
+                let outcome = evaluate(&method, &headers, doc.clone(), Policy::new()).outcome();
+                assert_eq!(
+                    outcome,
+                    Outcome::PreconditionFailed(Failure::new(
+                        ConditionHeader::IfMatch,
+                        Reason::Malformed
+                    )),
+                    "{method} If-Match: {value:?}"
+                );
+                let missing = evaluate(&method, &headers, Resource::missing(), Policy::new());
+                if let Outcome::PreconditionFailed(failure) = missing.outcome() {
+                    assert_eq!(failure.reason(), Reason::NoCurrentRepresentation);
+                }
+            }
+        }
+        // A valid member beside empty elements is read as it is.
+        let headers = headers_of(&[("if-match", ", \"2\", ,")]);
+        let outcome = evaluate(&Method::PUT, &headers, doc.clone(), Policy::new()).outcome();
+        assert!(matches!(outcome, Outcome::Proceed { .. }), "{outcome:?}");
+        let headers = headers_of(&[("if-match", ", \"1\", ,")]);
+        let outcome = evaluate(&Method::PUT, &headers, doc, Policy::new()).outcome();
+        assert_eq!(
+            outcome,
+            Outcome::PreconditionFailed(Failure::new(ConditionHeader::IfMatch, Reason::Mismatch))
+        );
+    }
+
     #[test]
     fn requirement_advice_names_a_validator_the_resource_has() {
         let date = Some(LastModified::from_unix_seconds(0));
@@ -739,12 +846,28 @@ mod tests {
             (Resource::missing(), "If-None-Match: *"),
         ];
         for (resource, expected) in table {
-            let Outcome::PreconditionRequired(requirement) = outcome(Method::PATCH, &[], &resource)
+            let Outcome::PreconditionRequired(requirement) = outcome(Method::PUT, &[], &resource)
             else {
                 panic!("428 expected for {resource:?}");
             };
             assert!(requirement.advice().contains(expected), "{resource:?}");
         }
+        // A `PATCH` that does not create is never told to create.
+        let Outcome::PreconditionRequired(requirement) =
+            outcome(Method::PATCH, &[], &Resource::missing())
+        else {
+            panic!("428 expected");
+        };
+        assert!(
+            !requirement.advice().contains("If-None-Match"),
+            "{}",
+            requirement.advice()
+        );
+        assert!(
+            requirement
+                .accepted()
+                .all(|condition| condition != ConditionHeader::IfNoneMatch)
+        );
     }
 
     #[test]

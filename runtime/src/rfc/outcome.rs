@@ -202,10 +202,11 @@ pub enum Reason {
     /// `If-Match` listed tags, and none matches the current entity-tag (or there is none).
     Mismatch,
     /// `If-Match` held a member that is not an entity-tag (an unquoted tag, a lowercase `w/`,
-    /// a `*` inside a list…), and no valid member matched. RFC 9110 §13.1.1 makes such a
-    /// field false ("otherwise, the condition is false"); it is never read as absent. Reported
-    /// in preference to [`Reason::Mismatch`] because the malformed member is the likelier
-    /// mistake to fix.
+    /// a `*` inside a list…), and no valid member matched; or it held no member at all (an
+    /// empty value, or only commas). RFC 9110 §13.1.1 makes such a field false ("otherwise,
+    /// the condition is false"); it is never read as absent. Reported in preference to
+    /// [`Reason::Mismatch`] because the malformed member is the likelier mistake to fix, and
+    /// an empty field names no version that could be stale: the field itself is what to fix.
     Malformed,
     /// `If-Match` listed the current entity-tag only in its weak form (`W/"7"` for `"7"`), and the
     /// route compares strongly, as RFC 9110 §13.1.1 prescribes, so a weak tag never satisfies it.
@@ -251,8 +252,11 @@ impl Reason {
 /// - `If-Unmodified-Since`, when the resource has a modification date and the field is one valid
 ///   HTTP-date (otherwise RFC 9110 §13.1.4 ignores it, and an ignored condition protects
 ///   nothing);
-/// - `If-None-Match` holding `*`, on `PUT` and `PATCH` only, the methods that can create their
-///   target: there it makes the request create-only (412 when any representation exists).
+/// - `If-None-Match` holding `*`, on a `PUT` or `PATCH` that can create its target
+///   ([`Policy::creates`](crate::Policy::creates): a `PUT` unless the route says otherwise, a
+///   `PATCH` only when it says so): there it makes the request create-only (412 when any
+///   representation exists). On a route that cannot create, it could only end in a 412 or the
+///   handler's 404, so it is not offered.
 ///
 /// An `If-None-Match` that lists only entity-tags is not accepted: it fails only for the listed
 /// versions, so it lets an overwrite of any other version through.

@@ -1,5 +1,7 @@
 //! Per-route choices that RFC 9110 leaves to the origin server.
 
+use http::Method;
+
 /// Per-route choices that the RFCs leave to the origin server.
 ///
 /// The default is plain RFC 9110: conditions are optional, `If-Match` uses strong comparison,
@@ -21,6 +23,8 @@ pub struct Policy {
     require_precondition: bool,
     weak_if_match: bool,
     expose_validators: bool,
+    /// `None`: each method's default (see [`Policy::creates`]).
+    creates: Option<bool>,
 }
 
 impl Policy {
@@ -30,13 +34,15 @@ impl Policy {
             require_precondition: false,
             weak_if_match: false,
             expose_validators: true,
+            creates: None,
         }
     }
 
     /// Answer 428 Precondition Required (RFC 6585 §3) to an unsafe method (anything but `GET`,
     /// `HEAD`, `OPTIONS` and `TRACE`) that carries none of the conditions
     /// [`Requirement`](crate::Requirement) accepts: `If-Match`, an `If-Unmodified-Since` that
-    /// would be evaluated, or, on `PUT` and `PATCH`, an `If-None-Match` holding `*`.
+    /// would be evaluated, or, on a `PUT` or `PATCH` that can create the resource (see
+    /// [`Policy::creates`]), an `If-None-Match` holding `*`.
     ///
     /// An `If-None-Match` of entity-tags only does not count (it would let an overwrite of any
     /// other version through), nor does an `If-Modified-Since` (ignored on unsafe methods), an
@@ -83,6 +89,72 @@ impl Policy {
     pub const fn expose_validators(mut self, yes: bool) -> Self {
         self.expose_validators = yes;
         self
+    }
+
+    /// Whether a `PUT` or `PATCH` to this route can create the resource when it does not exist.
+    ///
+    /// On a route that creates, `If-None-Match: *` makes a request create-only (RFC 9110
+    /// §13.1.2: false, so 412, when a current representation exists), so it is one way to
+    /// satisfy [`Policy::require_precondition`], and the 428 offers it, first when the resource
+    /// is missing. On a route that does not create, it is neither offered nor counted: it could
+    /// only end in a 412 (the resource exists) or the handler's 404 (it does not), so a client
+    /// told to send it would be told to send something that can never succeed. It is still
+    /// evaluated as the RFC says when it is sent with a condition that does count.
+    ///
+    /// Whether a route creates is the handler's business, which the library cannot see; unset,
+    /// the default follows the method. A `PUT` creates: RFC 9110 §9.3.4 defines it as "create
+    /// or replace", and a `PUT` that only replaces says `creates(false)`. A `PATCH` does not:
+    /// RFC 5789 §2 lets a server create a resource with it ("may"), but most `PATCH` routes
+    /// modify what exists (a JSON merge patch, RFC 7396, of a stored document), and a `PATCH`
+    /// that creates says `creates(true)`. Other methods never create their target this way
+    /// (`POST` creates subordinate resources, and `If-None-Match: *` on it asks nothing useful),
+    /// whatever this says.
+    ///
+    /// ```
+    /// use axum_conditional::{evaluate, ConditionHeader, Outcome, Policy, Resource};
+    /// use http::{HeaderMap, Method};
+    ///
+    /// let writes = Policy::new().require_precondition(true);
+    /// let missing = Resource::missing();
+    /// let offered = |method: Method, policy: Policy| match evaluate(
+    ///     &method,
+    ///     &HeaderMap::new(),
+    ///     missing.clone(),
+    ///     policy,
+    /// )
+    /// .outcome()
+    /// {
+    ///     Outcome::PreconditionRequired(requirement) => {
+    ///         requirement.accepts(ConditionHeader::IfNoneMatch)
+    ///     }
+    ///     other => panic!("{other:?}"),
+    /// };
+    /// assert!(offered(Method::PUT, writes));
+    /// assert!(!offered(Method::PATCH, writes));
+    /// assert!(offered(Method::PATCH, writes.creates(true)));
+    /// assert!(!offered(Method::PUT, writes.creates(false)));
+    /// ```
+    #[must_use = "builders return the new policy"]
+    pub const fn creates(mut self, yes: bool) -> Self {
+        self.creates = Some(yes);
+        self
+    }
+
+    /// What [`Policy::creates`] declared, or `None` when it was not called (each method then
+    /// has its default).
+    pub const fn declared_creates(&self) -> Option<bool> {
+        self.creates
+    }
+
+    /// Whether a `method` request to this route can create its target (see
+    /// [`Policy::creates`]): `PUT` unless declared otherwise, `PATCH` only when declared, no
+    /// other method.
+    pub fn can_create(&self, method: &Method) -> bool {
+        match self.creates {
+            _ if *method != Method::PUT && *method != Method::PATCH => false,
+            Some(yes) => yes,
+            None => *method == Method::PUT,
+        }
     }
 
     /// See [`Policy::require_precondition`].

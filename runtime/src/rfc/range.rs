@@ -130,6 +130,14 @@ pub enum Ignored {
     OtherUnit,
     /// More than [`MAX_RANGE_SPECS`] range-specs (§14.2 lets a server ignore such a field).
     TooManyRanges,
+    /// The representation is empty, and a range-spec is satisfiable all the same: RFC 9110
+    /// §14.1.1 says that "when a selected representation has zero length, the only satisfiable
+    /// form of range-spec is a suffix-range with a non-zero suffix-length" (`bytes=-5`). Such
+    /// a range selects no byte, and a 206 cannot say so (`Content-Range: bytes first-last/0`,
+    /// §14.4, has no first byte to name), while a 416 would refuse a satisfiable request. The
+    /// whole representation, empty, is then the answer (200), as §14.2 allows ("a server MAY
+    /// ignore the Range header field"): it is exactly what the client asked for.
+    EmptyRepresentation,
 }
 
 /// What to answer a `Range` field with, for a representation of a given length.
@@ -138,7 +146,7 @@ pub enum Ignored {
 pub enum Selection {
     /// Send the full representation (200), as if the field had not been sent.
     Ignored(Ignored),
-    /// No range-spec selects a byte (RFC 9110 §14.1.1): 416 Range Not Satisfiable, with
+    /// No range-spec is satisfiable (RFC 9110 §14.1.1): 416 Range Not Satisfiable, with
     /// `Content-Range: bytes */length` (§15.5.17).
     Unsatisfiable,
     /// Send these ranges (206 Partial Content).
@@ -158,6 +166,15 @@ enum Spec<'a> {
 }
 
 impl Spec<'_> {
+    /// Whether the spec is satisfiable in a representation of no bytes: a suffix-range with a
+    /// non-zero suffix-length, and nothing else (§14.1.1).
+    fn satisfiable_when_empty(self) -> bool {
+        match self {
+            Spec::Int { .. } => false,
+            Spec::Suffix { length } => length.iter().any(|&d| d != b'0'),
+        }
+    }
+
     /// The bytes the spec selects in a representation of `length` bytes, if any (§14.1.1:
     /// "satisfiable").
     fn resolve(self, length: u64) -> Option<ByteRange> {
@@ -188,8 +205,10 @@ impl Spec<'_> {
 /// `lines` are the field's lines as received; more than one is [`Ignored::Invalid`]. The unit is
 /// matched case-insensitively (§14.1); whitespace is allowed only around the commas of the
 /// list and around the whole value (§5.6.1); a range-spec `first-last` with `last < first` makes
-/// the whole field invalid (§14.1.1). A representation of length 0 has no byte to select, so a
-/// valid field is then [`Selection::Unsatisfiable`].
+/// the whole field invalid (§14.1.1). A representation of length 0 has no byte to select: a
+/// valid field is [`Ignored::EmptyRepresentation`] (200) when it holds a suffix-range with a
+/// non-zero length, the one kind of range-spec §14.1.1 makes satisfiable then, and
+/// [`Selection::Unsatisfiable`] otherwise.
 ///
 /// ```
 /// use axum_conditional::range::{ByteRange, Ignored, Selection, select};
@@ -202,6 +221,10 @@ impl Spec<'_> {
 /// assert_eq!(select([&b"bytes=1000-"[..]], 1000), Selection::Unsatisfiable);
 /// assert_eq!(select([&b"items=0-9"[..]], 1000), Selection::Ignored(Ignored::OtherUnit));
 /// assert_eq!(select([&b"bytes=9-0"[..]], 1000), Selection::Ignored(Ignored::Invalid));
+///
+/// // An empty representation: `-5` is satisfiable (RFC 9110 §14.1.1), and is answered whole.
+/// assert_eq!(select([&b"bytes=-5"[..]], 0), Selection::Ignored(Ignored::EmptyRepresentation));
+/// assert_eq!(select([&b"bytes=0-"[..]], 0), Selection::Unsatisfiable);
 /// ```
 pub fn select<'a, I>(lines: I, length: u64) -> Selection
 where
@@ -219,6 +242,7 @@ where
     let mut specs = 0usize;
     let mut satisfiable = 0usize;
     let mut first_satisfiable = None;
+    let mut satisfiable_when_empty = false;
     for spec in Specs::new(set) {
         specs += 1;
         if specs > MAX_RANGE_SPECS {
@@ -227,6 +251,7 @@ where
         let Ok(spec) = spec else {
             return Selection::Ignored(Ignored::Invalid);
         };
+        satisfiable_when_empty |= spec.satisfiable_when_empty();
         if let Some(range) = spec.resolve(length) {
             satisfiable += 1;
             first_satisfiable.get_or_insert(range);
@@ -235,6 +260,9 @@ where
     if specs == 0 {
         // `1#range-spec`: at least one.
         return Selection::Ignored(Ignored::Invalid);
+    }
+    if length == 0 && satisfiable_when_empty {
+        return Selection::Ignored(Ignored::EmptyRepresentation);
     }
     match (satisfiable, first_satisfiable) {
         (0, _) | (_, None) => Selection::Unsatisfiable,

@@ -265,3 +265,71 @@ async fn a_lingering_refusal_does_not_hold_up_other_requests() {
     }
     assert!(!rest.ends_with(b"0\r\n\r\n"), "the 412 ended early");
 }
+
+/// Sends `head` (a request with a body it does not send), reads the response's head, then
+/// reads until the server closes the connection. Returns the head, lower-cased.
+async fn refused_before_the_body(addr: std::net::SocketAddr, head: &str) -> String {
+    let mut stream = TcpStream::connect(addr)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    stream
+        .write_all(head.as_bytes())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut received = Vec::new();
+    read_until_closed(&mut stream, &mut received, Duration::from_secs(20)).await;
+    let received = String::from_utf8_lossy(&received).to_lowercase();
+    let end = received.find("\r\n\r\n").unwrap_or(received.len());
+    received[..end].to_owned()
+}
+
+#[tokio::test]
+async fn a_refusal_to_a_request_expecting_100_continue_says_connection_close() {
+    // The client waits for `100 Continue`, which a refusal never sends, but it may send its
+    // body anyway (RFC 9110 §10.1.1); the server does not read it, so it closes the connection
+    // after the 412 and says so (RFC 9110 §10.1.1 SHOULD, RFC 9112 §9.6).
+    let addr = serve(app(None)).await;
+    let head = refused_before_the_body(
+        addr,
+        "PUT /doc HTTP/1.1\r\nhost: test\r\nif-match: \"1\"\r\ncontent-length: 10\r\n\
+         expect: 100-continue\r\n\r\n",
+    )
+    .await;
+    assert!(head.starts_with("http/1.1 412"), "{head}");
+    assert!(head.contains("\r\nconnection: close"), "{head}");
+}
+
+#[tokio::test]
+async fn a_refusal_that_does_not_linger_says_connection_close() {
+    // Lingering turned off: the body is left unread, and the connection closed over it.
+    let addr = serve(app(Some(Linger::new().max_bytes(0)))).await;
+    let head = refused_before_the_body(
+        addr,
+        "PUT /doc HTTP/1.1\r\nhost: test\r\nif-match: \"1\"\r\ncontent-length: 100000\r\n\r\n",
+    )
+    .await;
+    assert!(head.starts_with("http/1.1 412"), "{head}");
+    assert!(head.contains("\r\nconnection: close"), "{head}");
+}
+
+#[tokio::test]
+async fn a_lingering_refusal_keeps_the_connection() {
+    // The body is swallowed, so the connection can carry the next request: no `close`.
+    let addr = serve(app(None)).await;
+    let mut stream = TcpStream::connect(addr)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let request = "PUT /doc HTTP/1.1\r\nhost: test\r\nif-match: \"1\"\r\ncontent-length: 4\r\n\r\n\
+                   abcdGET /ping HTTP/1.1\r\nhost: test\r\nconnection: close\r\n\r\n";
+    stream
+        .write_all(request.as_bytes())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut received = Vec::new();
+    read_until_closed(&mut stream, &mut received, Duration::from_secs(20)).await;
+    let received = String::from_utf8_lossy(&received).to_lowercase();
+    assert!(received.starts_with("http/1.1 412"), "{received}");
+    let first = &received[..received.find("\r\n\r\n").unwrap_or(received.len())];
+    assert!(!first.contains("connection: close"), "{first}");
+    assert!(received.ends_with("pong"), "{received}");
+}

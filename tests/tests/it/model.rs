@@ -180,10 +180,14 @@ fn state() -> impl Strategy<Value = State> {
 }
 
 fn policy() -> impl Strategy<Value = Policy> {
-    (any::<bool>(), any::<bool>()).prop_map(|(require, weak)| {
-        Policy::new()
+    (any::<bool>(), any::<bool>(), any::<Option<bool>>()).prop_map(|(require, weak, creates)| {
+        let policy = Policy::new()
             .require_precondition(require)
-            .weak_if_match(weak)
+            .weak_if_match(weak);
+        match creates {
+            Some(creates) => policy.creates(creates),
+            None => policy,
+        }
     })
 }
 

@@ -16,6 +16,7 @@ fn show(selection: &Selection) -> String {
         Selection::Ignored(Ignored::Invalid) => "200 invalid".to_owned(),
         Selection::Ignored(Ignored::OtherUnit) => "200 unit".to_owned(),
         Selection::Ignored(Ignored::TooManyRanges) => "200 too many".to_owned(),
+        Selection::Ignored(Ignored::EmptyRepresentation) => "200 empty".to_owned(),
         other => panic!("a selection this table does not know: {other:?}"),
     }
 }
@@ -59,9 +60,20 @@ fn range_field_table() {
         ("bytes=10-20", 10, "416"),
         ("bytes=-0,10-", 10, "416"),
         ("bytes=-0,0-0", 10, "206 0-0"),
+        // §14.1.1: "When a selected representation has zero length, the only satisfiable form
+        // of range-spec is a suffix-range with a non-zero suffix-length." It selects no byte,
+        // and a 206 cannot say so (`Content-Range: bytes first-last/0` has no `first`), so the
+        // whole, empty representation is sent (§14.2: a server MAY ignore `Range`).
         ("bytes=0-0", 0, "416"),
-        ("bytes=-1", 0, "416"),
         ("bytes=0-", 0, "416"),
+        ("bytes=-0", 0, "416"),
+        ("bytes=-0,0-", 0, "416"),
+        ("bytes=-1", 0, "200 empty"),
+        ("bytes=-5", 0, "200 empty"),
+        ("bytes=-99999999999999999999", 0, "200 empty"),
+        ("bytes=0-0,-5", 0, "200 empty"),
+        ("bytes=-0,-1", 0, "200 empty"),
+        ("bytes=-1,1-0", 0, "200 invalid"),
         // Whitespace: around the value and around list commas only (§5.6.1.2).
         (" bytes=0-1 ", 1_000, "206 0-1"),
         ("bytes=0-1 ,\t 500-501", 1_000, "206 0-1,500-501"),
@@ -243,8 +255,13 @@ proptest! {
         let text: Vec<String> = specs.iter().map(Spec::text).collect();
         let field = format!("bytes={}", text.join(", "));
         let asked: Vec<(u128, u128)> = specs.iter().filter_map(|s| s.selects(length)).collect();
+        let satisfiable_when_empty =
+            length == 0 && specs.iter().any(|s| matches!(s, Spec::Suffix(n) if *n > 0));
         match select([field.as_bytes()], length) {
-            Selection::Unsatisfiable => prop_assert!(asked.is_empty(), "{field}"),
+            // §14.1.1: in an empty representation, only a suffix-range with a non-zero
+            // length is satisfiable, and it selects no byte.
+            Selection::Unsatisfiable => prop_assert!(asked.is_empty() && !satisfiable_when_empty, "{field}"),
+            Selection::Ignored(Ignored::EmptyRepresentation) => prop_assert!(satisfiable_when_empty, "{field}"),
             Selection::Partial(ranges) => {
                 let served: Vec<(u128, u128)> = ranges
                     .as_slice()

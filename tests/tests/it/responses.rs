@@ -234,7 +234,7 @@ fn precondition_failed_for_a_missing_resource_says_so() {
 
 #[test]
 fn malformed_if_match_gets_412_with_reason_malformed() {
-    for value in ["7", r#"w/"7""#, r#""7"#, ""] {
+    for value in ["7", r#"w/"7""#, r#""7"#, "", " ", ",", " , ,"] {
         let response = answer(
             Method::PUT,
             &[(header::IF_MATCH, value)],
@@ -243,15 +243,11 @@ fn malformed_if_match_gets_412_with_reason_malformed() {
             &CacheHeaders::new(),
         );
         let body = problem(&response);
-        // An empty If-Match has no member at all, so nothing malformed to point at.
-        let reason = if value.is_empty() {
-            "mismatch"
-        } else {
-            "malformed"
-        };
+        // An empty If-Match names no version at all, so it cannot be a stale one: the field
+        // is what to fix (see `Reason::Malformed`).
         assert_eq!(
             (response.status(), &body["reason"]),
-            (StatusCode::PRECONDITION_FAILED, &Value::from(reason)),
+            (StatusCode::PRECONDITION_FAILED, &Value::from("malformed")),
             "If-Match: {value}"
         );
     }
@@ -372,6 +368,14 @@ fn precondition_required_accepts_what_fits_the_resource() {
             &["If-None-Match", "If-Match"],
         ),
         (Method::POST, "missing", Resource::missing(), &["If-Match"]),
+        // A `PATCH` creates only where the route says so (`Policy::creates`).
+        (
+            Method::PATCH,
+            "existing, dated",
+            document(),
+            &["If-Match", "If-Unmodified-Since"],
+        ),
+        (Method::PATCH, "missing", Resource::missing(), &["If-Match"]),
     ];
     for (method, name, resource, accepted) in table {
         let name = format!("{method} {name}");

@@ -52,6 +52,7 @@ async fn etag_and_system_time(
     etag = db.maybe_etag(id).await,
     last_modified = Some(db.modified()),
     require = true,
+    creates = false,
     weak_if_match = false,
     cache_control = "private, max-age=0, must-revalidate",
     vary = "accept, accept-encoding",

@@ -773,10 +773,11 @@ fn refused_write() -> impl Strategy<Value = RefusedWrite> {
                 )
             }),
         // A create-only write against the existing document: 412 where `*` makes the request
-        // create-only (PUT, PATCH); a DELETE cannot create, so `*` does not satisfy `require`.
+        // create-only (PUT, which can create); the route's PATCH never creates and a DELETE
+        // cannot, so there `*` does not satisfy `require` (`Policy::creates`).
         write.clone().prop_map(|method| {
             let (status, reason) = match method {
-                "DELETE" => (428, None),
+                "DELETE" | "PATCH" => (428, None),
                 _ => (412, Some("matched")),
             };
             (

@@ -15,25 +15,27 @@
 //! Ids from `POST` come from an `AUTOINCREMENT` key, so a deleted document's id is not handed
 //! out again (SQLite would otherwise reuse the largest id after it is deleted).
 //!
-//! Write times are this host's clock: the database is a file on this host, and every process
-//! sharing it reads the same clock.
+//! Write times are this host's clock (a [`Clock`], which a test may move by hand): the database
+//! is a file on this host, and every process sharing it reads the same clock.
 
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::Value;
 
 use super::{
-    Document, Listed, Meta, Page, PageRequest, StoreError, Write, attachment, cut, limit_param,
-    meta, version_param,
+    Clock, Document, Listed, Meta, Page, PageRequest, StoreError, Write, attachment, cut,
+    limit_param, meta, version_param,
 };
 
 /// The store on one SQLite connection, shared by the server's tasks.
 #[derive(Clone)]
 pub struct Sqlite {
     pub(super) db: Arc<Mutex<Connection>>,
+    /// Dates the writes.
+    pub(super) clock: Clock,
 }
 
 /// `AUTOINCREMENT`: a deleted id is never handed out again. The collection row's version is
@@ -83,22 +85,23 @@ const ADD_AUTOINCREMENT: &str = "
 
 impl Sqlite {
     /// Opens (and creates if needed) the database file at `path`.
-    pub(super) fn open(path: &Path) -> Result<Self, StoreError> {
-        Self::init(Connection::open(path)?)
+    pub(super) fn open(path: &Path, clock: Clock) -> Result<Self, StoreError> {
+        Self::init(Connection::open(path)?, clock)
     }
 
     /// A database that lives only as long as the process.
-    pub(super) fn in_memory() -> Result<Self, StoreError> {
-        Self::init(Connection::open_in_memory()?)
+    pub(super) fn in_memory(clock: Clock) -> Result<Self, StoreError> {
+        Self::init(Connection::open_in_memory()?, clock)
     }
 
-    pub(super) fn init(mut connection: Connection) -> Result<Self, StoreError> {
+    pub(super) fn init(mut connection: Connection, clock: Clock) -> Result<Self, StoreError> {
         connection.busy_timeout(Duration::from_secs(5))?;
         connection.execute_batch(SCHEMA)?;
         add_autoincrement(&mut connection)?;
         attachment::create_schema(&mut connection)?;
         Ok(Self {
             db: Arc::new(Mutex::new(connection)),
+            clock,
         })
     }
 
@@ -200,9 +203,10 @@ impl Sqlite {
         body: Value,
         collection: Option<u64>,
     ) -> Result<Write, StoreError> {
+        let clock = self.clock.clone();
         self.run(move |db| {
             let tx = db.transaction()?;
-            let now = now_ms();
+            let now = clock.now_ms();
             let Some(version) = advance(&tx, now, collection)? else {
                 return Ok(Write::Conflict);
             };
@@ -223,9 +227,10 @@ impl Sqlite {
 
     /// Creates document `id` only if it does not exist (`If-None-Match: *`).
     pub(super) async fn create(&self, id: i64, body: Value) -> Result<Write, StoreError> {
+        let clock = self.clock.clone();
         self.run(move |db| {
             let tx = db.transaction()?;
-            let now = now_ms();
+            let now = clock.now_ms();
             let version = next_version(&tx, now)?;
             let inserted = tx.execute(
                 "INSERT INTO documents (id, body, version, updated_at_ms) VALUES (?1, ?2, ?3, ?4)
@@ -253,9 +258,10 @@ impl Sqlite {
         expected: u64,
         body: Value,
     ) -> Result<Write, StoreError> {
+        let clock = self.clock.clone();
         self.run(move |db| {
             let tx = db.transaction()?;
-            let now = now_ms();
+            let now = clock.now_ms();
             let version = next_version(&tx, now)?;
             let changed = tx.execute(
                 "UPDATE documents SET body = ?1, version = ?2, updated_at_ms = ?3
@@ -280,6 +286,7 @@ impl Sqlite {
         expected: u64,
         change: impl FnOnce(&mut Value) + Send + 'static,
     ) -> Result<Write, StoreError> {
+        let clock = self.clock.clone();
         self.run(move |db| {
             let tx = db.transaction()?;
             let Some(mut document) = get(&tx, id)? else {
@@ -289,7 +296,7 @@ impl Sqlite {
                 return Ok(Write::Conflict);
             }
             change(&mut document.body);
-            let now = now_ms();
+            let now = clock.now_ms();
             let version = next_version(&tx, now)?;
             let changed = tx.execute(
                 "UPDATE documents SET body = ?1, version = ?2, updated_at_ms = ?3
@@ -314,6 +321,7 @@ impl Sqlite {
 
     /// Deletes document `id` if it is still at `expected` version. `Ok(false)` if it was not.
     pub(super) async fn delete(&self, id: i64, expected: u64) -> Result<bool, StoreError> {
+        let clock = self.clock.clone();
         self.run(move |db| {
             let tx = db.transaction()?;
             let deleted = tx.execute(
@@ -323,7 +331,7 @@ impl Sqlite {
             if deleted == 0 {
                 return Ok(false);
             }
-            next_version(&tx, now_ms())?;
+            next_version(&tx, clock.now_ms())?;
             tx.commit()?;
             Ok(true)
         })
@@ -394,13 +402,6 @@ fn add_autoincrement(db: &mut Connection) -> Result<(), StoreError> {
     Ok(())
 }
 
-pub(super) fn now_ms() -> i64 {
-    let elapsed = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
-    i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX)
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, reason = "a test fails loudly")]
@@ -439,7 +440,7 @@ mod tests {
     async fn an_old_database_gets_autoincrement_and_keeps_its_documents() {
         let connection = Connection::open_in_memory().unwrap();
         connection.execute_batch(OLD_DATABASE).unwrap();
-        let store = Sqlite::init(connection).unwrap();
+        let store = Sqlite::init(connection, Clock::system()).unwrap();
         assert!(schema_of_documents(&store).contains("AUTOINCREMENT"));
 
         let first = PageRequest {
@@ -470,14 +471,14 @@ mod tests {
         let path = std::env::temp_dir().join(format!(
             "documents-store-{}-{}.db",
             std::process::id(),
-            now_ms()
+            Clock::system().now_ms()
         ));
-        let first = Sqlite::open(&path).unwrap();
+        let first = Sqlite::open(&path, Clock::system()).unwrap();
         let Write::Applied(doc) = first.insert(Value::Null, None).await.unwrap() else {
             panic!("an unguarded insert was refused");
         };
         drop(first);
-        let second = Sqlite::open(&path).unwrap();
+        let second = Sqlite::open(&path, Clock::system()).unwrap();
         assert_eq!(second.get(doc.id).await.unwrap(), Some(doc));
         assert_eq!(second.collection_meta().await.unwrap().version, 1);
         drop(second);

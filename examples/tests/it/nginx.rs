@@ -5,11 +5,7 @@
 //!
 //! nginx comes from Debian (`scripts/test.sh` installs it). Without it these tests say so loudly on
 //! stderr ("SKIPPED: nginx not installed") and pass, so a machine without nginx can still run
-//! the rest of the suite.
-
-#![allow(clippy::unwrap_used, reason = "a test fails loudly on any setup error")]
-
-mod support;
+//! the rest of the suite, and fail under `REQUIRE_E2E=1` (see `support::e2e`).
 
 use std::fs;
 use std::process::Command;
@@ -17,7 +13,7 @@ use std::sync::atomic::Ordering;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use support::nginx::{Nginx, PATIENCE, start_example};
+use crate::support::nginx::{Nginx, PATIENCE, start_example};
 
 /// How one request went: curl's view of the response, and nginx's access-log line for it.
 #[derive(Debug)]

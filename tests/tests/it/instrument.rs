@@ -6,7 +6,6 @@
 //! errors are recorded. Before `#[conditional]`, `instrument` wraps only the body: a request
 //! answered in place of the handler gets no span.
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use axum::Router;
@@ -17,6 +16,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum_conditional::{ETag, conditional};
 use tower::ServiceExt;
+
+use crate::support::events::{Observer, observe};
 
 #[derive(Debug)]
 struct ApiError;
@@ -70,7 +71,6 @@ fn app() -> Router {
 #[derive(Clone, Default)]
 struct Recorder {
     seen: Arc<Mutex<Vec<String>>>,
-    next: Arc<AtomicU64>,
 }
 
 impl Recorder {
@@ -97,40 +97,29 @@ impl tracing::field::Visit for Text {
     }
 }
 
-impl tracing::Subscriber for Recorder {
-    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
-        true
-    }
-
-    fn new_span(&self, span: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+impl Observer for Recorder {
+    fn new_span(&self, span: &tracing::span::Attributes<'_>) {
         let mut text = Text(format!("span {}", span.metadata().name()));
         span.record(&mut text);
         self.push(text.0);
-        tracing::span::Id::from_u64(self.next.fetch_add(1, Ordering::SeqCst) + 1)
     }
 
-    fn record(&self, _: &tracing::span::Id, values: &tracing::span::Record<'_>) {
+    fn record(&self, values: &tracing::span::Record<'_>) {
         let mut text = Text("record".to_owned());
         values.record(&mut text);
         self.push(text.0);
     }
-
-    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
 
     fn event(&self, event: &tracing::Event<'_>) {
         let mut text = Text(format!("event {}", event.metadata().level()));
         event.record(&mut text);
         self.push(text.0);
     }
-
-    fn enter(&self, _: &tracing::span::Id) {}
-
-    fn exit(&self, _: &tracing::span::Id) {}
 }
 
 async fn traced(method: &str, uri: &str, headers: &[(&str, &str)]) -> (StatusCode, Vec<String>) {
     let recorder = Recorder::default();
-    let _guard = tracing::subscriber::set_default(recorder.clone());
+    let _observing = observe(Arc::new(recorder.clone()));
     let mut request = Request::builder().method(method).uri(uri);
     for (name, value) in headers {
         request = request.header(*name, *value);

@@ -2,7 +2,7 @@
 //! (`evaluate` on a `HeaderMap` built from raw bytes with `HeaderValue::from_bytes`) and
 //! `#[conditional]` handlers on a real `Router` through `oneshot`. None panics, hangs or
 //! answers 500. What hyper refuses before the service sees it (control characters, more than
-//! 100 field lines) is pinned over raw TCP in `examples/tests/reliability.rs`; how evaluation
+//! 100 field lines) is pinned over raw TCP in `examples/tests/it/reliability.rs`; how evaluation
 //! time grows with the number of tags and field lines is in `benches/benches/scaling.rs`.
 
 use axum::Router;
@@ -15,9 +15,9 @@ use axum_conditional::{
     ConditionHeader, ETag, Failure, LastModified, Outcome, Policy, Preconditions, RangeDecision,
     Reason, Resource, conditional, evaluate,
 };
-use http_body_util::BodyExt;
 use proptest::prelude::*;
-use tower::ServiceExt;
+
+use crate::support::http::{Reply, call};
 
 // ---------------------------------------------------------------------------------------------
 // The resource, and a router serving it.
@@ -70,19 +70,6 @@ fn app() -> Router {
 }
 
 /// What `oneshot` answered.
-struct Reply {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: Vec<u8>,
-}
-
-impl Reply {
-    fn problem(&self) -> serde_json::Value {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|e| panic!("problem body is not JSON ({e}): {:?}", self.body))
-    }
-}
-
 async fn send(method: &Method, uri: &str, lines: &[(&str, &[u8])]) -> Reply {
     let mut request = Request::builder().method(method.clone()).uri(uri);
     for (name, value) in lines {
@@ -91,22 +78,9 @@ async fn send(method: &Method, uri: &str, lines: &[(&str, &[u8])]) -> Reply {
     let request = request
         .body(Body::from("{}"))
         .unwrap_or_else(|e| panic!("bad test request: {e}"));
-    let response = app().oneshot(request).await.unwrap_or_else(|e| match e {});
-    let status = response.status();
-    let headers = response.headers().clone();
-    let body = response
-        .into_body()
-        .collect()
-        .await
-        .unwrap_or_else(|e| panic!("body: {e}"))
-        .to_bytes()
-        .to_vec();
-    assert_ne!(status, StatusCode::INTERNAL_SERVER_ERROR);
-    Reply {
-        status,
-        headers,
-        body,
-    }
+    let reply = call(app(), request).await;
+    assert_ne!(reply.status, StatusCode::INTERNAL_SERVER_ERROR);
+    reply
 }
 
 /// A header value from raw bytes, as a server would build it from the wire.

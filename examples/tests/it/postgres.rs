@@ -14,8 +14,6 @@
 //! A write whose connection died with its instance has an unknown outcome: its token may be
 //! there or not, but never twice.
 
-#![allow(clippy::unwrap_used, reason = "a test fails loudly on any setup error")]
-
 use std::collections::{BTreeMap, HashSet};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -27,6 +25,12 @@ use std::time::{Duration, Instant};
 use reqwest::{Client, StatusCode, header};
 use serde_json::{Value, json};
 use tokio::sync::Mutex;
+
+use crate::support;
+
+/// What a test says, or fails with under `REQUIRE_E2E=1`, without PostgreSQL.
+const NO_POSTGRES: &str = "PostgreSQL not installed (no /usr/lib/postgresql/*/bin/postgres; \
+                           apt-get install postgresql, as scripts/test.sh does)";
 
 /// Documents the counting clients increment; several clients share each one.
 const COUNTERS: i64 = 8;
@@ -602,7 +606,7 @@ async fn assert_instances_agree(client: &Client, bases: &[&str], path: &str) -> 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_instances_on_one_postgres_lose_no_update() {
     let Some(cluster) = Cluster::start() else {
-        eprintln!("SKIPPED: PostgreSQL not installed (no /usr/lib/postgresql/*/bin/postgres)");
+        support::e2e::missing(NO_POSTGRES);
         return;
     };
     let client = Client::builder()
@@ -727,7 +731,7 @@ async fn post(client: &Client, base: &str) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ids_a_client_chooses_are_bounded_and_post_allocates_above_them() {
     let Some(cluster) = Cluster::start() else {
-        eprintln!("SKIPPED: PostgreSQL not installed (no /usr/lib/postgresql/*/bin/postgres)");
+        support::e2e::missing(NO_POSTGRES);
         return;
     };
     let client = Client::builder()
@@ -787,7 +791,7 @@ fn peak_mib(pid: u32) -> u64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn attachments_reach_postgres_without_sitting_whole_in_memory() {
     let Some(cluster) = Cluster::start() else {
-        eprintln!("SKIPPED: PostgreSQL not installed (no /usr/lib/postgresql/*/bin/postgres)");
+        support::e2e::missing(NO_POSTGRES);
         return;
     };
     let client = Client::builder()
@@ -903,7 +907,7 @@ async fn count_through_outage(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_database_restart_gets_503_meanwhile_and_loses_no_confirmed_write() {
     let Some(mut cluster) = Cluster::start() else {
-        eprintln!("SKIPPED: PostgreSQL not installed (no /usr/lib/postgresql/*/bin/postgres)");
+        support::e2e::missing(NO_POSTGRES);
         return;
     };
     // A deadline per request: a hang while the database is down fails the test.

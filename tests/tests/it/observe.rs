@@ -15,19 +15,14 @@ use http::{Request, StatusCode};
 use metrics_util::debugging::{DebugValue, DebuggingRecorder};
 use tower::ServiceExt as _;
 use tracing::field::{Field, Visit};
-use tracing_subscriber::layer::{Context, SubscriberExt as _};
+
+use crate::support::events::{Observer, observe};
 
 /// One event's fields, as text.
 type Fields = BTreeMap<String, String>;
 
-/// The tests of this file run one at a time. `tracing` caches, per callsite, whether any
-/// subscriber is interested, and recomputes it when a subscriber is created; a test that runs
-/// the routes with no subscriber (the counter tests) on one thread while another test's scoped
-/// subscriber is being set up can leave a callsite cached as "never", and that test then misses
-/// its events. In one program with one global subscriber, as in a service, this cannot happen.
-static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
-/// A subscriber layer that keeps the fields of every event with target `axum_conditional`.
+/// Keeps the fields of every event with target `axum_conditional` of its test, as the binary's
+/// one global subscriber hands them over (`support::events` says why there is only one).
 #[derive(Clone, Default)]
 struct Collect(Arc<Mutex<Vec<Fields>>>);
 
@@ -49,8 +44,8 @@ impl Visit for Visitor<'_> {
     }
 }
 
-impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Collect {
-    fn on_event(&self, event: &tracing::Event<'_>, _: Context<'_, S>) {
+impl Observer for Collect {
+    fn event(&self, event: &tracing::Event<'_>) {
         if event.metadata().target() != "axum_conditional" {
             return;
         }
@@ -253,10 +248,8 @@ fn answered(method: &str, route: &str, outcome: &str, more: &[(&str, &str)]) -> 
 
 #[tokio::test]
 async fn every_evaluated_request_gives_one_debug_event_with_its_outcome() {
-    let _serial = SERIAL.lock().await;
     let collect = Collect::default();
-    let subscriber = tracing_subscriber::registry().with(collect.clone());
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let _observing = observe(Arc::new(collect.clone()));
     run_script().await;
 
     let no_body = [("body_unread", "false")];
@@ -372,10 +365,8 @@ async fn every_evaluated_request_gives_one_debug_event_with_its_outcome() {
 
 #[tokio::test]
 async fn a_handler_outside_a_router_has_no_route_field() {
-    let _serial = SERIAL.lock().await;
     let collect = Collect::default();
-    let subscriber = tracing_subscriber::registry().with(collect.clone());
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let _observing = observe(Arc::new(collect.clone()));
     let request = request("GET", "/anywhere", &[("if-none-match", r#""7""#)], 0);
     let response = axum::response::IntoResponse::into_response(unrouted(request.into()).await);
     assert_eq!(response.status(), StatusCode::NOT_MODIFIED);
@@ -399,10 +390,8 @@ const SECRETS: [&str; 4] = [
 
 #[tokio::test]
 async fn no_request_field_value_appears_in_any_event() {
-    let _serial = SERIAL.lock().await;
     let collect = Collect::default();
-    let subscriber = tracing_subscriber::registry().with(collect.clone());
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let _observing = observe(Arc::new(collect.clone()));
     let if_match = format!(r#""{}""#, SECRETS[0]);
     let if_none_match = format!(r#""{}""#, SECRETS[1]);
     let authorization = format!("Bearer {}", SECRETS[2]);
@@ -483,7 +472,6 @@ fn count(name: &str, labels: &[(&str, &str)], value: u64) -> (String, Vec<(Strin
 
 #[tokio::test]
 async fn counters_count_each_outcome_per_route_and_each_412_by_reason() {
-    let _serial = SERIAL.lock().await;
     let recorder = DebuggingRecorder::new();
     let _guard = metrics::set_default_local_recorder(&recorder);
     run_script().await;
@@ -565,7 +553,6 @@ async fn counters_count_each_outcome_per_route_and_each_412_by_reason() {
 
 #[tokio::test]
 async fn a_recorder_installed_later_gets_the_counts_from_then_on() {
-    let _serial = SERIAL.lock().await;
     let app = app();
     let get = || request("GET", "/docs/1", &[("if-none-match", r#""7""#)], 0);
     // No recorder: nothing to see, and the route is remembered with no-op counters.

@@ -5,7 +5,7 @@
 //!   machinery is added to it;
 //! - a panic is what axum does with any panicking handler: it unwinds out of the service's
 //!   future, so no response exists (a server drops that connection; see
-//!   `examples/tests/reliability.rs`), and under tower-http's `CatchPanicLayer` it is the same
+//!   `examples/tests/it/reliability.rs`), and under tower-http's `CatchPanicLayer` it is the same
 //!   plain 500 a panicking handler body gets;
 //! - a validator that never finishes is cut off by tower-http's `TimeoutLayer`, which drops
 //!   the handler future: the body extractor and the handler body never run.
@@ -15,16 +15,18 @@ use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::time::Duration;
 
 use axum::Router;
-use axum::body::{Body, Bytes};
+use axum::body::Bytes;
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum_conditional::{ETag, LastModified, conditional};
-use http_body_util::BodyExt;
 use tower::ServiceExt;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::timeout::TimeoutLayer;
+
+use crate::support;
+use crate::support::http::call as send;
 
 // ---------------------------------------------------------------------------------------------
 // A store whose lookups can fail, panic or hang, and counts of what ran.
@@ -210,43 +212,9 @@ fn app(probe: Probe) -> Router {
 // ---------------------------------------------------------------------------------------------
 // Helpers.
 
-#[derive(Debug)]
-struct Reply {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: Vec<u8>,
-}
-
+/// A request with a small JSON body.
 fn request(method: &str, uri: &str, headers: &[(&str, &str)]) -> Request {
-    let mut request = Request::builder().method(method).uri(uri);
-    for (name, value) in headers {
-        request = request.header(*name, *value);
-    }
-    request
-        .body(Body::from("{\"x\":1}"))
-        .unwrap_or_else(|e| panic!("bad test request: {e}"))
-}
-
-async fn collect(response: Response) -> Reply {
-    let status = response.status();
-    let headers = response.headers().clone();
-    let body = response
-        .into_body()
-        .collect()
-        .await
-        .unwrap_or_else(|e| panic!("body: {e}"))
-        .to_bytes()
-        .to_vec();
-    Reply {
-        status,
-        headers,
-        body,
-    }
-}
-
-async fn send(router: Router, request: Request) -> Reply {
-    let response = router.oneshot(request).await.unwrap_or_else(|e| match e {});
-    collect(response).await
+    support::http::request(method, uri, headers, "{\"x\":1}")
 }
 
 /// Preconditions that would give a 304, a 412 or a 428 if they were evaluated.
@@ -277,7 +245,7 @@ async fn a_validator_error_is_the_handlers_error_response_and_nothing_else() {
                 assert!(!reply.headers.contains_key(&added), "{added} on {method}");
             }
             if method != "HEAD" {
-                assert_eq!(reply.body, b"the store is unavailable");
+                assert_eq!(reply.body, &b"the store is unavailable"[..]);
             }
         }
     }
@@ -347,11 +315,13 @@ async fn behind_catch_panic_a_panicking_validator_is_the_same_500_as_any_panicki
 // ---------------------------------------------------------------------------------------------
 // A validator that never finishes.
 
-/// Short, because the validator never finishes: the only possible answer is the timeout's,
-/// and the test takes this long.
-const TIMEOUT: Duration = Duration::from_millis(20);
+/// On tokio's paused clock, which moves only when every task waits: the hanging validator is
+/// cut off when the runtime has nothing else to do and jumps to the deadline, and the healthy
+/// request below finishes with no time passing at all. Neither depends on how fast the machine
+/// is, so the deadline can be a realistic one.
+const TIMEOUT: Duration = Duration::from_secs(30);
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_hanging_validator_is_cut_off_by_a_timeout_layer_before_anything_runs() {
     let probe = Probe::default();
     // 503 rather than the layer's default 408: the server, not the client, was too slow.

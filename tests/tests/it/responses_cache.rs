@@ -21,6 +21,8 @@ use tokio::net::TcpStream;
 use tower::ServiceExt as _;
 use tower_http::compression::CompressionLayer;
 
+use crate::support::events::{Observer, observe};
+
 /// The body of [`document`]'s 200: 19 bytes.
 const DOCUMENT: &str = "nineteen bytes long";
 
@@ -357,19 +359,7 @@ impl tracing::field::Visit for Fields {
     }
 }
 
-impl tracing::Subscriber for Recorder {
-    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
-        true
-    }
-
-    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
-        tracing::span::Id::from_u64(1)
-    }
-
-    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
-
-    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
-
+impl Observer for Recorder {
     fn event(&self, event: &tracing::Event<'_>) {
         let mut fields = Fields(String::new());
         event.record(&mut fields);
@@ -378,10 +368,6 @@ impl tracing::Subscriber for Recorder {
             .expect("not poisoned")
             .push((*event.metadata().level(), fields.0));
     }
-
-    fn enter(&self, _: &tracing::span::Id) {}
-
-    fn exit(&self, _: &tracing::span::Id) {}
 }
 
 /// The handler formats its tag differently from the validator: `"v7"` for version 7.
@@ -405,7 +391,7 @@ async fn newer_version() -> (ETag, &'static str) {
 /// Runs one `GET` of `router` with a recording subscriber, and returns its events.
 async fn events_of(router: Router) -> (StatusCode, HeaderMap, Vec<(tracing::Level, String)>) {
     let recorder = Recorder::default();
-    let _guard = tracing::subscriber::set_default(recorder.clone());
+    let _observing = observe(Arc::new(recorder.clone()));
     let (response, _) = oneshot(router, request("GET", "/", &[])).await;
     (
         response.status(),

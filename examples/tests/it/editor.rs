@@ -12,11 +12,7 @@
 //! route.
 //!
 //! Without Chromium the browser tests fail when `REQUIRE_E2E=1` (as `.ci/run` sets it) and say
-//! "SKIPPED" otherwise; see `support::browser`.
-
-#![allow(clippy::unwrap_used, reason = "a test fails loudly on any setup error")]
-
-mod support;
+//! "SKIPPED" otherwise; see `support::e2e`.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -26,8 +22,8 @@ use fantoccini::{Client, Locator};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use support::browser::{Driver, by_test_id, eventually, type_into, value};
-use support::nginx::{Nginx, start_example};
+use crate::support::browser::{Driver, by_test_id, eventually, type_into, value};
+use crate::support::nginx::{Nginx, start_example};
 
 /// One browser test at a time: each runs up to three Chromiums, on a machine of two cores that
 /// the other test binaries share.

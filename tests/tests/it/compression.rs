@@ -20,6 +20,8 @@ use axum_conditional::{
 };
 use tower_http::compression::CompressionLayer;
 
+use crate::support::server;
+
 const CODINGS: [&str; 4] = ["gzip", "br", "zstd", "deflate"];
 
 /// The identity body of `/doc`: long and repetitive, so every coding really shrinks it.
@@ -136,11 +138,7 @@ async fn serve() -> (App, String) {
         .route("/weak", get(weak_tag))
         .with_state(app.clone())
         .layer(ConditionalCompressionLayer::new().compress_when(counting));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    let addr = listener.local_addr().unwrap_or_else(|e| panic!("{e}"));
-    tokio::spawn(async move { axum::serve(listener, router).await });
+    let addr = server::serve(router).await;
     (app, format!("http://{addr}"))
 }
 
@@ -468,11 +466,7 @@ async fn tower_http_alone_spares_content_range_only() {
         .layer(
             CompressionLayer::new().compress_when(|_: StatusCode, _, _: &HeaderMap, _: &_| true),
         );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    let addr = listener.local_addr().unwrap_or_else(|e| panic!("{e}"));
-    tokio::spawn(async move { axum::serve(listener, router).await });
+    let addr = server::serve(router).await;
     for coding in CODINGS {
         let accept = [("accept-encoding", coding)];
         let single = send("GET", &format!("http://{addr}/single"), &accept).await;
@@ -568,11 +562,7 @@ async fn serve_default() -> (App, String) {
         .route("/missing", get(missing))
         .with_state(app.clone())
         .layer(ConditionalCompressionLayer::new());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    let addr = listener.local_addr().unwrap_or_else(|e| panic!("{e}"));
-    tokio::spawn(async move { axum::serve(listener, router).await });
+    let addr = server::serve(router).await;
     (app, format!("http://{addr}"))
 }
 

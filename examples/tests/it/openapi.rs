@@ -4,7 +4,7 @@
 //! The validator is `openapi-spec-validator` (PyPI), installed by `scripts/test.sh` into a virtual
 //! environment; the test finds it through `OPENAPI_SPEC_VALIDATOR` (the program's path) or at
 //! `target/openapi-validator/bin/openapi-spec-validator`. Regenerate the snapshot with
-//! `OPENAPI_SNAPSHOT=overwrite cargo test -p axum-conditional-examples --test openapi`, and
+//! `OPENAPI_SNAPSHOT=overwrite cargo test -p axum-conditional-examples --test it openapi::`, and
 //! review the diff.
 
 use std::path::{Path, PathBuf};
@@ -13,6 +13,10 @@ use std::process::Command;
 use axum_conditional_examples::documents::{app, openapi::Api, store::Store};
 use serde_json::Value;
 use utoipa::OpenApi as _;
+
+use crate::support;
+
+use crate::support::server::serve;
 
 fn document() -> Value {
     serde_json::to_value(Api::openapi()).expect("the document serializes")
@@ -30,10 +34,7 @@ fn snapshot_path() -> PathBuf {
 
 #[tokio::test]
 async fn the_document_is_served_at_openapi_json() {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let store = Store::in_memory().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app(store)).await.unwrap() });
+    let (addr, _) = serve(app(Store::in_memory().unwrap())).await;
     let response = reqwest::get(format!("http://{addr}/openapi.json"))
         .await
         .unwrap();
@@ -75,11 +76,10 @@ fn the_document_passes_openapi_spec_validator() {
     let validator = configured
         .unwrap_or_else(|| workspace().join("target/openapi-validator/bin/openapi-spec-validator"));
     if !validator.exists() {
-        eprintln!(
-            "SKIPPED: the_document_passes_openapi_spec_validator: no validator at {} \
-             (scripts/test.sh installs it; or set OPENAPI_SPEC_VALIDATOR)",
+        support::e2e::missing(&format!(
+            "no validator at {} (scripts/test.sh installs it; or set OPENAPI_SPEC_VALIDATOR)",
             validator.display()
-        );
+        ));
         return;
     }
     let file = std::env::temp_dir().join(format!("documents-openapi-{}.json", std::process::id()));

@@ -1,8 +1,9 @@
 //! `evaluate` allocates nothing, on every path and whatever the headers hold (its rustdoc
 //! promises it): a conditional request must not cost a heap allocation per request.
 //!
-//! `allocation_counter` installs a counting `#[global_allocator]` in this test binary only, and
-//! counts per thread, so tests running concurrently on other threads never pollute a measurement.
+//! `allocation_counter` installs a counting `#[global_allocator]` in the test binary (every module
+//! of it allocates through it), and counts per thread, so tests running concurrently on other
+//! threads never pollute a measurement.
 //! (It is a dev-dependency rather than an allocator written here because this crate forbids
 //! `unsafe_code`, and `GlobalAlloc` can only be implemented with `unsafe impl`.) Building the
 //! headers and the resource happens outside the measured closure.

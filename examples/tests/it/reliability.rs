@@ -6,13 +6,10 @@
 //! whose 401/403/404 come before any precondition is looked at.
 //!
 //! The figures of `sixty_four_concurrent_writers_lose_no_update` are printed with
-//! `cargo test -p axum-conditional-examples --test reliability -- --nocapture`.
-
-#![allow(clippy::unwrap_used, reason = "a test fails loudly on any setup error")]
+//! `cargo test -p axum-conditional-examples --test it reliability:: -- --nocapture`.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::SeqCst};
 use std::time::Duration;
@@ -31,6 +28,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::task::JoinHandle;
 
+use crate::support::server::{TempDb, serve};
+
 /// Every wait in this file is bounded by this: a hang fails the test instead of stalling CI.
 const HANG_GUARD: Duration = Duration::from_secs(120);
 
@@ -40,7 +39,7 @@ const HANG_GUARD: Duration = Duration::from_secs(120);
 /// A running server; its database file (if any) is removed on drop.
 struct Server {
     addr: SocketAddr,
-    db: Option<PathBuf>,
+    db: Option<TempDb>,
     client: Client,
     task: JoinHandle<()>,
 }
@@ -48,17 +47,15 @@ struct Server {
 impl Server {
     /// The `documents` service on a temporary SQLite file.
     async fn documents() -> Server {
-        let db = temp_db_path();
-        let store = Store::open(&db).unwrap();
+        let db = TempDb::new("reliability");
+        let store = Store::open(db.path()).unwrap();
         let mut server = Server::start(app(store)).await;
         server.db = Some(db);
         server
     }
 
     async fn start(router: Router) -> Server {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let task = tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+        let (addr, task) = serve(router).await;
         Server {
             addr,
             db: None,
@@ -111,26 +108,9 @@ impl Server {
 
 impl Drop for Server {
     fn drop(&mut self) {
+        // The database file (if any) goes with `self.db`.
         self.task.abort();
-        if let Some(db) = &self.db {
-            for suffix in ["", "-wal", "-shm"] {
-                let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
-            }
-        }
     }
-}
-
-fn temp_db_path() -> PathBuf {
-    static NEXT: AtomicUsize = AtomicUsize::new(0);
-    std::env::temp_dir().join(format!(
-        "documents-reliability-{}-{}-{}.db",
-        std::process::id(),
-        NEXT.fetch_add(1, SeqCst),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
-    ))
 }
 
 fn etag(response: &reqwest::Response) -> Option<String> {
@@ -793,10 +773,11 @@ fn refused_write() -> impl Strategy<Value = RefusedWrite> {
                 )
             }),
         // A create-only write against the existing document: 412 where `*` makes the request
-        // create-only (PUT, PATCH); a DELETE cannot create, so `*` does not satisfy `require`.
+        // create-only (PUT, which can create); the route's PATCH never creates and a DELETE
+        // cannot, so there `*` does not satisfy `require` (`Policy::creates`).
         write.clone().prop_map(|method| {
             let (status, reason) = match method {
-                "DELETE" => (428, None),
+                "DELETE" | "PATCH" => (428, None),
                 _ => (412, Some("matched")),
             };
             (
@@ -937,7 +918,7 @@ fn a_refused_write_changes_no_byte_of_the_database() {
         );
         server
     });
-    let db = server.db.clone().unwrap();
+    let db = server.db.as_ref().unwrap().path().to_owned();
     let reader =
         rusqlite::Connection::open_with_flags(&db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
             .unwrap();

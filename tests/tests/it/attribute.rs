@@ -15,9 +15,10 @@ use axum::routing::get;
 use axum::{Json, Router};
 use axum_conditional::problem::PreconditionFailed;
 use axum_conditional::{ETag, Failure, LastModified, RangeDecision, Resource, conditional};
-use http_body_util::BodyExt;
 use serde::{Deserialize, Serialize};
-use tower::ServiceExt;
+
+use crate::support;
+use crate::support::http::{Reply, call};
 
 // ---------------------------------------------------------------------------------------------
 // The application under test: documents with a version, in memory.
@@ -338,18 +339,7 @@ async fn dates() -> &'static str {
 // ---------------------------------------------------------------------------------------------
 // Helpers.
 
-struct Reply {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: String,
-}
-
-impl Reply {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok())
-    }
-}
-
+/// The answer of [`app`] on `store` to one request; a body is sent as JSON.
 async fn send(
     store: &Store,
     method: &str,
@@ -357,33 +347,14 @@ async fn send(
     headers: &[(&str, &str)],
     body: &str,
 ) -> Reply {
-    let mut request = Request::builder().method(method).uri(uri);
-    for (name, value) in headers {
-        request = request.header(*name, *value);
-    }
-    if !body.is_empty() {
-        request = request.header(header::CONTENT_TYPE, "application/json");
-    }
-    let request = request
-        .body(Body::from(body.to_owned()))
-        .unwrap_or_else(|e| panic!("bad test request: {e}"));
-    let response = app(store.clone())
-        .oneshot(request)
-        .await
-        .unwrap_or_else(|e| match e {});
-    let status = response.status();
-    let headers = response.headers().clone();
-    let bytes = response
-        .into_body()
-        .collect()
-        .await
-        .unwrap_or_else(|e| panic!("body: {e}"))
-        .to_bytes();
-    Reply {
-        status,
-        headers,
-        body: String::from_utf8_lossy(&bytes).into_owned(),
-    }
+    let json = [("content-type", "application/json")];
+    let fields: Vec<_> = headers
+        .iter()
+        .chain(if body.is_empty() { &[][..] } else { &json[..] })
+        .copied()
+        .collect();
+    let request = support::http::request(method, uri, &fields, body.to_owned());
+    call(app(store.clone()), request).await
 }
 
 const AUTH: (&str, &str) = ("authorization", "Bearer t");
@@ -409,7 +380,7 @@ async fn get_2xx_carries_etag_last_modified_and_declared_cache_headers() {
         Some("private, max-age=0, must-revalidate")
     );
     assert_eq!(reply.header("vary"), Some("accept"));
-    assert_eq!(reply.body, r#"{"title":"seven"}"#);
+    assert_eq!(reply.text(), r#"{"title":"seven"}"#);
 }
 
 #[tokio::test]
@@ -430,7 +401,7 @@ async fn get_if_none_match_current_answers_304_before_the_body_with_cache_header
         Some("private, max-age=0, must-revalidate")
     );
     assert_eq!(reply.header("vary"), Some("accept"));
-    assert_eq!(reply.body, "");
+    assert_eq!(reply.text(), "");
     assert_eq!(
         store.bodies.load(Ordering::SeqCst),
         0,
@@ -477,7 +448,7 @@ async fn head_is_get_for_304_and_for_validators() {
         reply.header("cache-control"),
         Some("private, max-age=0, must-revalidate")
     );
-    assert_eq!(reply.body, "");
+    assert_eq!(reply.text(), "");
 }
 
 #[tokio::test]
@@ -496,7 +467,7 @@ async fn get_missing_resource_with_failed_if_match_keeps_the_handlers_404() {
     let store = store();
     let reply = send(&store, "GET", "/docs/2", &[("if-match", r#""7""#)], "").await;
     assert_eq!(reply.status, StatusCode::NOT_FOUND);
-    assert_eq!(reply.body, "no such document");
+    assert_eq!(reply.text(), "no such document");
     assert_eq!(
         store.bodies.load(Ordering::SeqCst),
         1,
@@ -600,9 +571,9 @@ async fn stale_if_match_gets_412_without_the_body_being_read() {
     assert_eq!(reply.status, StatusCode::PRECONDITION_FAILED);
     assert_eq!(reply.header("etag"), Some(r#""7""#));
     assert!(
-        reply.body.contains(r#""reason":"mismatch""#),
+        reply.text().contains(r#""reason":"mismatch""#),
         "{}",
-        reply.body
+        reply.text()
     );
     assert_eq!(store.bodies.load(Ordering::SeqCst), 0);
 }
@@ -622,7 +593,7 @@ async fn deferred_extractor_with_state_runs_only_after_the_preconditions() {
     assert_eq!(store.bodies.load(Ordering::SeqCst), 0);
     let fresh = send(&store, "PUT", "/audited/1", &[("if-match", r#""7""#)], "x").await;
     assert_eq!(fresh.status, StatusCode::OK);
-    assert_eq!(fresh.body, "x");
+    assert_eq!(fresh.text(), "x");
     assert_eq!(store.bodies.load(Ordering::SeqCst), 1);
 }
 
@@ -639,7 +610,7 @@ async fn validator_using_the_last_argument_extracts_it_first() {
     assert_eq!(reply.status, StatusCode::NOT_MODIFIED);
     let reply = send(&store(), "GET", "/uses-last/3", &[], "").await;
     assert_eq!(reply.header("etag"), Some(r#""v3""#));
-    assert_eq!(reply.body, "doc 3");
+    assert_eq!(reply.text(), "doc 3");
 }
 
 #[tokio::test]
@@ -672,7 +643,7 @@ async fn validator_error_is_answered_through_the_handlers_error_type() {
     let store = store();
     let reply = send(&store, "GET", &format!("/docs/{BROKEN}"), &[], "").await;
     assert_eq!(reply.status, StatusCode::SERVICE_UNAVAILABLE);
-    assert_eq!(reply.body, "the store is unavailable");
+    assert_eq!(reply.text(), "the store is unavailable");
     assert_eq!(reply.header("etag"), None);
     assert_eq!(store.bodies.load(Ordering::SeqCst), 0);
 }
@@ -681,14 +652,14 @@ async fn validator_error_is_answered_through_the_handlers_error_type() {
 async fn impl_into_response_and_early_return_keep_working() {
     let reply = send(&store(), "GET", "/opaque/4", &[], "").await;
     assert_eq!(
-        (reply.status, reply.body.as_str()),
+        (reply.status, reply.text().as_str()),
         (StatusCode::OK, "opaque 4")
     );
     assert_eq!(reply.header("etag"), Some(r#""4""#));
     let reply = send(&Store::with(&[(2, 1, "x")]), "GET", "/early/2", &[], "").await;
-    assert_eq!(reply.body, "early");
+    assert_eq!(reply.text(), "early");
     let reply = send(&store(), "GET", "/early/1", &[], "").await;
-    assert_eq!(reply.body, "seven");
+    assert_eq!(reply.text(), "seven");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -730,9 +701,9 @@ async fn concurrent_change_after_the_check_answers_412_changed_during_request() 
     assert_eq!(reply.status, StatusCode::PRECONDITION_FAILED);
     assert_eq!(reply.header("etag"), Some(r#""8""#));
     assert!(
-        reply.body.contains("changed-during-request"),
+        reply.text().contains("changed-during-request"),
         "{}",
-        reply.body
+        reply.text()
     );
 }
 
@@ -759,9 +730,9 @@ async fn put_if_match_on_a_missing_resource_answers_412() {
             "If-Match: {if_match}"
         );
         assert!(
-            reply.body.contains("no-current-representation"),
+            reply.text().contains("no-current-representation"),
             "{}",
-            reply.body
+            reply.text()
         );
     }
 }
@@ -772,9 +743,9 @@ async fn delete_of_a_missing_resource_with_a_false_if_match_never_runs_the_handl
     let reply = send(&store, "DELETE", "/docs/2", &[("if-match", r#""1""#)], "").await;
     assert_eq!(reply.status, StatusCode::PRECONDITION_FAILED);
     assert!(
-        reply.body.contains("no-current-representation"),
+        reply.text().contains("no-current-representation"),
         "{}",
-        reply.body
+        reply.text()
     );
     assert_eq!(
         store.bodies.load(Ordering::SeqCst),
@@ -861,7 +832,7 @@ async fn expose_validators_false_keeps_the_current_validators_out_of_a_412() {
     assert_eq!(reply.status, StatusCode::PRECONDITION_FAILED);
     assert_eq!(reply.header("etag"), None);
     assert_eq!(reply.header("last-modified"), None);
-    let problem: serde_json::Value = serde_json::from_str(&reply.body).unwrap();
+    let problem: serde_json::Value = serde_json::from_slice(&reply.body).unwrap();
     assert_eq!(problem["condition"], "If-Match");
     assert!(
         problem.get("etag").is_none() && problem.get("last_modified").is_none(),

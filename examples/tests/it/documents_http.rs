@@ -1,39 +1,29 @@
 //! End-to-end: the `documents` service on an ephemeral loopback port with a temporary SQLite
 //! file, driven over real HTTP.
 
-#![allow(clippy::unwrap_used, reason = "a test fails loudly on any setup error")]
-
 use std::net::SocketAddr;
-use std::path::PathBuf;
 
 use axum_conditional_examples::documents::{app, store::Store};
 use reqwest::{Client, Method, Response, StatusCode, header};
 use serde_json::{Value, json};
 
+use crate::support::server::{TempDb, serve};
+
 /// A running server on its own database file, removed on drop.
 struct Server {
     addr: SocketAddr,
-    db: PathBuf,
+    _db: TempDb,
     client: Client,
 }
 
 impl Server {
     async fn start() -> Server {
-        let db = std::env::temp_dir().join(format!(
-            "documents-test-{}-{}.db",
-            std::process::id(),
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-                .as_nanos()
-        ));
-        let store = Store::open(&db).unwrap();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        tokio::spawn(async move { axum::serve(listener, app(store)).await.unwrap() });
+        let db = TempDb::new("test");
+        let store = Store::open(db.path()).unwrap();
+        let (addr, _) = serve(app(store)).await;
         Server {
             addr,
-            db,
+            _db: db,
             client: Client::new(),
         }
     }
@@ -57,14 +47,6 @@ impl Server {
             request = request.json(body);
         }
         request.send().await.unwrap()
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        for suffix in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{}{suffix}", self.db.display()));
-        }
     }
 }
 

@@ -11,15 +11,16 @@ use std::time::{Duration, SystemTime};
 
 use axum::body::{Body, Bytes};
 use axum::extract::State;
-use axum::http::{HeaderMap, Method, Request, StatusCode, header};
+use axum::http::{Method, StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::{Json, Router};
 use axum_conditional::range::{Selection, select};
 use axum_conditional::{ETag, FileSource, RangeSource, Ranged, conditional};
-use http_body_util::BodyExt;
 use proptest::prelude::*;
-use tower::ServiceExt;
+
+use crate::support::http::{Reply, call, request};
+use crate::support::server::serve;
 
 // ---------------------------------------------------------------------------------------------
 // The application under test.
@@ -271,32 +272,12 @@ const SLICED: [&str; 8] = [
     "/bytes", "/vec", "/string", "/static", "/json", "/later", "/ranged", "/strong",
 ];
 
-struct Reply {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: Bytes,
-}
-
-impl Reply {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).map(|v| v.to_str().expect("ASCII"))
-    }
-}
-
 async fn send_to(app: &Router, method: Method, path: &str, fields: &[(&str, &str)]) -> Reply {
-    let mut request = Request::builder().method(method).uri(path);
-    for (name, value) in fields {
-        request = request.header(*name, *value);
-    }
-    let request = request.body(Body::empty()).expect("a valid request");
-    let response = app.clone().oneshot(request).await.expect("infallible");
-    let (parts, body) = response.into_parts();
-    let body = body.collect().await.expect("the body").to_bytes();
-    Reply {
-        status: parts.status,
-        headers: parts.headers,
-        body,
-    }
+    call(
+        app.clone(),
+        request(method.as_str(), path, fields, Body::empty()),
+    )
+    .await
 }
 
 async fn get_with(path: &str, fields: &[(&str, &str)]) -> Reply {
@@ -938,15 +919,6 @@ proptest! {
 
 // ---------------------------------------------------------------------------------------------
 // Over loopback HTTP, with curl.
-
-async fn serve(app: Router) -> std::net::SocketAddr {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("a free port");
-    let addr = listener.local_addr().expect("its address");
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    addr
-}
 
 /// curl's output (`-i`: the head, then the body) for `args`.
 async fn curl(args: Vec<String>) -> Vec<u8> {

@@ -35,18 +35,22 @@
 //!   never sends a byte twice), as two parts by Go. Both are RFC-correct; the bytes agree.
 //!
 //! Go is skipped, loudly, only where `go` is not installed (`scripts/test.sh` installs
-//! `golang-go`).
-
-#![allow(clippy::unwrap_used, reason = "a test fails loudly on any setup error")]
+//! `golang-go`), and never under `REQUIRE_E2E=1`, where a missing `go` fails the test.
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use axum_conditional_examples::documents::{app, store::Store};
+use axum_conditional_examples::documents::app;
+use axum_conditional_examples::documents::store::{Clock, Store};
 use reqwest::{Client, Method, Response, StatusCode, header};
+
+use crate::support;
+
+use crate::support::server::serve;
 
 /// A fresh directory for one test's files, removed on drop.
 struct Scratch(PathBuf);
@@ -80,12 +84,38 @@ struct Server {
     client: Client,
 }
 
+/// A clock for the store that moves only when told, so a test of a write one second later does
+/// not wait a second. It starts an hour ago, on a whole second: `Last-Modified` is never in the
+/// future (which the runtime would clamp to now), and one second later is another second.
+#[derive(Clone)]
+struct ManualClock(Arc<Mutex<SystemTime>>);
+
+impl ManualClock {
+    fn new() -> ManualClock {
+        let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
+        let start = UNIX_EPOCH + Duration::from_secs(now.as_secs() - 3600);
+        ManualClock(Arc::new(Mutex::new(start)))
+    }
+
+    fn advance(&self, by: Duration) {
+        *self.0.lock().unwrap() += by;
+    }
+
+    fn clock(&self) -> Clock {
+        let now = self.0.clone();
+        Clock::new(move || *now.lock().unwrap())
+    }
+}
+
 impl Server {
     async fn start(scratch: &Scratch) -> Server {
-        let store = Store::open(&scratch.path("documents.db")).unwrap();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        tokio::spawn(async move { axum::serve(listener, app(store)).await.unwrap() });
+        Server::start_with(scratch, Clock::system()).await
+    }
+
+    /// With the store's writes dated by `clock`.
+    async fn start_with(scratch: &Scratch, clock: Clock) -> Server {
+        let store = Store::open_with_clock(&scratch.path("documents.db"), clock).unwrap();
+        let (addr, _) = serve(app(store)).await;
         Server {
             addr,
             client: Client::new(),
@@ -527,13 +557,14 @@ async fn resuming_sends_what_the_module_documentation_says() {
 #[tokio::test]
 async fn if_range_honours_the_current_strong_tag_and_date_only() {
     let scratch = Scratch::new("if-range");
-    let server = Server::start(&scratch).await;
+    let clock = ManualClock::new();
+    let server = Server::start_with(&scratch, clock.clock()).await;
     let bytes = content(1000, 6);
     let (path, old_tag) = server.attachment(bytes.clone()).await;
     let old = server.send(Method::GET, &path, &[]).await;
     let old_date = header_text(&old, header::LAST_MODIFIED);
-    // A write at least one second later, so that the new date is strong and differs.
-    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    // A write one second later, so that the new date is strong and differs.
+    clock.advance(Duration::from_secs(1));
     let new = content(1000, 7);
     let changed = server
         .put(&path, &[("if-match", &old_tag)], new.clone())
@@ -632,9 +663,9 @@ impl GoServer {
     /// `None`, after saying so loudly, when `go` is not installed.
     fn start(content: &[u8], etag: &str, modified: SystemTime) -> Option<GoServer> {
         if Command::new("go").arg("version").output().is_err() {
-            eprintln!(
-                "\n\n*** SKIPPED: the comparison with Go's http.ServeContent needs `go` \
-                 (apt-get install golang-go); scripts/test.sh installs it ***\n\n"
+            support::e2e::missing(
+                "the comparison with Go's http.ServeContent needs `go` (apt-get install \
+                 golang-go; scripts/test.sh installs it)",
             );
             return None;
         }
@@ -751,14 +782,16 @@ enum Expect {
 #[tokio::test]
 async fn ranges_and_if_range_answer_like_gos_serve_content() {
     let scratch = Scratch::new("vs-go");
-    let server = Server::start(&scratch).await;
+    let clock = ManualClock::new();
+    let server = Server::start_with(&scratch, clock.clock()).await;
     let bytes = content(1000, 10);
     let (path, old_tag) = server.attachment(bytes.clone()).await;
     let old_date = header_text(
         &server.send(Method::GET, &path, &[]).await,
         header::LAST_MODIFIED,
     );
-    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    // One second later: the current version's date is strong (see the module documentation).
+    clock.advance(Duration::from_secs(1));
     let changed = server
         .put(&path, &[("if-match", &old_tag)], bytes.clone())
         .await;

@@ -2,8 +2,6 @@
 //! test is one thing a client can send to break the service for others, and what the service
 //! does instead (issue 20).
 
-#![allow(clippy::unwrap_used, reason = "a test fails loudly on any setup error")]
-
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::{Child, Command};
@@ -16,6 +14,9 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+use crate::support;
+use crate::support::server::{TempDb, serve};
+
 /// A deadline on a wait for the server, so that a hang fails the test instead of stalling it.
 /// It bounds a wait, it measures nothing.
 const HANG_GUARD: Duration = Duration::from_secs(30);
@@ -23,27 +24,18 @@ const HANG_GUARD: Duration = Duration::from_secs(30);
 /// The documents service on its own SQLite file, removed on drop.
 struct Server {
     addr: SocketAddr,
-    db: PathBuf,
+    _db: TempDb,
     client: Client,
 }
 
 impl Server {
     async fn start() -> Server {
-        let db = std::env::temp_dir().join(format!(
-            "documents-hostile-{}-{}.db",
-            std::process::id(),
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-                .as_nanos()
-        ));
-        let store = Store::open(&db).unwrap();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        tokio::spawn(async move { axum::serve(listener, app(store)).await.unwrap() });
+        let db = TempDb::new("hostile");
+        let store = Store::open(db.path()).unwrap();
+        let (addr, _) = serve(app(store)).await;
         Server {
             addr,
-            db,
+            _db: db,
             client: Client::new(),
         }
     }
@@ -61,14 +53,6 @@ impl Server {
         let request = self.client.put(self.url(path)).json(body);
         let request = request.header(header::IF_NONE_MATCH, "*");
         request.send().await.unwrap()
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        for suffix in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{}{suffix}", self.db.display()));
-        }
     }
 }
 
@@ -203,7 +187,7 @@ async fn uploads_stream_and_a_missing_document_or_an_oversize_one_is_refused_bef
         std::process::id()
     ));
     let Some(server) = Process::spawn(&["--db", db.to_str().unwrap()]).await else {
-        eprintln!("SKIPPED: prlimit not installed (util-linux)");
+        support::e2e::missing("prlimit not installed (apt-get install util-linux)");
         return;
     };
     let addr = server.addr;
@@ -383,7 +367,7 @@ async fn the_collection_is_served_in_pages_each_revalidating_with_304() {
 async fn eight_clients_listing_100_documents_of_1_9_mb_stay_under_256_mib() {
     let db = std::env::temp_dir().join(format!("documents-hostile-{}-list.db", std::process::id()));
     let Some(server) = Process::spawn(&["--db", db.to_str().unwrap()]).await else {
-        eprintln!("SKIPPED: prlimit not installed (util-linux)");
+        support::e2e::missing("prlimit not installed (apt-get install util-linux)");
         return;
     };
     let base = format!("http://{}", server.addr);
@@ -659,7 +643,7 @@ async fn read_until_closed(stream: &mut TcpStream) -> Vec<u8> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_is_served_while_1100_half_open_connections_are_held() {
     let Some(server) = Process::spawn(&["--header-timeout", "2"]).await else {
-        eprintln!("SKIPPED: prlimit not installed (util-linux)");
+        support::e2e::missing("prlimit not installed (apt-get install util-linux)");
         return;
     };
     let addr = server.addr;
@@ -713,7 +697,7 @@ async fn a_client_is_served_while_1100_half_open_connections_are_held() {
 async fn an_idle_keep_alive_connection_and_a_stalled_body_are_closed() {
     let Some(server) = Process::spawn(&["--header-timeout", "1", "--body-timeout", "1"]).await
     else {
-        eprintln!("SKIPPED: prlimit not installed (util-linux)");
+        support::e2e::missing("prlimit not installed (apt-get install util-linux)");
         return;
     };
     // Kept alive after its response, then idle: closed.
@@ -796,7 +780,7 @@ async fn every_write_confirmed_before_a_sigkill_is_there_after_a_restart() {
     let db = std::env::temp_dir().join(format!("documents-hostile-{}-kill.db", std::process::id()));
     let db_arg = db.to_str().unwrap().to_owned();
     let Some(mut server) = Process::spawn(&["--db", &db_arg]).await else {
-        eprintln!("SKIPPED: prlimit not installed (util-linux)");
+        support::e2e::missing("prlimit not installed (apt-get install util-linux)");
         return;
     };
     let base = format!("http://{}", server.addr);
@@ -941,7 +925,7 @@ async fn soak_client(base: String, who: usize, stop: Arc<std::sync::atomic::Atom
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "runs for minutes: cargo test -p axum-conditional-examples --test hostile -- --ignored soak --nocapture (SOAK_SECONDS, default 180)"]
+#[ignore = "runs for minutes: cargo test -p axum-conditional-examples --test it -- --ignored hostile::soak --nocapture (SOAK_SECONDS, default 180)"]
 async fn soak_64_clients_memory_and_descriptors_stay_flat() {
     let seconds: u64 = std::env::var("SOAK_SECONDS")
         .ok()

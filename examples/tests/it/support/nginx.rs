@@ -1,11 +1,12 @@
 //! nginx in front of the `documents` example, with `examples/deploy/nginx.conf` itself: started
 //! on a free loopback port by the test that needs it and stopped by its process id on drop.
-//! Used by examples/tests/nginx.rs (driven with curl) and examples/tests/editor.rs (driven
+//! Used by examples/tests/it/nginx.rs (driven with curl) and examples/tests/it/editor.rs (driven
 //! with a browser).
 //!
 //! nginx comes from Debian (`scripts/test.sh` installs it). Without it [`Nginx::start`] says so
 //! loudly on stderr ("SKIPPED: nginx not installed") and returns `None`, and the test passes, so
-//! a machine without nginx can still run the rest of the suite.
+//! a machine without nginx can still run the rest of the suite; under `REQUIRE_E2E=1` the test
+//! fails instead ([`super::e2e::missing`]).
 
 use std::fs;
 use std::net::{SocketAddr, TcpListener};
@@ -20,7 +21,7 @@ use std::time::{Duration, Instant};
 use axum_conditional_examples::documents::{app, store::Store};
 
 /// The deployment the README shows; the harness replaces only the addresses and the paths.
-const DEPLOYMENT: &str = include_str!("../../deploy/nginx.conf");
+const DEPLOYMENT: &str = include_str!("../../../deploy/nginx.conf");
 
 /// A deadline for what nginx does on its own clock (writing a log line, letting a one-second
 /// cache entry expire). It bounds a wait, it measures nothing: generous on a busy machine.
@@ -157,7 +158,7 @@ fn free_port() -> SocketAddr {
 }
 
 /// A running nginx in front of the example, stopped by its process id on drop (also when an
-/// assertion fails). examples/tests/nginx.rs adds the curl client its tests use.
+/// assertion fails). examples/tests/it/nginx.rs adds the curl client its tests use.
 pub struct Nginx {
     pub listen: SocketAddr,
     child: Child,
@@ -169,9 +170,9 @@ impl Nginx {
     /// nginx in front of `example`, or `None` when nginx is not installed.
     pub fn start(example: SocketAddr) -> Option<Nginx> {
         let Some(binary) = nginx_binary() else {
-            eprintln!(
-                "SKIPPED: nginx not installed (neither on PATH nor /usr/sbin/nginx); \
-                 `apt-get install nginx` to run this test, as scripts/test.sh does"
+            super::e2e::missing(
+                "nginx not installed (neither on PATH nor /usr/sbin/nginx); \
+                 `apt-get install nginx` to run this test, as scripts/test.sh does",
             );
             return None;
         };

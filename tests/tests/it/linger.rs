@@ -24,6 +24,8 @@ use tokio::net::TcpStream;
 use tokio::time::{Instant, timeout};
 use tower::ServiceExt;
 
+use crate::support::server::serve;
+
 /// The stored document is at version 2; a write must say which version it replaces.
 #[conditional(etag = ETag::from_version(2), require = true)]
 async fn put_doc(body: Bytes) -> String {
@@ -154,16 +156,6 @@ async fn a_linger_extension_sets_the_deadline() {
 
 // ---------------------------------------------------------------------------------------------
 // Over loopback HTTP, on the real clock.
-
-/// `app` served on a free loopback port, on the test's own runtime.
-async fn serve(app: Router) -> std::net::SocketAddr {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    let addr = listener.local_addr().unwrap_or_else(|e| panic!("{e}"));
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    addr
-}
 
 /// Sends a stale `PUT` announcing a megabyte but sending 4 KiB of it, then reads the 412's
 /// head and stops sending. Returns the connection, the bytes read after the head, and when

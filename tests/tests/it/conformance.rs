@@ -17,7 +17,7 @@ use serde::Deserialize;
 
 /// Read at compile time, relative to this file, so the test never depends on the working
 /// directory or on anything outside the crate.
-const FIXTURE: &str = include_str!("../fixtures/cases.json");
+const FIXTURE: &str = include_str!("../../fixtures/cases.json");
 
 /// The number of cases the fixture holds; a truncated or partly deleted fixture fails here.
 const EXPECTED_CASES: usize = 152;

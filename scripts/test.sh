@@ -6,15 +6,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 echo "== system packages the end-to-end tests run (from Debian, only those missing)"
-# Go: examples/tests/attachments.rs compares ranges with Go's http.ServeContent. PostgreSQL:
-# examples/tests/postgres.rs runs three instances on a throwaway cluster it starts from
+# Go: examples/tests/it/attachments.rs compares ranges with Go's http.ServeContent. PostgreSQL:
+# examples/tests/it/postgres.rs runs three instances on a throwaway cluster it starts from
 # /usr/lib/postgresql/*/bin as the unprivileged `postgres` user the package creates. nginx and
-# curl: examples/tests/nginx.rs runs the example behind nginx (which lands in /usr/sbin, which a
+# curl: examples/tests/it/nginx.rs runs the example behind nginx (which lands in /usr/sbin, which a
 # non-root PATH may lack). python3-venv: the OpenAPI validator's virtual environment below.
-# chromium and chromium-driver: examples/tests/editor.rs drives the example's editor in
+# chromium and chromium-driver: examples/tests/it/editor.rs drives the example's editor in
 # Chromium through chromedriver (both in /usr/bin).
-# Each of those tests skips, loudly, only when its tool is missing (the browser tests fail
-# instead when REQUIRE_E2E=1, as .ci/run sets it).
+# Each of those tests skips, loudly, only when its tool is missing, and fails instead when
+# REQUIRE_E2E=1, as .ci/run sets it (examples/tests/it/support/e2e.rs).
 missing=()
 command -v go >/dev/null || missing+=(golang-go)
 compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null || missing+=(postgresql)
@@ -38,7 +38,7 @@ curl --version | sed -n 1p
 # chromedriver and Chromium come from the same Debian source package, so the same version.
 /usr/bin/chromedriver --version
 
-echo "== openapi-spec-validator for examples/tests/openapi.rs (from PyPI)"
+echo "== openapi-spec-validator for examples/tests/it/openapi.rs (from PyPI)"
 # In a virtual environment under target/, kept between runs; the test fails if it is missing.
 validator_env=target/openapi-validator
 if [ ! -x "$validator_env/bin/openapi-spec-validator" ]; then

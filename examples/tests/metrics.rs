@@ -1,6 +1,6 @@
 //! `GET /metrics` after the README walkthrough, over real HTTP: the outcome counters of
-//! `axum_conditional`, exactly. Alone in its file (its own process), since the recorder is the
-//! process's global one.
+//! `axum_conditional`, exactly. The one test of this crate outside the `it` binary: the
+//! recorder is the process's global one, to which every test of `it` would add its requests.
 
 use axum_conditional_examples::documents::{app, store::Store};
 use reqwest::{Client, Method, StatusCode};

@@ -151,7 +151,7 @@
 //! - `metrics`: counters of the outcomes per route, through the `metrics` facade (the table
 //!   is in [`observe`]).
 
-// The layers, each importing only from the ones below it (`tests/tests/layers.rs` checks):
+// The layers, each importing only from the ones below it (`tests/tests/it/layers.rs` checks):
 //
 // - `rfc`: RFC 9110 §13 and the responses it defines, on `http` and `httpdate` alone;
 // - `observe`, `compression`, `openapi`: what operators and deployments add, on `rfc`;

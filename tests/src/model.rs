@@ -1,5 +1,5 @@
 //! A reference model of RFC 9110 §13.2.1–2 (and RFC 6585 §3), written straight from the RFC's
-//! precedence list, shared by the property test (`tests/model.rs`) and the `evaluator` fuzz
+//! precedence list, shared by the property test (`tests/it/model.rs`) and the `evaluator` fuzz
 //! target (`fuzz/`), so both check the runtime against one model.
 //!
 //! The model shares no code with the runtime: it splits lists with its own naive quote-aware

@@ -38,7 +38,6 @@ pub mod postgres;
 pub mod sqlite;
 
 use std::path::Path;
-use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::Value;
@@ -111,6 +110,42 @@ fn cut(rows: &[(i64, usize)], limit: usize) -> (usize, Option<i64>) {
         bytes = bytes.saturating_add(length);
     }
     (rows.len(), None)
+}
+
+/// Where the SQLite store reads the time of a write (`Last-Modified`): the system clock, or
+/// one a test moves by hand, so that a test of what happens a second later does not wait a
+/// second. (On PostgreSQL the time is the database server's, see [`postgres`].)
+#[derive(Clone)]
+pub struct Clock(std::sync::Arc<dyn Fn() -> SystemTime + Send + Sync>);
+
+impl Clock {
+    /// The host's clock, `SystemTime::now`.
+    pub fn system() -> Clock {
+        Clock::new(SystemTime::now)
+    }
+
+    /// A clock that reads `now`.
+    pub fn new(now: impl Fn() -> SystemTime + Send + Sync + 'static) -> Clock {
+        Clock(std::sync::Arc::new(now))
+    }
+
+    /// Now, in milliseconds since the Unix epoch (0 before it).
+    pub(crate) fn now_ms(&self) -> i64 {
+        let elapsed = (self.0)().duration_since(UNIX_EPOCH).unwrap_or_default();
+        i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX)
+    }
+}
+
+impl Default for Clock {
+    fn default() -> Clock {
+        Clock::system()
+    }
+}
+
+impl std::fmt::Debug for Clock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Clock").finish_non_exhaustive()
+    }
 }
 
 /// A document's validators: what a conditional request is checked against.
@@ -260,21 +295,17 @@ macro_rules! dispatch {
 impl Store {
     /// Opens (and creates if needed) the SQLite database file at `path`.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
-        sqlite::Sqlite::open(path).map(|db| Store(Backend::Sqlite(db)))
+        Self::open_with_clock(path, Clock::system())
+    }
+
+    /// Opens the SQLite database file at `path`, dating its writes by `clock`.
+    pub fn open_with_clock(path: &Path, clock: Clock) -> Result<Self, StoreError> {
+        sqlite::Sqlite::open(path, clock).map(|db| Store(Backend::Sqlite(db)))
     }
 
     /// A SQLite database that lives only as long as the process.
     pub fn in_memory() -> Result<Self, StoreError> {
-        sqlite::Sqlite::in_memory().map(|db| Store(Backend::Sqlite(db)))
-    }
-
-    /// The SQLite store at `path` (`None`: in memory), dating its document writes by `clock`.
-    pub fn sqlite_with_clock(path: Option<&Path>, clock: Clock) -> Result<Self, StoreError> {
-        let db = match path {
-            Some(path) => sqlite::Sqlite::open(path)?,
-            None => sqlite::Sqlite::in_memory()?,
-        };
-        Ok(Store(Backend::Sqlite(db.with_clock(clock))))
+        sqlite::Sqlite::in_memory(Clock::system()).map(|db| Store(Backend::Sqlite(db)))
     }
 
     /// Connects to the PostgreSQL database at `url` (`postgres://user:password@host/db`), and
@@ -446,36 +477,6 @@ fn dated_meta(version: i64, updated_at_ms: i64, previous_at_ms: Option<i64>) -> 
         strong_date: previous_at_ms
             .is_none_or(|previous| previous.div_euclid(1000) < updated_at_ms.div_euclid(1000)),
         ..meta(version, updated_at_ms)
-    }
-}
-
-/// Where the SQLite store reads the time of its writes: the system clock, or a clock a test
-/// gives it, so that "two writes within one second" and "a second later" are stated, never
-/// waited for.
-#[derive(Clone)]
-pub struct Clock(Arc<dyn Fn() -> SystemTime + Send + Sync>);
-
-impl Clock {
-    /// The system clock.
-    pub fn system() -> Self {
-        Clock(Arc::new(SystemTime::now))
-    }
-
-    /// A clock that reads `now`.
-    pub fn from_fn(now: impl Fn() -> SystemTime + Send + Sync + 'static) -> Self {
-        Clock(Arc::new(now))
-    }
-
-    /// Milliseconds since the Unix epoch.
-    pub(crate) fn now_ms(&self) -> i64 {
-        let elapsed = (self.0)().duration_since(UNIX_EPOCH).unwrap_or_default();
-        i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX)
-    }
-}
-
-impl std::fmt::Debug for Clock {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Clock")
     }
 }
 

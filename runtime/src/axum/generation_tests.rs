@@ -44,9 +44,17 @@ fn every_validator_sent_carries_the_generation_and_the_handler_keeps_its_own_tag
         (Method::GET, StatusCode::OK),
         (Method::PUT, StatusCode::PRECONDITION_FAILED),
     ] {
-        let tag = if method == Method::GET { r#""7""# } else { r#""8""# };
+        let tag = if method == Method::GET {
+            r#""7""#
+        } else {
+            r#""8""#
+        };
         let headers = finished(method.clone(), (status, tag));
-        let expected = if method == Method::GET { r#""7.r2""# } else { r#""8.r2""# };
+        let expected = if method == Method::GET {
+            r#""7.r2""#
+        } else {
+            r#""8.r2""#
+        };
         assert_eq!(headers[header::ETAG], expected, "{method} {status}");
     }
     let headers = finished(Method::GET, (StatusCode::OK, r#""7""#));

@@ -125,7 +125,7 @@ fn merge_vary(headers: &mut HeaderMap, declared: &HeaderValue) {
     if !headers.contains_key(header::VARY) && is_plain_member_list(declared.as_bytes()) {
         // Nothing to merge with, and nothing to change in the declared value: what the general
         // case below gives, without its two vectors (every 304 that declares `vary`, and most
-        // 200s; `tests/alloc.rs` pins a 304's allocations).
+        // 200s; `tests/tests/it/alloc.rs` pins a 304's allocations).
         headers.insert(header::VARY, declared.clone());
         return;
     }

@@ -41,7 +41,7 @@ use std::io::{Read, Write as _};
 
 use rusqlite::{Connection, MAIN_DB, OptionalExtension, params};
 
-use super::sqlite::{Sqlite, next_version, now_ms};
+use super::sqlite::{Sqlite, next_version};
 use super::{StoreError, at, second, version_param};
 
 /// `body` is NULL when the document has no attachment: it never had one, or it was deleted.
@@ -197,6 +197,7 @@ impl Sqlite {
     ) -> Result<AttachmentWrite, StoreError> {
         let Upload { mut source, length } = upload;
         let length = i64::try_from(length).map_err(|_| StoreError::Upload("too long".into()))?;
+        let clock = self.clock.clone();
         self.run(move |db| {
             let tx = db.transaction()?;
             let document: Option<i64> = tx
@@ -211,7 +212,7 @@ impl Sqlite {
             if current != expected {
                 return Ok(AttachmentWrite::Conflict);
             }
-            let now = now_ms();
+            let now = clock.now_ms();
             let version = next_version(&tx, now)?;
             // The row (if any) holds the last write time, even when the body was deleted.
             tx.execute(
@@ -351,7 +352,7 @@ mod tests {
     use serde_json::Value;
 
     use super::*;
-    use crate::documents::store::Write;
+    use crate::documents::store::{Clock, Write};
 
     #[tokio::test]
     async fn an_attachments_table_with_its_body_first_gets_it_last_and_keeps_its_rows() {
@@ -372,7 +373,7 @@ mod tests {
                      BEGIN UPDATE attachments SET body = NULL WHERE document_id = OLD.id; END;",
             )
             .unwrap();
-        let store = Sqlite::init(connection).unwrap();
+        let store = Sqlite::init(connection, Clock::system()).unwrap();
         let pinned = Pinned { id: 1, version: 2 };
         let read = store.read_attachment(pinned).await.unwrap();
         assert_eq!(read, Some(vec![1, 2]));
@@ -382,7 +383,7 @@ mod tests {
     }
 
     async fn store_with_document() -> (Sqlite, i64) {
-        let store = Sqlite::in_memory().unwrap();
+        let store = Sqlite::in_memory(Clock::system()).unwrap();
         let Write::Applied(doc) = store.insert(Value::Null, None).await.unwrap() else {
             panic!("an unguarded insert was refused");
         };
@@ -526,7 +527,7 @@ mod tests {
         let (store, id) = store_with_document().await;
         let first = applied(put(&store, id, None, b"1").await);
         // The last write is dated in the future, as after the clock was set back.
-        let future = now_ms() + 3_600_000;
+        let future = Clock::system().now_ms() + 3_600_000;
         set_times(&store, id, future, None);
         let second = applied(put(&store, id, Some(first.version), b"2").await);
         assert_eq!(second.updated_at, at(future));
@@ -537,7 +538,7 @@ mod tests {
     async fn a_document_created_again_keeps_its_attachments_write_times() {
         let (store, id) = store_with_document().await;
         applied(put(&store, id, None, b"old").await);
-        let future = now_ms() + 3_600_000;
+        let future = Clock::system().now_ms() + 3_600_000;
         set_times(&store, id, future, None);
         let document = store.meta(id).await.unwrap().unwrap();
         assert!(store.delete(id, document.version).await.unwrap());
@@ -552,7 +553,7 @@ mod tests {
 
     #[test]
     fn a_new_database_has_auto_vacuum_for_offset_reads() {
-        let store = Sqlite::in_memory().unwrap();
+        let store = Sqlite::in_memory(Clock::system()).unwrap();
         let mode: i64 = super::super::sqlite::lock(&store.db)
             .query_row("PRAGMA auto_vacuum", [], |row| row.get(0))
             .unwrap();

@@ -15,12 +15,12 @@
 //! Ids from `POST` come from an `AUTOINCREMENT` key, so a deleted document's id is not handed
 //! out again (SQLite would otherwise reuse the largest id after it is deleted).
 //!
-//! Write times are this host's clock: the database is a file on this host, and every process
-//! sharing it reads the same clock.
+//! Write times are this host's clock (a [`Clock`], which a test may move by hand): the database
+//! is a file on this host, and every process sharing it reads the same clock.
 
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::Value;
@@ -34,8 +34,8 @@ use super::{
 #[derive(Clone)]
 pub struct Sqlite {
     pub(super) db: Arc<Mutex<Connection>>,
-    /// Dates the document writes.
-    clock: Clock,
+    /// Dates the writes.
+    pub(super) clock: Clock,
 }
 
 /// `AUTOINCREMENT`: a deleted id is never handed out again. The collection row's version is
@@ -87,16 +87,16 @@ const ADD_AUTOINCREMENT: &str = "
 
 impl Sqlite {
     /// Opens (and creates if needed) the database file at `path`.
-    pub(super) fn open(path: &Path) -> Result<Self, StoreError> {
-        Self::init(Connection::open(path)?)
+    pub(super) fn open(path: &Path, clock: Clock) -> Result<Self, StoreError> {
+        Self::init(Connection::open(path)?, clock)
     }
 
     /// A database that lives only as long as the process.
-    pub(super) fn in_memory() -> Result<Self, StoreError> {
-        Self::init(Connection::open_in_memory()?)
+    pub(super) fn in_memory(clock: Clock) -> Result<Self, StoreError> {
+        Self::init(Connection::open_in_memory()?, clock)
     }
 
-    pub(super) fn init(mut connection: Connection) -> Result<Self, StoreError> {
+    pub(super) fn init(mut connection: Connection, clock: Clock) -> Result<Self, StoreError> {
         connection.busy_timeout(Duration::from_secs(5))?;
         connection.execute_batch(SCHEMA)?;
         add_autoincrement(&mut connection)?;
@@ -104,13 +104,8 @@ impl Sqlite {
         attachment::create_schema(&mut connection)?;
         Ok(Self {
             db: Arc::new(Mutex::new(connection)),
-            clock: Clock::system(),
+            clock,
         })
-    }
-
-    /// The same store, dating its document writes by `clock`.
-    pub(super) fn with_clock(self, clock: Clock) -> Self {
-        Self { clock, ..self }
     }
 
     /// Runs `f` on the connection in a blocking task, so SQLite never stalls the async runtime.
@@ -525,13 +520,6 @@ fn add_autoincrement(db: &mut Connection) -> Result<(), StoreError> {
     Ok(())
 }
 
-pub(super) fn now_ms() -> i64 {
-    let elapsed = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
-    i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX)
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, reason = "a test fails loudly")]
@@ -570,7 +558,7 @@ mod tests {
     async fn an_old_database_gets_autoincrement_and_keeps_its_documents() {
         let connection = Connection::open_in_memory().unwrap();
         connection.execute_batch(OLD_DATABASE).unwrap();
-        let store = Sqlite::init(connection).unwrap();
+        let store = Sqlite::init(connection, Clock::system()).unwrap();
         assert!(schema_of_documents(&store).contains("AUTOINCREMENT"));
 
         let first = PageRequest {
@@ -601,14 +589,14 @@ mod tests {
         let path = std::env::temp_dir().join(format!(
             "documents-store-{}-{}.db",
             std::process::id(),
-            now_ms()
+            Clock::system().now_ms()
         ));
-        let first = Sqlite::open(&path).unwrap();
+        let first = Sqlite::open(&path, Clock::system()).unwrap();
         let Write::Applied(doc) = first.insert(Value::Null, None).await.unwrap() else {
             panic!("an unguarded insert was refused");
         };
         drop(first);
-        let second = Sqlite::open(&path).unwrap();
+        let second = Sqlite::open(&path, Clock::system()).unwrap();
         assert_eq!(second.get(doc.id).await.unwrap(), Some(doc));
         assert_eq!(second.collection_meta().await.unwrap().version, 1);
         drop(second);

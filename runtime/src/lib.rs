@@ -142,9 +142,11 @@
 //!   `DEBUG` event with its outcome ([`observe`]). It turns on axum's `matched-path` feature
 //!   (on by default in axum), for the route of those events.
 //!   Without it the crate depends on `http` and `httpdate` only.
-//! - `utoipa` (implies `axum`): a `#[utoipa::path]` written below `#[conditional]` gets the
-//!   conditional request headers and the 304, 412 and 428 responses in the OpenAPI document,
-//!   with schemas of the problem bodies; see the `openapi` module.
+//! - `utoipa` (implies `axum`): a utoipa 6 `#[utoipa::path]` written below `#[conditional]`
+//!   gets the conditional request headers and the 304, 412 and 428 responses in the OpenAPI
+//!   document, with schemas of the problem bodies, whether the document is derived
+//!   (`#[derive(OpenApi)]`) or collected by utoipa-axum 0.3's `routes!`; see the `openapi`
+//!   module.
 //! - `compression`: `compression::ConditionalCompressionLayer`, tower-http's compression (gzip,
 //!   br, zstd, deflate) with a strong entity-tag per content-coding (RFC 9110 §8.8.3.3). The
 //!   evaluator reads those coded tags with or without the feature.

@@ -1,5 +1,6 @@
-//! OpenAPI for `#[conditional]` routes, with [utoipa](https://docs.rs/utoipa) 5 (feature
-//! `utoipa`).
+//! OpenAPI for `#[conditional]` routes, with [utoipa](https://docs.rs/utoipa) 6 (feature
+//! `utoipa`), and with [utoipa-axum](https://docs.rs/utoipa-axum) 0.3's `OpenApiRouter` and
+//! `routes!`.
 //!
 //! # One feature, no line per route
 //!
@@ -40,6 +41,25 @@
 //! assert!(document["components"]["schemas"]["axum_conditional.PreconditionFailed"].is_object());
 //! # }
 //! ```
+//!
+//! # With utoipa-axum
+//!
+//! utoipa-axum's `routes!` reads the same `#[utoipa::path]`, as `#[conditional]` extended it,
+//! to register a handler and document it in one step; the problem schemas land in the
+//! components as with `#[derive(OpenApi)]`. The handlers given to one `routes!` share a path:
+//!
+//! ```text
+//! use utoipa_axum::{router::OpenApiRouter, routes};
+//!
+//! let (router, document) = OpenApiRouter::new()
+//!     .routes(routes!(get_doc, put_doc))
+//!     .split_for_parts();
+//! ```
+//!
+//! The `documents` example registers every documented route this way (`documents::router`),
+//! and the workspace's tests check that the document `routes!` collects equals the derived one.
+//! `routes!` gives an operation no tag of its own (`#[derive(OpenApi)]` tags it with its
+//! module's name): write `tag = "…"` in `#[utoipa::path]` to group operations.
 //!
 //! # The order of the attributes
 //!

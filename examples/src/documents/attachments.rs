@@ -61,13 +61,14 @@ use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{MethodRouter, get};
 use axum_conditional::problem::PreconditionFailed;
 use axum_conditional::{
     ConditionHeader, ETag, Failure, LastModified, RangeSource, Ranged, Reason, Resource,
     conditional,
 };
 use http_body_util::BodyExt;
+use utoipa_axum::router::{UtoipaMethodRouter, UtoipaMethodRouterExt as _};
+use utoipa_axum::routes;
 
 use super::error::ApiError;
 use super::store::{AttachmentMeta, AttachmentWrite, Pinned, Store, StoreError, Upload};
@@ -80,12 +81,10 @@ pub const MAX_ATTACHMENT: usize = 128 * 1024 * 1024;
 /// What an attachment is stored as when its `PUT` names no `Content-Type`.
 const DEFAULT_TYPE: &str = "application/octet-stream";
 
-/// The routes of `/documents/{id}/attachment`. (The upload enforces [`MAX_ATTACHMENT`]
-/// itself, as it streams.)
-pub fn routes() -> MethodRouter<Store> {
-    get(download)
-        .put(upload)
-        .layer(axum::middleware::map_response(inert))
+/// The routes of `/documents/{id}/attachment`, with their OpenAPI (utoipa-axum's
+/// [`routes!`]). (The upload enforces [`MAX_ATTACHMENT`] itself, as it streams.)
+pub fn routes() -> UtoipaMethodRouter<Store> {
+    routes!(download, upload).layer(axum::middleware::map_response(inert))
 }
 
 /// Marks every response of the route as a download no browser renders or runs (see the
@@ -150,6 +149,7 @@ fn stored(status: StatusCode, meta: &AttachmentMeta) -> Response {
 #[utoipa::path(
     get,
     path = "/documents/{id}/attachment",
+    tag = "attachments",
     params(("id" = i64, Path, description = "The document's id.")),
     responses(
         (status = 200, description = "The attachment, whole.", content_type = "application/octet-stream", body = Vec<u8>),
@@ -184,6 +184,7 @@ pub async fn download(
 #[utoipa::path(
     put,
     path = "/documents/{id}/attachment",
+    tag = "attachments",
     params(("id" = i64, Path, description = "The document's id.")),
     request_body(content = Vec<u8>, content_type = "application/octet-stream"),
     responses(

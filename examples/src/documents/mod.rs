@@ -41,27 +41,19 @@ use axum_conditional::compression::ConditionalCompressionLayer;
 use tower_http::cors::{Any, CorsLayer};
 use tower_http::trace::TraceLayer;
 use tracing::Span;
+use utoipa::OpenApi as _;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use store::Store;
 
 /// The service: routes, and the layers a real service has (tracing, CORS, compression).
 pub fn app(store: Store) -> Router {
     let prometheus = metrics::handle();
-    Router::new()
-        .route("/documents", get(routes::list).post(routes::create))
-        .route(
-            "/documents/{id}",
-            get(routes::read).put(routes::replace).patch(routes::patch).delete(routes::delete),
-        )
-        .route("/openapi.json", get(openapi::document))
-        .merge(editor::routes())
-        .merge(openapi::explorer())
-        // Where tower-http's `CompressionLayer` would go, instead of it: around every route, so
-        // that every response, 304 and 412 included, carries `Vary: accept-encoding`.
-        .layer(ConditionalCompressionLayer::new())
-        // Attachments are added after the compression layer, so it never wraps them: they are
-        // served by range, and a resumed download's `If-Range` must name the identity bytes.
-        .route("/documents/{id}/attachment", attachments::routes())
+    let (router, document) = router().split_for_parts();
+    router
+        // The document of the routes above, compressed as they are.
+        .route("/openapi.json", openapi::serve(document))
         // Outside the compression layer: a scraper reads it uncompressed.
         .route("/metrics", get(move || metrics::render(prometheus.clone())))
         .layer(cors())
@@ -78,6 +70,29 @@ pub fn app(store: Store) -> Router {
                 }),
         )
         .with_state(store)
+}
+
+/// The routes of [`app`] but `/openapi.json` and `/metrics`, with the document of the
+/// API's routes: each is registered with utoipa-axum's [`routes!`], which reads the path and
+/// the methods off its `#[utoipa::path]` (as `#[conditional]` extended it), so the router and
+/// the document cannot disagree. The handlers given to one `routes!` share one path.
+pub fn router() -> OpenApiRouter<Store> {
+    OpenApiRouter::with_openapi(openapi::Api::openapi())
+        .routes(routes!(routes::list, routes::create))
+        .routes(routes!(
+            routes::read,
+            routes::replace,
+            routes::patch,
+            routes::delete
+        ))
+        .merge(editor::routes().into())
+        .merge(openapi::explorer().into())
+        // Where tower-http's `CompressionLayer` would go, instead of it: around every route, so
+        // that every response, 304 and 412 included, carries `Vary: accept-encoding`.
+        .layer(ConditionalCompressionLayer::new())
+        // Attachments are added after the compression layer, so it never wraps them: they are
+        // served by range, and a resumed download's `If-Range` must name the identity bytes.
+        .routes(attachments::routes())
 }
 
 /// How long a browser may reuse a preflight's answer. Without `Access-Control-Max-Age` it

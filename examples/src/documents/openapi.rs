@@ -1,37 +1,35 @@
 //! The API's OpenAPI document, served at `GET /openapi.json`. Each route carries its own
 //! `#[utoipa::path]`; `#[conditional]`, above it, adds the conditional headers and the 304, 412
-//! and 428 responses, and the problem schemas come along by reference. [`explorer`] serves
-//! Swagger UI over it at `GET /docs`.
+//! and 428 responses, and the problem schemas come along by reference. The routes are
+//! registered with utoipa-axum's `routes!` ([`router`](super::router)), which collects the
+//! document as it builds the router. [`explorer`] serves Swagger UI over it at `GET /docs`.
 
+use axum::routing::{MethodRouter, get};
 use axum::{Json, Router};
+use axum_conditional::compression::ConditionalCompressionLayer;
 use utoipa::OpenApi;
 use utoipa_swagger_ui::{Config, SwaggerUi};
 
-use super::{attachments, routes};
-
-/// The document: every route of [`app`](super::app).
+/// What the document says besides its paths; [`router`](super::router) adds those of every
+/// route it registers.
 #[derive(OpenApi)]
-#[openapi(
-    info(
-        title = "documents",
-        description = "A JSON document API on SQLite, with conditional reads and writes."
-    ),
-    paths(
-        routes::read,
-        routes::replace,
-        routes::patch,
-        routes::delete,
-        routes::list,
-        routes::create,
-        attachments::download,
-        attachments::upload
-    )
-)]
+#[openapi(info(
+    title = "documents",
+    description = "A JSON document API on SQLite, with conditional reads and writes."
+))]
 pub struct Api;
 
-/// `GET /openapi.json`.
-pub async fn document() -> Json<utoipa::openapi::OpenApi> {
-    Json(Api::openapi())
+/// The document: [`Api`] with every route of [`app`](super::app).
+pub fn document() -> utoipa::openapi::OpenApi {
+    super::router().into_openapi()
+}
+
+/// `GET /openapi.json`: `document`, compressed as the routes it describes are.
+pub fn serve<S: Clone + Send + Sync + 'static>(
+    document: utoipa::openapi::OpenApi,
+) -> MethodRouter<S> {
+    get(move || std::future::ready(Json(document.clone())))
+        .layer(ConditionalCompressionLayer::new())
 }
 
 /// `GET /docs`: Swagger UI, showing [`document`] as `/openapi.json` serves it, with the

@@ -149,6 +149,7 @@ fn validators(meta: Meta) -> (ETag, LastModified) {
 #[utoipa::path(
     get,
     path = "/documents/{id}",
+    tag = "documents",
     params(("id" = i64, Path, description = "The document's id.")),
     responses((status = 200, description = "The document.", body = Object), (status = 404, description = "No document with this id.")),
 )]
@@ -181,6 +182,7 @@ pub async fn read(State(store): State<Store>, target: Target<Meta>) -> Result<Re
 #[utoipa::path(
     put,
     path = "/documents/{id}",
+    tag = "documents",
     params(("id" = i64, Path, description = "The document's id.")),
     request_body = Object,
     responses(
@@ -237,6 +239,7 @@ pub async fn replace(
 #[utoipa::path(
     patch,
     path = "/documents/{id}",
+    tag = "documents",
     params(("id" = i64, Path, description = "The document's id.")),
     request_body(content = Object, content_type = "application/merge-patch+json"),
     responses((status = 200, description = "Patched; the new document.", body = Object), (status = 404, description = "No document with this id.")),
@@ -266,6 +269,7 @@ pub async fn patch(
 #[utoipa::path(
     delete,
     path = "/documents/{id}",
+    tag = "documents",
     params(("id" = i64, Path, description = "The document's id.")),
     responses((status = 204, description = "Deleted."), (status = 404, description = "No document with this id.")),
 )]
@@ -310,6 +314,7 @@ fn collection_etag(meta: Meta) -> ETag {
 #[utoipa::path(
     get,
     path = "/documents",
+    tag = "documents",
     params(
         ("after" = Option<i64>, Query, description = "The cursor: the last id of the page before; this page starts after it."),
         ("limit" = Option<u32>, Query, description = "At most this many documents, from 1 to 1000 (default 100); a page also ends after about 1 MiB of bodies."),
@@ -421,6 +426,7 @@ fn page_request(query: &str) -> Result<PageRequest, ApiError> {
 #[utoipa::path(
     post,
     path = "/documents",
+    tag = "documents",
     request_body = Object,
     responses((
         status = 201,

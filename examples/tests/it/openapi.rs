@@ -10,16 +10,15 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use axum_conditional_examples::documents::{app, openapi::Api, store::Store};
+use axum_conditional_examples::documents::{app, openapi, store::Store};
 use serde_json::Value;
-use utoipa::OpenApi as _;
 
 use crate::support;
 
 use crate::support::server::serve;
 
 fn document() -> Value {
-    serde_json::to_value(Api::openapi()).expect("the document serializes")
+    serde_json::to_value(openapi::document()).expect("the document serializes")
 }
 
 fn workspace() -> &'static Path {

@@ -1,9 +1,15 @@
 //! `#[conditional]` with utoipa: a route documented before the attribute is added changes only
-//! by what the attribute adds.
+//! by what the attribute adds, whether the document is derived (`#[derive(OpenApi)]`) or
+//! collected by utoipa-axum's `routes!` as it builds the router.
 
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
 use axum_conditional::{ETag, conditional};
 use serde_json::Value;
+use tower::ServiceExt as _;
 use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 #[utoipa::path(
     put,
@@ -183,4 +189,54 @@ fn the_problem_schemas_are_collected_without_being_named() {
         reference,
         "#/components/schemas/axum_conditional.PreconditionFailed"
     );
+}
+
+/// utoipa-axum's `routes!` reads the same extended `#[utoipa::path]` as `#[derive(OpenApi)]`:
+/// the document it collects while it builds the router has every conditional part, the problem
+/// schemas included, and the router it builds runs the conditional handlers.
+#[tokio::test]
+async fn utoipa_axum_routes_collects_the_conditional_parts() {
+    let (router, document) = OpenApiRouter::new()
+        .routes(routes!(conditional, conditional_read))
+        .split_for_parts();
+    let collected = serde_json::to_value(document).expect("serializes");
+    let derived = serde_json::to_value(After::openapi()).expect("serializes");
+    for method in ["put", "get"] {
+        let operation = |document: &Value| {
+            let mut operation = document["paths"]["/docs/{id}"][method].clone();
+            // `#[derive(OpenApi)]` tags an untagged path itself; `routes!` does not.
+            operation
+                .as_object_mut()
+                .expect("an operation")
+                .remove("tags");
+            operation
+        };
+        assert_eq!(operation(&collected), operation(&derived), "{method}");
+    }
+    let put = &collected["paths"]["/docs/{id}"]["put"];
+    for status in ["412", "428"] {
+        assert!(put["responses"][status].is_object(), "{status}");
+    }
+    let get = &collected["paths"]["/docs/{id}"]["get"];
+    assert!(get["responses"]["304"]["headers"]["ETag"].is_object());
+    assert_eq!(collected["components"], derived["components"]);
+    let schemas = collected["components"]["schemas"].as_object().unwrap();
+    assert!(schemas.contains_key("axum_conditional.PreconditionFailed"));
+    assert!(schemas.contains_key("axum_conditional.PreconditionRequired"));
+
+    let send = |method: &str, condition: Option<(header::HeaderName, &str)>| {
+        let mut request = Request::builder().method(method).uri("/docs/7");
+        if let Some((name, value)) = condition {
+            request = request.header(name, value);
+        }
+        router
+            .clone()
+            .oneshot(request.body(Body::empty()).expect("a request"))
+    };
+    let unconditional = send("PUT", None).await.expect("infallible");
+    assert_eq!(unconditional.status(), StatusCode::PRECONDITION_REQUIRED);
+    let revalidated = send("GET", Some((header::IF_NONE_MATCH, "\"1\"")))
+        .await
+        .expect("infallible");
+    assert_eq!(revalidated.status(), StatusCode::NOT_MODIFIED);
 }

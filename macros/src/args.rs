@@ -64,6 +64,7 @@ keys! {
     Vary: vary = "\"accept, accept-encoding\"",
     Ranges: ranges = "true",
     StrongLastModified: strong_last_modified = "true",
+    AlreadyApplied: already_applied = "|sent| store.holds(id, sent)",
     State: state = "AppState",
     Bind: bind = "ev",
 }
@@ -81,6 +82,9 @@ pub(crate) enum ValidatorKind {
     LastModified,
     /// Whether the resource exists, for one that may exist without a validator.
     Exists,
+    /// Whether the `Last-Modified` is strong, per request: `strong_last_modified = EXPR` with
+    /// an expression rather than a `true` or `false` literal (RFC 9110 §8.8.2.2).
+    StrongLastModified,
 }
 
 /// An expression over the handler's arguments, run before the preconditions: `etag = EXPR`,
@@ -131,6 +135,9 @@ pub(crate) struct Args {
     pub(crate) vary: Option<LitStr>,
     pub(crate) ranges: Flag,
     pub(crate) strong_last_modified: Flag,
+    /// `already_applied = CHECK`: given the request content after a false `If-Match` or
+    /// `If-Unmodified-Since`, whether the request was already applied (RFC 9110 §13.1.1).
+    pub(crate) already_applied: Option<Expr>,
     pub(crate) state: Option<Type>,
     pub(crate) bind: Option<Ident>,
 }
@@ -150,6 +157,7 @@ impl Default for Args {
             vary: None,
             ranges: Flag::default_to(false),
             strong_last_modified: Flag::default_to(false),
+            already_applied: None,
             state: None,
             bind: None,
         }
@@ -185,7 +193,23 @@ impl Args {
             Key::CacheControl => self.cache_control = header_text(cx, key, value)?,
             Key::Vary => self.vary = header_text(cx, key, value)?,
             Key::Ranges => flag(cx, key, value, &mut self.ranges)?,
-            Key::StrongLastModified => flag(cx, key, value, &mut self.strong_last_modified)?,
+            Key::StrongLastModified => {
+                // A literal is the route's; any other expression is the store's knowledge of
+                // this request's resource, run with the validators.
+                let expr: Expr = value.parse()?;
+                if let Expr::Lit(ExprLit {
+                    lit: Lit::Bool(written),
+                    ..
+                }) = expr
+                {
+                    self.strong_last_modified.value = written.value;
+                    self.strong_last_modified.written = Some(written);
+                } else {
+                    self.validators
+                        .push(Validator::new(ValidatorKind::StrongLastModified, expr));
+                }
+            }
+            Key::AlreadyApplied => self.already_applied = Some(value.parse()?),
             Key::State => self.state = state(cx, value)?,
             Key::Bind => self.bind = bind(cx, value)?,
         }
@@ -286,8 +310,8 @@ fn skip_value(input: ParseStream) -> syn::Result<()> {
     Ok(())
 }
 
-/// `true` or `false`, for `require`, `creates`, `weak_if_match`, `expose_validators`, `ranges` and
-/// `strong_last_modified`, written into `flag`; a value of another kind leaves it as it was.
+/// `true` or `false`, for `require`, `creates`, `weak_if_match`, `expose_validators` and
+/// `ranges`, written into `flag`; a value of another kind leaves it as it was.
 fn flag(cx: &Ctxt, key: Key, value: ParseStream, flag: &mut Flag) -> syn::Result<()> {
     let expr: Expr = value.parse()?;
     if let Expr::Lit(ExprLit {
@@ -468,7 +492,11 @@ mod tests {
             Key::CacheControl => args.cache_control.is_some(),
             Key::Vary => args.vary.is_some(),
             Key::Ranges => args.ranges.written.is_some(),
-            Key::StrongLastModified => args.strong_last_modified.written.is_some(),
+            Key::StrongLastModified => {
+                args.strong_last_modified.written.is_some()
+                    || args.validator(ValidatorKind::StrongLastModified).is_some()
+            }
+            Key::AlreadyApplied => args.already_applied.is_some(),
             Key::State => args.state.is_some(),
             Key::Bind => args.bind.is_some(),
         }
@@ -528,7 +556,7 @@ mod tests {
     fn unknown_key_suggests_the_nearest_and_lists_the_table() {
         let list = "the arguments are `etag`, `last_modified`, `exists`, `require`, \
                     `creates`, `weak_if_match`, `expose_validators`, `cache_control`, `vary`, `ranges`, \
-                    `strong_last_modified`, `state` and `bind`";
+                    `strong_last_modified`, `already_applied`, `state` and `bind`";
         assert_eq!(
             messages("etags = 1"),
             [format!(

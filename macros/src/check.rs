@@ -74,9 +74,23 @@ fn check_instrument_err_output(cx: &Ctxt, handler: &Handler) {
 /// `strong_last_modified = true` says something about the `Last-Modified` of `last_modified`:
 /// without one, it says nothing, and is a mistake to point at.
 fn check_strong_last_modified_has_a_date(cx: &Ctxt, args: &Args) {
+    if args.validator(ValidatorKind::LastModified).is_some() {
+        return;
+    }
+    if let Some(expr) = args.validator(ValidatorKind::StrongLastModified) {
+        cx.error_spanned_by(
+            &expr.expr,
+            format!(
+                "`{} = …` says whether the route's `Last-Modified` is a strong validator, and \
+                 the route has none: add `{} = …`, or remove `{}`",
+                Key::StrongLastModified.name(),
+                Key::LastModified.name(),
+                Key::StrongLastModified.name()
+            ),
+        );
+    }
     if let Some(flag) = &args.strong_last_modified.written
         && flag.value
-        && args.validator(ValidatorKind::LastModified).is_none()
     {
         cx.error_spanned_by(
             flag,
@@ -92,7 +106,12 @@ fn check_strong_last_modified_has_a_date(cx: &Ctxt, args: &Args) {
 }
 
 fn check_has_validator(cx: &Ctxt, args: &Args) {
-    if args.validators.is_empty() {
+    // A strength without a date is reported on its own (above).
+    if args
+        .validators
+        .iter()
+        .all(|validator| validator.kind == ValidatorKind::StrongLastModified)
+    {
         cx.error_at(
             Span::call_site(),
             format!(

@@ -61,6 +61,7 @@ struct Locals {
     etag: Ident,
     last_modified: Ident,
     exists: Ident,
+    strong_last_modified: Ident,
     /// Whether the output is split into a `Result` for `#[tracing::instrument(err)]`.
     split: bool,
 }
@@ -83,6 +84,7 @@ impl Locals {
             etag: local("__conditional_etag"),
             last_modified: local("__conditional_last_modified"),
             exists: local("__conditional_exists"),
+            strong_last_modified: local("__conditional_strong_last_modified"),
             split,
         }
     }
@@ -313,6 +315,10 @@ fn validator_step(validator: &Validator, error_carrier: &Type, locals: &Locals) 
             &locals.exists,
             quote_spanned!(span=> ::axum_conditional::__private::exists(#expr)),
         ),
+        ValidatorKind::StrongLastModified => (
+            &locals.strong_last_modified,
+            quote_spanned!(span=> ::axum_conditional::__private::strong_last_modified(#expr)),
+        ),
     };
     let Some(question) = validator.uses.questions.first() else {
         if !validator.uses.awaits {
@@ -426,9 +432,23 @@ fn evaluate(args: &Args, locals: &Locals) -> TokenStream {
         }
         None => quote!(::axum_conditional::__private::resource(#etag, #last_modified)),
     };
-    let refused = locals.answer(quote!(
-        ::axum_conditional::__private::refused(#parts, #body, #error)
-    ));
+    // `strong_last_modified = EXPR`: the store's knowledge of this resource's date.
+    let resource = match args.validator(ValidatorKind::StrongLastModified) {
+        Some(_) => {
+            let strong = &locals.strong_last_modified;
+            quote!(::axum_conditional::__private::with_strength(#resource, #strong))
+        }
+        None => resource,
+    };
+    // `already_applied = CHECK` runs only here, on a refusal, with the request content.
+    let refused = match &args.already_applied {
+        Some(check) => locals.answer(quote!(
+            ::axum_conditional::__private::refused_unless(#parts, #body, #error, #check).await
+        )),
+        None => locals.answer(quote!(
+            ::axum_conditional::__private::refused(#parts, #body, #error)
+        )),
+    };
     quote! {
         let #evaluation = match ::axum_conditional::__private::evaluate(
             &#parts,

@@ -79,6 +79,18 @@
 //! assert_eq!(response.headers()["etag"], r#""7""#);
 //! ```
 //!
+//! # Dates
+//!
+//! A `Last-Modified` has one-second resolution, so it is implicitly weak (RFC 9110 §8.8.2.2):
+//! two versions written within one second share it. Unless the route declares the date strong
+//! (`strong_last_modified = true`, or an expression the store computes per resource, such as
+//! "the version before this one is from an earlier second"), a date naming the very second of
+//! the last modification never vouches for the current version: `If-Unmodified-Since` equal
+//! to it is a 412 (a write based on the version that second replaced would otherwise overwrite
+//! the current one unseen, §13.1.4), and `If-Modified-Since` equal to it is the full 200, never
+//! a 304 for a copy the client may not hold (§13.1.3). Dates before or after it compare as the
+//! RFC says, and entity-tags are unaffected: send `If-Match` and `If-None-Match` where you can.
+//!
 //! # Ranges
 //!
 //! `#[conditional(…, ranges = true)]` serves byte ranges (RFC 9110 §14) of the handler's 200
@@ -171,9 +183,9 @@ pub use axum::{
     ConditionalResponse, Evaluation, FileSource, Linger, READ_CHUNK, RangeSource, Ranged,
 };
 pub use rfc::{
-    Codings, ConditionHeader, ContentCoding, Decision, ETag, Failure, InvalidETag, InvalidHttpDate,
-    LastModified, Member, Outcome, Policy, Preconditions, RangeDecision, Reason, Requirement,
-    Resource, evaluate, negotiate,
+    Codings, ConditionHeader, ContentCoding, Decision, ETag, Failure, Generation, InvalidETag,
+    InvalidGeneration, InvalidHttpDate, LastModified, Member, Outcome, Policy, Preconditions,
+    RangeDecision, Reason, Requirement, Resource, evaluate, negotiate,
 };
 
 // The attribute's reference lives here, where users find it and where its doctests can use
@@ -296,7 +308,8 @@ pub use rfc::{
 /// | `cache_control = "…"` | a string literal | `Cache-Control` of 304s and 2xx `GET`/`HEAD` responses |
 /// | `vary = "…"` | a string literal | `Vary` of 304s and 2xx `GET`/`HEAD` responses |
 /// | `ranges = true` | `true` or `false` | `Range` requests are answered 206 or 416 from the handler's 200 (see [Ranges](#ranges)) |
-/// | `strong_last_modified = true` | `true` or `false` | the `Last-Modified` is a strong validator, so an `If-Range` date can match it (see [Ranges](#ranges)) |
+/// | `strong_last_modified = true` | `true` or `false`, or an expression giving a `bool` per request | the `Last-Modified` is a strong validator: an `If-Range` date can match it (see [Ranges](#ranges)), and an `If-Modified-Since` or `If-Unmodified-Since` naming its very second vouches for the current version (see [Dates](#dates)) |
+/// | `already_applied = CHECK` | a closure from the request content (`Bytes`) to a future of `bool`, or an `Option` of one | evaluated only after a false `If-Match` or `If-Unmodified-Since`; unless it is `None`, the content is then read within the [`Linger`] bounds and the closure says whether the request was already applied (a lost response resent): then 204 with the current validators instead of 412 (RFC 9110 §13.1.1) |
 /// | `state = Type` | a type | the state the last argument is extracted with (see below) |
 /// | `bind = name` | an identifier | makes `name: &Evaluation` available in the body |
 ///

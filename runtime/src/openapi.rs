@@ -124,7 +124,7 @@ const PRECONDITION_FAILED_TYPE: &str = "https://docs.rs/axum-conditional/latest/
 const PRECONDITION_REQUIRED_TYPE: &str = "https://docs.rs/axum-conditional/latest/axum_conditional/problem/index.html#precondition-required";
 
 /// Every [`Reason`], in the order of its declaration.
-const REASONS: [Reason; 7] = [
+const REASONS: [Reason; 8] = [
     Reason::Mismatch,
     Reason::Malformed,
     Reason::WeakTag,
@@ -132,6 +132,7 @@ const REASONS: [Reason; 7] = [
     Reason::Modified,
     Reason::Matched,
     Reason::ChangedDuringRequest,
+    Reason::AmbiguousDate,
 ];
 
 /// Where `reason` is in [`REASONS`]. A variant added to [`Reason`] does not compile here until
@@ -145,6 +146,7 @@ const fn reason_index(reason: Reason) -> usize {
         Reason::Modified => 4,
         Reason::Matched => 5,
         Reason::ChangedDuringRequest => 6,
+        Reason::AmbiguousDate => 7,
     }
 }
 

@@ -105,7 +105,8 @@ pub struct State {
     /// Its modification date, in Unix seconds. Keep it within years 0000..=9999 and in the
     /// past: `LastModified` clamps anything else, and the model does not.
     pub last_modified: Option<i64>,
-    /// Whether the modification date is declared strong (`If-Range` may match it).
+    /// Whether the modification date is declared strong: `If-Range` may match it, and a date
+    /// naming its second vouches for the current version (RFC 9110 §8.8.2.2).
     pub strong_last_modified: bool,
 }
 
@@ -443,6 +444,11 @@ pub fn model(request: &Request, state: &State, policy: Policy) -> Verdict {
             (Some(since), Some(modified)) if modified > since => {
                 Some(ConditionHeader::IfUnmodifiedSince)
             }
+            // A weak date (RFC 9110 §8.8.2.2) may name a version its second replaced: it never
+            // vouches for the current one.
+            (Some(since), Some(modified)) if modified == since && !state.strong_last_modified => {
+                Some(ConditionHeader::IfUnmodifiedSince)
+            }
             _ => None,
         }
     };
@@ -477,7 +483,7 @@ pub fn model(request: &Request, state: &State, policy: Policy) -> Verdict {
             single_date(request.if_modified_since.as_ref()),
             state.last_modified,
         )
-        && modified <= since
+        && (modified < since || (modified == since && state.strong_last_modified))
     {
         return Verdict::NotModified;
     }

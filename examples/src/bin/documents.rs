@@ -54,6 +54,9 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     let shutdown = async {
         let _ = tokio::signal::ctrl_c().await;
     };
-    serve::serve(listener, documents::app(store), config.limits, shutdown).await?;
+    let generation = store.generation(&config.generation).await?;
+    tracing::info!(generation = generation.id(), "representation generation");
+    let app = documents::app(store).layer(axum::Extension(generation));
+    serve::serve(listener, app, config.limits, shutdown).await?;
     Ok(())
 }

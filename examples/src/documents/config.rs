@@ -59,6 +59,18 @@ pub struct Config {
     pub database: Database,
     /// The timeouts and the connection limit the server applies.
     pub limits: Limits,
+    /// The representation generation (see [`axum_conditional::Generation`]): part of every
+    /// validator sent, so that a release that renders documents differently never confirms,
+    /// nor accepts a write based on, a body of another.
+    pub generation: String,
+}
+
+/// The generation of this build: its package version (`0.1.0` gives `v0-1-0`). Override it
+/// with `--generation ID` or `$DOCUMENTS_GENERATION` when a change of the rendering ships
+/// without a change of version (a field added, renamed, formatted otherwise), and keep it when
+/// a release changes nothing a client sees, so its clients' copies stay valid.
+pub fn build_generation() -> String {
+    format!("v{}", env!("CARGO_PKG_VERSION").replace(['.', '+'], "-"))
 }
 
 /// The usage text, printed for `--help` and after a bad argument.
@@ -79,6 +91,10 @@ usage: documents [--addr HOST:PORT] [--db PATH | --in-memory | --database-url UR
   --body-timeout SECS   a request body may send nothing for this long (default 30)
   --max-connections N   connections served at once; more wait in the listen queue
                         (default 512; keep it below `ulimit -n`)
+  --generation ID       the representation generation, part of every ETag and
+                        Last-Modified sent (default: $DOCUMENTS_GENERATION, else
+                        this build's, v<package version>); change it when documents
+                        are rendered differently, keep it otherwise
 
 The last of --db, --in-memory and --database-url wins; without any of them,
 $DATABASE_URL, then SQLite.";
@@ -93,6 +109,7 @@ impl Config {
         let mut addr = SocketAddr::from(([127, 0, 0, 1], 3000));
         let mut database = None;
         let mut limits = Limits::DEFAULT;
+        let mut generation = None;
         let mut args = args.into_iter();
         while let Some(arg) = args.next() {
             match arg.as_str() {
@@ -124,6 +141,9 @@ impl Config {
                         .filter(|&n| n > 0)
                         .ok_or(format!("--max-connections {value}: not a positive integer"))?;
                 }
+                "--generation" => {
+                    generation = Some(args.next().ok_or("--generation needs an ID")?);
+                }
                 other => return Err(format!("unknown argument {other:?}")),
             }
         }
@@ -134,10 +154,16 @@ impl Config {
                 None => Database::File(default_path(&env)),
             },
         };
+        let generation = generation
+            .or_else(|| env("DOCUMENTS_GENERATION").filter(|id| !id.is_empty()))
+            .unwrap_or_else(build_generation);
+        axum_conditional::Generation::new(&generation, std::time::UNIX_EPOCH)
+            .map_err(|e| format!("generation {generation:?}: {e}"))?;
         Ok(Some(Config {
             addr,
             database,
             limits,
+            generation,
         }))
     }
 }
@@ -207,6 +233,7 @@ mod tests {
         let config = parse(&[], &env).unwrap().unwrap();
         assert_eq!(config.database, Database::File("/tmp/a.db".into()));
         let config = parse(&["--db", "/tmp/b.db"], &env).unwrap().unwrap();
+        assert_eq!(config.generation, build_generation());
         assert_eq!(config.database, Database::File("/tmp/b.db".into()));
         let config = parse(&["--in-memory", "--addr", "127.0.0.1:0"], &env)
             .unwrap()
@@ -301,5 +328,17 @@ mod tests {
         );
         let database = Database::Postgres("postgres://app@db/docs".into());
         assert_eq!(database.to_string(), "postgres://app@db/docs");
+    }
+
+    #[test]
+    fn the_generation_is_the_flag_else_the_environment_else_the_builds() {
+        let env = [("DOCUMENTS_GENERATION", "from-env")];
+        let config = parse(&["--generation", "r2"], &env).unwrap().unwrap();
+        assert_eq!(config.generation, "r2");
+        let config = parse(&[], &env).unwrap().unwrap();
+        assert_eq!(config.generation, "from-env");
+        let config = parse(&[], &[]).unwrap().unwrap();
+        assert_eq!(config.generation, build_generation());
+        assert!(parse(&["--generation", "a.b"], &[]).is_err());
     }
 }

@@ -3,6 +3,10 @@
 //! refused with 412, before their body is parsed, when that version is stale.
 
 use std::fmt::Write as _;
+use std::future::Future;
+use std::pin::Pin;
+
+use axum::body::Bytes;
 use std::time::SystemTime;
 
 use axum::Json;
@@ -30,6 +34,45 @@ impl Target<Meta> {
 
     fn last_modified(&self) -> Option<SystemTime> {
         self.meta.map(|meta| meta.updated_at)
+    }
+
+    /// Whether the date names this version and no other (RFC 9110 §8.8.2.2, see
+    /// [`Meta::strong_date`]): only then does an `If-Unmodified-Since` or `If-Modified-Since`
+    /// naming its very second vouch for the current version.
+    fn strong_date(&self) -> bool {
+        self.meta.is_some_and(|meta| meta.strong_date)
+    }
+
+    /// Whether the document is what this very request wrote: a `PUT` already applied, its
+    /// response lost and the request resent with the tag it was based on (RFC 9110 §13.1.1).
+    /// Asked only after that tag failed, with the content read within the lingering bounds.
+    ///
+    /// The same request is recognised by its `Idempotency-Key` (which the write stored with
+    /// the version) and its content: equal content alone is another client's equivalent write
+    /// as often as a retry (two clients that read a counter and both write it plus one), and
+    /// telling the second one "done" would lose its update.
+    /// Without an `Idempotency-Key` the request cannot be recognised, and its content is not
+    /// read at all (`None`).
+    #[allow(
+        clippy::type_complexity,
+        reason = "the closure `already_applied` takes, spelled out"
+    )]
+    fn holds(
+        &self,
+        store: &Store,
+        headers: &HeaderMap,
+    ) -> Option<impl FnOnce(Bytes) -> Pin<Box<dyn Future<Output = bool> + Send>> + use<>> {
+        let (store, id, key) = (store.clone(), self.id, idempotency_key(headers)?);
+        Some(
+            move |sent: Bytes| -> Pin<Box<dyn Future<Output = bool> + Send>> {
+                Box::pin(async move {
+                    let Ok(sent) = serde_json::from_slice::<Value>(&sent) else {
+                        return false;
+                    };
+                    store.holds(id, sent, key).await.unwrap_or(false)
+                })
+            },
+        )
     }
 
     /// The 412 for a write whose version check passed but whose atomic write changed nothing:
@@ -100,6 +143,7 @@ fn validators(meta: Meta) -> (ETag, LastModified) {
 #[conditional(
     etag = target.etag(),
     last_modified = target.last_modified(),
+    strong_last_modified = target.strong_date(),
     cache_control = "no-cache"
 )]
 #[utoipa::path(
@@ -130,8 +174,10 @@ pub async fn read(State(store): State<Store>, target: Target<Meta>) -> Result<Re
 #[conditional(
     etag = target.etag(),
     last_modified = target.last_modified(),
+    strong_last_modified = target.strong_date(),
     require = true,
-    weak_if_match = true
+    weak_if_match = true,
+    already_applied = target.holds(&store, &headers)
 )]
 #[utoipa::path(
     put,
@@ -148,6 +194,7 @@ pub async fn read(State(store): State<Store>, target: Target<Meta>) -> Result<Re
 pub async fn replace(
     State(store): State<Store>,
     target: Target<Meta>,
+    headers: HeaderMap,
     Json(body): Json<Value>,
 ) -> Result<Response, ApiError> {
     let Some(meta) = target.meta else {
@@ -168,7 +215,11 @@ pub async fn replace(
             }
         };
     };
-    match store.replace(target.id, meta.version, body).await? {
+    let key = idempotency_key(&headers);
+    match store
+        .replace_keyed(target.id, meta.version, body, key)
+        .await?
+    {
         Write::Applied(doc) => Ok((validators(doc.meta), Json(doc.body)).into_response()),
         Write::Conflict => Err(target.lost_race(&store).await),
     }
@@ -181,6 +232,7 @@ pub async fn replace(
 #[conditional(
     etag = target.etag(),
     last_modified = target.last_modified(),
+    strong_last_modified = target.strong_date(),
     require = true,
     weak_if_match = true
 )]
@@ -210,6 +262,7 @@ pub async fn patch(
 #[conditional(
     etag = target.etag(),
     last_modified = target.last_modified(),
+    strong_last_modified = target.strong_date(),
     require = true,
     weak_if_match = true
 )]
@@ -406,4 +459,11 @@ pub async fn create(
         Json(doc.body),
     )
         .into_response())
+}
+
+/// The request's `Idempotency-Key` (draft-ietf-httpapi-idempotency-key-header), when it sent
+/// one of visible ASCII, at most 255 bytes.
+fn idempotency_key(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get("idempotency-key")?.to_str().ok()?;
+    (!value.is_empty() && value.len() <= 255).then(|| value.to_owned())
 }

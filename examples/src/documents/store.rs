@@ -156,6 +156,13 @@ pub struct Meta {
     pub version: u64,
     /// When the last write happened, by the database's clock.
     pub updated_at: SystemTime,
+    /// Whether `updated_at` is a strong validator: no other version of the document was
+    /// written within its second, so its `Last-Modified` names this version and no other
+    /// (RFC 9110 §8.8.2.2). A date that is not strong never vouches for the current version:
+    /// an `If-Unmodified-Since` naming its second gets a 412, an `If-Modified-Since` the full
+    /// 200. The SQLite store knows (it keeps when the version before was written); the
+    /// PostgreSQL store does not yet, and says `false`, the safe answer.
+    pub strong_date: bool,
 }
 
 /// A stored document.
@@ -316,6 +323,15 @@ impl Store {
         dispatch!(self.meta(id))
     }
 
+    /// Representation generation `id` (see [`axum_conditional::Generation`]), dated when this
+    /// database first served it, so that every instance sharing the database sends the same
+    /// dates.
+    pub async fn generation(&self, id: &str) -> Result<axum_conditional::Generation, StoreError> {
+        let since_ms = dispatch!(self.generation_since(id))?;
+        axum_conditional::Generation::new(id, at(since_ms))
+            .map_err(|e| StoreError::Task(e.to_string()))
+    }
+
     /// The collection's validators; they change on every insert, update and delete.
     pub async fn collection_meta(&self) -> Result<Meta, StoreError> {
         dispatch!(self.collection_meta())
@@ -346,6 +362,26 @@ impl Store {
     /// Replaces document `id` if it is still at `expected` version.
     pub async fn replace(&self, id: i64, expected: u64, body: Value) -> Result<Write, StoreError> {
         dispatch!(self.replace(id, expected, body))
+    }
+
+    /// [`Store::replace`], remembering the `Idempotency-Key` the request sent with the version
+    /// it writes (SQLite; PostgreSQL does not yet), for [`Store::holds`].
+    pub async fn replace_keyed(
+        &self,
+        id: i64,
+        expected: u64,
+        body: Value,
+        key: Option<String>,
+    ) -> Result<Write, StoreError> {
+        dispatch!(self.replace_keyed(id, expected, body, key))
+    }
+
+    /// Whether document `id` is, as it stands, what a `PUT` with `Idempotency-Key: key` wrote
+    /// with `body`: that request, resent after its response was lost, was already applied
+    /// (RFC 9110 §13.1.1). Equal content alone is not enough: two clients that read the same
+    /// counter and both write it plus one send the same body, and the second must get its 412.
+    pub async fn holds(&self, id: i64, body: Value, key: String) -> Result<bool, StoreError> {
+        dispatch!(self.holds(id, body, key))
     }
 
     /// Applies `change` to document `id` if it is still at `expected` version. The change is
@@ -430,6 +466,17 @@ fn meta(version: i64, updated_at_ms: i64) -> Meta {
     Meta {
         version: u64::try_from(version).unwrap_or(0),
         updated_at: at(updated_at_ms),
+        strong_date: false,
+    }
+}
+
+/// A document's validators, with the time of the write before this one (`None`: there was
+/// none): its date is strong when that write is from an earlier second (RFC 9110 §8.8.2.2).
+fn dated_meta(version: i64, updated_at_ms: i64, previous_at_ms: Option<i64>) -> Meta {
+    Meta {
+        strong_date: previous_at_ms
+            .is_none_or(|previous| previous.div_euclid(1000) < updated_at_ms.div_euclid(1000)),
+        ..meta(version, updated_at_ms)
     }
 }
 

@@ -11,10 +11,13 @@
 mod support;
 
 mod attachments;
+mod dates;
 mod documents_http;
 mod editor;
+mod generations;
 mod hostile;
 mod nginx;
 mod openapi;
 mod postgres;
 mod reliability;
+mod retries;

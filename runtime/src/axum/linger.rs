@@ -118,8 +118,18 @@ impl Linger {
         }
     }
 
+    /// The byte bound.
+    pub(crate) const fn byte_limit(&self) -> usize {
+        self.max_bytes
+    }
+
+    /// The time bound.
+    pub(crate) const fn time_limit(&self) -> Duration {
+        self.max_duration
+    }
+
     /// Whether these bounds let a refusal swallow anything at all.
-    const fn lingers(&self) -> bool {
+    pub(crate) const fn lingers(&self) -> bool {
         self.max_bytes > 0 && !self.max_duration.is_zero()
     }
 }
@@ -212,7 +222,7 @@ pub(crate) fn readable(parts: &Parts, body: &Body) -> Option<u64> {
     Some(declared.min(u64::try_from(bound).unwrap_or(u64::MAX)))
 }
 
-fn linger_of(parts: &Parts) -> Linger {
+pub(crate) fn linger_of(parts: &Parts) -> Linger {
     parts
         .extensions
         .get::<Linger>()
@@ -225,7 +235,7 @@ fn linger_of(parts: &Parts) -> Linger {
 /// "A server that receives a 100-continue expectation in an HTTP/1.0 request MUST ignore that
 /// expectation": such a client sends its body anyway (and hyper does not wait for it either),
 /// so a refusal lingers on it as on any other.
-fn expects_continue(parts: &Parts) -> bool {
+pub(crate) fn expects_continue(parts: &Parts) -> bool {
     parts.version >= Version::HTTP_11
         && parts
             .headers

@@ -7,7 +7,10 @@
 //! ([`ranged`]). [`extract`] holds the extractor and response-part impls of the
 //! core's types. Outcomes are recorded through `crate::observe`.
 
+pub(crate) mod applied;
 pub(crate) mod extract;
+#[cfg(test)]
+mod generation_tests;
 pub(crate) mod linger;
 pub mod private;
 pub(crate) mod ranged;

@@ -212,6 +212,77 @@ pub fn refused<R>(parts: Parts, body: Body, answer: EarlyAnswer) -> ConditionalR
     ConditionalResponse::refused(response, (asked, got, exposes_validators))
 }
 
+/// `already_applied = CHECK`: the 412 given in place of the handler, unless `CHECK`, given the
+/// request content, says the request was already applied (RFC 9110 §13.1.1, §13.1.4): then a
+/// 204 with the current validators. Only a false `If-Match` or `If-Unmodified-Since` is
+/// checked, and the content is read only within the [`Linger`](crate::Linger) bounds; a longer
+/// one gets the 412, its body never read past the byte bound.
+pub async fn refused_unless<R, C: AlreadyApplied>(
+    mut parts: Parts,
+    body: Body,
+    answer: EarlyAnswer,
+    check: C,
+) -> ConditionalResponse<R> {
+    use crate::axum::applied;
+    if !applied::may_be_applied(&answer) {
+        return refused(parts, body, answer);
+    }
+    // `None`: the route can tell without the content that it cannot be a retry.
+    let Some(check) = check.into_check() else {
+        return refused(parts, body, answer);
+    };
+    match applied::check(&parts, body, check).await {
+        Ok(true) => ConditionalResponse::answered(applied::applied(answer.answer)),
+        Ok(false) => refused(parts, Body::empty(), answer),
+        Err(remains) => {
+            let linger = remains.linger(&parts);
+            parts.extensions.insert(linger);
+            refused(parts, remains.body, answer)
+        }
+    }
+}
+
+/// What `already_applied = CHECK` takes: a closure from the request content to a future of
+/// `bool`, or an `Option` of one (`None`: the request cannot be a retry, and its content is
+/// not read).
+#[diagnostic::on_unimplemented(
+    message = "`already_applied` must be a closure `|sent: Bytes| async {{ … }}` giving a \
+               `bool`, or an `Option` of one",
+    label = "given the request content, whether the request was already applied"
+)]
+pub trait AlreadyApplied {
+    #[doc(hidden)]
+    type Check: FnOnce(bytes::Bytes) -> Self::Applied;
+    #[doc(hidden)]
+    type Applied: Future<Output = bool>;
+    #[doc(hidden)]
+    fn into_check(self) -> Option<Self::Check>;
+}
+
+impl<F, Fut> AlreadyApplied for F
+where
+    F: FnOnce(bytes::Bytes) -> Fut,
+    Fut: Future<Output = bool>,
+{
+    type Check = F;
+    type Applied = Fut;
+    fn into_check(self) -> Option<F> {
+        Some(self)
+    }
+}
+
+impl<F, Fut> AlreadyApplied for Option<F>
+where
+    F: FnOnce(bytes::Bytes) -> Fut,
+    Fut: Future<Output = bool>,
+{
+    type Check = F;
+    type Applied = Fut;
+    fn into_check(self) -> Option<F> {
+        self
+    }
+}
+
 /// The answer to a validator's error: the handler's error type, as a response. Like a
 /// refusal, it is answered before the request body was read, so the body is swallowed after it.
 pub fn failed<R, E: IntoResponse>(parts: Parts, body: Body, error: E) -> ConditionalResponse<R> {
@@ -505,3 +576,33 @@ pub const fn utoipa_path_below<T: UtoipaPathBelow>() {}
 /// The schemas the added 412 and 428 responses name.
 #[cfg(feature = "utoipa")]
 pub use crate::openapi::{PreconditionFailedBody, PreconditionRequiredBody};
+
+/// `strong_last_modified = EXPR`: whether this request's `Last-Modified` is strong.
+#[diagnostic::on_unimplemented(
+    message = "`strong_last_modified` must be a `bool`, not `{Self}`",
+    label = "whether this resource's `Last-Modified` is strong: write a `bool`",
+    note = "a `Last-Modified` is strong when no other version of the resource had the same \
+            date (RFC 9110 §8.8.2.2)"
+)]
+pub trait Strength {
+    #[doc(hidden)]
+    fn into_strength(self) -> bool;
+}
+
+impl Strength for bool {
+    fn into_strength(self) -> bool {
+        self
+    }
+}
+
+#[doc(hidden)]
+pub fn strong_last_modified<T: Strength>(value: T) -> bool {
+    value.into_strength()
+}
+
+/// The resource with the strength `strong_last_modified = EXPR` gave; a route's literal `true`
+/// still applies on top of it.
+#[doc(hidden)]
+pub fn with_strength(resource: Resource, strong: bool) -> Resource {
+    resource.strong_last_modified(strong)
+}

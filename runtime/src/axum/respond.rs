@@ -16,7 +16,9 @@ use crate::rfc::answer::Answer;
 use crate::rfc::decision::Decision;
 use crate::rfc::evaluate::evaluate_fields;
 use crate::rfc::problem::PreconditionFailed;
-use crate::rfc::{ContentCoding, ETag, Failure, Outcome, RangeDecision, Resource};
+use crate::rfc::{
+    ContentCoding, ETag, Failure, Generation, LastModified, Outcome, RangeDecision, Resource,
+};
 
 /// The result of the precondition check of a request that goes on to the handler: the
 /// resource's validators as they were loaded, and what the evaluator decided.
@@ -68,6 +70,9 @@ pub struct Evaluation {
     /// Who asked, for the outcome event recorded once the answer is known (when anyone
     /// listens).
     asked: Option<Asked>,
+    /// The application's representation generation, when a layer set one: every validator
+    /// sent carries it (see [`Generation`]), and `loaded` is the tag as the handler knows it.
+    generation: Option<Box<(Generation, Option<ETag>)>>,
 }
 
 impl Evaluation {
@@ -99,8 +104,14 @@ impl Evaluation {
     /// insert that fails if the row exists when it is `None`): that is what makes the check and
     /// the write one atomic step for every precondition, and for none. `ETag::version` turns a
     /// tag made by `ETag::from_version` back into the number.
+    ///
+    /// Under a representation [`Generation`] it is the tag as the validator expression gave it,
+    /// without the generation the client's tag carried.
     pub fn checked_etag(&self) -> Option<&ETag> {
-        self.decision.resource().etag()
+        match &self.generation {
+            Some(generation) => generation.1.as_ref(),
+            None => self.decision.resource().etag(),
+        }
     }
 
     /// The 412 a write answers when its atomic write finds that the resource changed after
@@ -112,6 +123,10 @@ impl Evaluation {
         if !self.decision.policy().exposes_validators() {
             return refusal;
         }
+        let current = match &self.generation {
+            Some(generation) => generation.0.resource(current),
+            None => current,
+        };
         refusal.with_current(&current.with_coding(self.decision.resource().coding()))
     }
 
@@ -152,6 +167,16 @@ impl Evaluation {
         } else {
             resource
         };
+        // RFC 9110 §8.8.3: the same data rendered by another generation is another
+        // representation, so every validator compared and sent is this generation's.
+        let (resource, generation) = match Generation::of(&parts.extensions) {
+            Some(generation) => {
+                let loaded = resource.etag().cloned();
+                let sent = generation.resource(resource);
+                (sent, Some(Box::new((generation.clone(), loaded))))
+            }
+            None => (resource, None),
+        };
         let resource = resource.with_coding(ContentCoding::of(&parts.extensions));
         let decision = evaluate_fields(method, headers, resource, route.policy);
         let asked = Asked::of(parts);
@@ -175,11 +200,19 @@ impl Evaluation {
             get_or_head: matches!(*method, Method::GET | Method::HEAD),
             range,
             asked,
+            generation,
         })
     }
 
     /// Step 5 of the rewritten handler, on the handler's response.
     fn finish(self, mut response: Response, route: &Route) -> Response {
+        if response.status() == http::StatusCode::PRECONDITION_FAILED
+            && let Some(generation) = &self.generation
+        {
+            // The handler's own 412 (a write that lost the race to another after the
+            // preconditions passed) shows the current validators: this generation's.
+            in_generation(response.headers_mut(), &generation.0);
+        }
         if !response.status().is_success() {
             // Non-2xx responses are the handler's own (404, 400, …): preconditions do not
             // apply to them (RFC 9110 §13.2.1) and its validators would describe nothing.
@@ -189,6 +222,11 @@ impl Evaluation {
             // A read of a missing resource with a failed If-Match, and the handler answered
             // 2xx after all: the precondition applies (`Outcome::settle` decides).
             return refusal.into_response();
+        }
+        if let Some(generation) = &self.generation {
+            // The handler's own validators (a write's fresh tag, a read's tag of what it
+            // read) are sent as this generation's, like the loaded ones.
+            in_generation(response.headers_mut(), &generation.0);
         }
         if !self.get_or_head {
             // RFC 9110 §9.3.4: validators loaded before a change must not describe its result;
@@ -223,6 +261,21 @@ impl Evaluation {
             return crate::axum::ranged::serve(response, self.range.as_ref());
         }
         response
+    }
+}
+
+/// Rewrites the `ETag` and `Last-Modified` a handler set into `generation`'s (see
+/// [`Generation`]). A value that is not a valid tag or date is left as it is.
+fn in_generation(headers: &mut http::HeaderMap, generation: &Generation) {
+    if let Some(value) = headers.get_mut(header::ETAG)
+        && let Ok(tag) = ETag::parse(value.as_bytes())
+    {
+        *value = generation.etag(&tag).into();
+    }
+    if let Some(value) = headers.get_mut(header::LAST_MODIFIED)
+        && let Some(date) = LastModified::parse(value.as_bytes())
+    {
+        *value = generation.last_modified(date).into();
     }
 }
 
@@ -481,9 +534,11 @@ mod tests {
             assert_eq!(ev.checked_etag(), loaded, "{if_match:?}");
         }
         let (method, mut headers) = request(Method::PUT, None);
+        // A second after the last modification: the date of a weak `Last-Modified` itself
+        // would be refused (it may stand for two versions, RFC 9110 §8.8.2.2).
         headers.insert(
             header::IF_UNMODIFIED_SINCE,
-            HeaderValue::from_static("Thu, 01 Jan 1970 00:00:00 GMT"),
+            HeaderValue::from_static("Thu, 01 Jan 1970 00:00:01 GMT"),
         );
         let ev = Evaluation::new(&method, &headers, v(7), &ROUTE).map_err(|r| r.status());
         assert_eq!(ev.map(|ev| ev.checked_etag().cloned()), Ok(loaded.cloned()));
@@ -596,9 +651,10 @@ mod tests {
                     if resource.etag().is_some() {
                         headers.insert(header::IF_NONE_MATCH, HeaderValue::from_static(r#""7""#));
                     } else {
+                        // Later than the (weak) date: a 304 whatever its strength.
                         headers.insert(
                             header::IF_MODIFIED_SINCE,
-                            HeaderValue::from_static("Thu, 01 Jan 1970 00:00:00 GMT"),
+                            HeaderValue::from_static("Thu, 01 Jan 1970 00:00:01 GMT"),
                         );
                     }
                     let decision =

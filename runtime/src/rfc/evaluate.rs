@@ -175,7 +175,13 @@ impl FieldLines for HeaderMap {
 ///    [`Reason::WeakTag`] when the current tag was sent only in its weak form.
 /// 5. Without `If-Match`, `If-Unmodified-Since` (§13.1.4) is evaluated when it is one valid
 ///    HTTP-date and the resource has a modification date; it is false when the resource was
-///    modified after it.
+///    modified after it. It is also false when it names the very second of the last
+///    modification and that date is not declared strong
+///    ([`Resource::with_strong_last_modified`], [`Reason::AmbiguousDate`]): a `Last-Modified`
+///    is implicitly weak (§8.8.2.2), two versions written within one second share it, and a
+///    client holding the first would otherwise overwrite the second unseen (a safety
+///    departure from §13.1.4, whose comparison alone would let it through: a write refused
+///    is retried with `If-Match`, an update lost is not recovered).
 /// 6. A passing step 4 or 5 does not end evaluation. `If-None-Match` (§13.1.2) is false when
 ///    the resource exists and the value is `*`, or a member matches the current tag by weak
 ///    comparison. On `GET`/`HEAD` that is the tag of the representation selected for the
@@ -190,7 +196,11 @@ impl FieldLines for HeaderMap {
 /// 7. Without `If-None-Match` (even an empty or malformed one), on `GET`/`HEAD`,
 ///    `If-Modified-Since` (§13.1.3) is evaluated when it is one valid HTTP-date and the
 ///    resource has a modification date; it is false (304) when the resource was not modified
-///    after it, including when the date is in the future.
+///    after it, including when the date is in the future. A date naming the very second of the
+///    last modification gives a 304 only when that date is declared strong
+///    ([`Resource::with_strong_last_modified`]): otherwise it may be the date of a version that
+///    second replaced, and the full response is sent (a safety departure from §13.1.3 for the
+///    same reason as rule 5: a 304 must never confirm a copy the client does not hold).
 /// 8. On `GET` (and `HEAD`, whose header fields are those of `GET`, §9.3.2) with `Range` and
 ///    `If-Range` (§13.1.5), the range is honoured only if `If-Range` is an entity-tag that
 ///    strongly matches the current tag exactly (a coded tag never does: a partial response is
@@ -303,6 +313,14 @@ fn outcome<F: FieldLines>(
             (Some(since), Some(modified)) if modified > since => {
                 Some((ConditionHeader::IfUnmodifiedSince, Reason::Modified))
             }
+            // Rule 5: the date names the second of the last modification, and nothing says
+            // only one representation had it (§8.8.2.2): it may be the date of a version that
+            // second replaced, so it cannot vouch for the current one.
+            (Some(since), Some(modified))
+                if modified == since && !resource.has_strong_last_modified() =>
+            {
+                Some((ConditionHeader::IfUnmodifiedSince, Reason::AmbiguousDate))
+            }
             _ => None,
         }
     };
@@ -331,7 +349,7 @@ fn outcome<F: FieldLines>(
         && presence.has(Field::IfModifiedSince)
         && let (Some(since), Some(modified)) =
             (single_date(fields, Field::IfModifiedSince), last_modified)
-        && modified <= since
+        && (modified < since || (modified == since && resource.has_strong_last_modified()))
     {
         return Outcome::NotModified;
     }
@@ -1159,6 +1177,90 @@ mod coded_tags {
                 *ratio <= first * 1.05 && *ratio <= 1.0,
                 "bytes read per byte of request at {scale}x: {ratio} (1x: {first})"
             );
+        }
+    }
+}
+
+/// RFC 9110 §8.8.2.2: a date that may stand for two versions never vouches for the current one.
+#[cfg(test)]
+mod ambiguous_dates {
+    use http::{HeaderMap, HeaderValue, Method, header};
+
+    use super::evaluate;
+    use crate::rfc::{
+        ConditionHeader, ETag, Failure, LastModified, Outcome, Policy, RangeDecision, Reason,
+        Resource,
+    };
+
+    const SECOND: i64 = 1_700_000_000;
+
+    fn with(name: header::HeaderName, seconds: i64) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        let date = LastModified::from_unix_seconds(seconds).to_string();
+        headers.insert(name, HeaderValue::from_str(&date).unwrap());
+        headers
+    }
+
+    fn resource(strong: bool) -> Resource {
+        Resource::existing(
+            Some(ETag::from_version(2)),
+            Some(LastModified::from_unix_seconds(SECOND)),
+        )
+        .strong_last_modified(strong)
+    }
+
+    fn outcome(method: Method, headers: &HeaderMap, strong: bool) -> Outcome {
+        evaluate(&method, headers, resource(strong), Policy::new()).outcome()
+    }
+
+    const PROCEED: Outcome = Outcome::Proceed {
+        range: RangeDecision::NotRequested,
+    };
+
+    #[test]
+    fn if_unmodified_since_the_second_of_a_weak_date_fails_on_every_write() {
+        let headers = with(header::IF_UNMODIFIED_SINCE, SECOND);
+        for method in [Method::PUT, Method::PATCH, Method::DELETE, Method::POST] {
+            assert_eq!(
+                outcome(method.clone(), &headers, false),
+                Outcome::PreconditionFailed(Failure::new(
+                    ConditionHeader::IfUnmodifiedSince,
+                    Reason::AmbiguousDate
+                )),
+                "{method}"
+            );
+            assert_eq!(outcome(method, &headers, true), PROCEED);
+        }
+    }
+
+    #[test]
+    fn if_unmodified_since_other_seconds_compare_as_the_rfc_says_whatever_the_strength() {
+        for strong in [false, true] {
+            let later = with(header::IF_UNMODIFIED_SINCE, SECOND + 1);
+            assert_eq!(outcome(Method::PUT, &later, strong), PROCEED);
+            let earlier = with(header::IF_UNMODIFIED_SINCE, SECOND - 1);
+            assert_eq!(
+                outcome(Method::PUT, &earlier, strong),
+                Outcome::PreconditionFailed(Failure::new(
+                    ConditionHeader::IfUnmodifiedSince,
+                    Reason::Modified
+                ))
+            );
+        }
+    }
+
+    #[test]
+    fn if_modified_since_the_second_of_a_weak_date_gets_the_full_response() {
+        let headers = with(header::IF_MODIFIED_SINCE, SECOND);
+        for method in [Method::GET, Method::HEAD] {
+            assert_eq!(outcome(method.clone(), &headers, false), PROCEED);
+            assert_eq!(outcome(method, &headers, true), Outcome::NotModified);
+        }
+        for strong in [false, true] {
+            let later = with(header::IF_MODIFIED_SINCE, SECOND + 1);
+            assert_eq!(outcome(Method::GET, &later, strong), Outcome::NotModified);
+            let earlier = with(header::IF_MODIFIED_SINCE, SECOND - 1);
+            assert_eq!(outcome(Method::GET, &earlier, strong), PROCEED);
         }
     }
 }

@@ -147,6 +147,11 @@ impl fmt::Display for Failure {
                 "requires a current representation, and the resource does not exist"
             }
             (_, Reason::Modified) => "is earlier than the resource's last modification",
+            (_, Reason::AmbiguousDate) => {
+                "names the second of the resource's last modification, and more than one \
+                 version may carry that date (RFC 9110 §8.8.2.2); retry with If-Match and the \
+                 current entity-tag"
+            }
             (_, Reason::ChangedDuringRequest) => {
                 "matched, but the resource changed before the request could be applied; \
                  fetch it again and retry"
@@ -223,11 +228,18 @@ pub enum Reason {
     /// The early check passed but the resource changed before the write; reported by the
     /// handler, not by the evaluator.
     ChangedDuringRequest,
+    /// `If-Unmodified-Since` names the second of the last modification, and that
+    /// `Last-Modified` is not known to be strong: two versions written within one second
+    /// share the date (RFC 9110 §8.8.2.2), so it cannot tell the current version from the one
+    /// it replaced, and a write based on the older one would lose an update. Retry with
+    /// `If-Match` and the current entity-tag.
+    AmbiguousDate,
 }
 
 impl Reason {
     /// A stable, machine-readable name: `"mismatch"`, `"malformed"`, `"weak-tag"`,
-    /// `"no-current-representation"`, `"modified"`, `"matched"`, `"changed-during-request"`.
+    /// `"no-current-representation"`, `"modified"`, `"ambiguous-date"`, `"matched"`,
+    /// `"changed-during-request"`.
     pub const fn as_str(self) -> &'static str {
         match self {
             Reason::Mismatch => "mismatch",
@@ -235,6 +247,7 @@ impl Reason {
             Reason::WeakTag => "weak-tag",
             Reason::NoCurrentRepresentation => "no-current-representation",
             Reason::Modified => "modified",
+            Reason::AmbiguousDate => "ambiguous-date",
             Reason::Matched => "matched",
             Reason::ChangedDuringRequest => "changed-during-request",
         }

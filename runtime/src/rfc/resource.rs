@@ -49,15 +49,57 @@ impl Resource {
         Self::default()
     }
 
-    /// Declares that the `Last-Modified` date is a strong validator: the origin knows the
-    /// representation cannot change twice within one second (RFC 9110 §8.8.2.2).
+    /// Declares that the `Last-Modified` date is a strong validator: the origin knows no other
+    /// representation of the resource carried this date, because the representation did not
+    /// change twice within its second (RFC 9110 §8.8.2.2).
     ///
-    /// Only `If-Range` cares (§13.1.5): a date there is honoured only when it is strong. By
-    /// default a `Last-Modified` date is weak, so an `If-Range` date never enables a partial
-    /// response and the full representation is sent, which is always safe.
+    /// A `Last-Modified` is implicitly weak (§8.8.2.2): with one-second resolution, two
+    /// versions written within one second share a date, and that date cannot say which of them
+    /// a client holds. So, unless the date is declared strong, a date naming the very second of
+    /// the last modification never vouches for the current version:
+    ///
+    /// - `If-Unmodified-Since` equal to it is false, a 412 ([`Reason::AmbiguousDate`]), instead
+    ///   of letting a write based on the version that second replaced overwrite the current one
+    ///   (§13.1.4 alone would let it through: a lost update);
+    /// - `If-Modified-Since` equal to it is true, the full response, instead of a 304 that may
+    ///   confirm a copy the client does not hold (§13.1.3);
+    /// - an `If-Range` date never enables a partial response (§13.1.5).
+    ///
+    /// Dates strictly before or after the last modification compare as the RFC says whatever
+    /// the strength. Declare a date strong when the store knows it (it remembers when the
+    /// version before was written, and that was in an earlier second), as a per-request value
+    /// with [`Resource::strong_last_modified`].
+    ///
+    /// ```
+    /// use axum_conditional::{evaluate, LastModified, Outcome, Policy, Resource};
+    /// use http::{HeaderMap, HeaderValue, Method, header};
+    ///
+    /// let date = LastModified::from_unix_seconds(1_700_000_000);
+    /// let mut headers = HeaderMap::new();
+    /// headers.insert(header::IF_MODIFIED_SINCE, HeaderValue::from_str(&date.to_string()).unwrap());
+    ///
+    /// // A date that may stand for two versions: the full response.
+    /// let weak = Resource::existing(None, Some(date));
+    /// let decision = evaluate(&Method::GET, &headers, weak.clone(), Policy::new());
+    /// assert!(decision.runs_handler());
+    ///
+    /// // The store knows this version is the only one with that date: 304.
+    /// let decision = evaluate(&Method::GET, &headers, weak.with_strong_last_modified(), Policy::new());
+    /// assert_eq!(decision.outcome(), Outcome::NotModified);
+    /// ```
+    ///
+    /// [`Reason::AmbiguousDate`]: crate::Reason::AmbiguousDate
     #[must_use]
-    pub fn with_strong_last_modified(mut self) -> Self {
-        self.strong_last_modified = true;
+    pub fn with_strong_last_modified(self) -> Self {
+        self.strong_last_modified(true)
+    }
+
+    /// Declares whether the `Last-Modified` date is strong, as the store knows it for this
+    /// request (see [`Resource::with_strong_last_modified`]). `false` leaves the date weak, the
+    /// default (RFC 9110 §8.8.2.2).
+    #[must_use]
+    pub fn strong_last_modified(mut self, strong: bool) -> Self {
+        self.strong_last_modified = strong;
         self
     }
 

@@ -112,7 +112,8 @@ fn not_modified_has_no_content_and_repeats_etag_and_declared_cache_headers() {
 
 #[test]
 fn not_modified_sends_last_modified_only_when_there_is_no_etag() {
-    let dated = Resource::existing(None, Some(last_modified()));
+    // Declared strong: the date itself then identifies the version (RFC 9110 §8.8.2.2).
+    let dated = Resource::existing(None, Some(last_modified())).with_strong_last_modified();
     let response = answer(
         Method::HEAD,
         &[(header::IF_MODIFIED_SINCE, LM_TEXT)],

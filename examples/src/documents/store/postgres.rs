@@ -124,6 +124,10 @@ const CREATE_SCHEMA: &str = concat!(
         version bigint NOT NULL,
         updated_at_ms bigint NOT NULL
     );
+    CREATE TABLE IF NOT EXISTS generations (
+        id text PRIMARY KEY,
+        since_ms bigint NOT NULL
+    );
     CREATE TABLE IF NOT EXISTS collection (
         id integer PRIMARY KEY CHECK (id = 1),
         version bigint NOT NULL,
@@ -204,6 +208,48 @@ impl Postgres {
             .await?;
         let row = client.query_opt(&statement, &[&id]).await?;
         Ok(row.map(|row| meta(row.get(0), row.get(1))))
+    }
+
+    /// When the database first served generation `id` (recorded now if this is the first
+    /// time): the same for every instance, whatever their clocks.
+    pub(super) async fn generation_since(&self, id: &str) -> Result<i64, StoreError> {
+        let client = self.client().await?;
+        let statement = client
+            .prepare_cached(concat!(
+                "WITH new AS (
+                     INSERT INTO generations (id, since_ms) VALUES ($1, ",
+                now_ms!(),
+                ") ON CONFLICT (id) DO NOTHING RETURNING since_ms
+                 )
+                 SELECT since_ms FROM new
+                 UNION ALL
+                 SELECT since_ms FROM generations WHERE id = $1"
+            ))
+            .await?;
+        let row = client.query_one(&statement, &[&id]).await?;
+        Ok(row.get(0))
+    }
+
+    /// [`Postgres::replace`]; the PostgreSQL store does not remember `Idempotency-Key`s yet.
+    pub(super) async fn replace_keyed(
+        &self,
+        id: i64,
+        expected: u64,
+        body: Value,
+        _key: Option<String>,
+    ) -> Result<Write, StoreError> {
+        self.replace(id, expected, body).await
+    }
+
+    /// Never: the PostgreSQL store does not remember which request wrote a version, so a
+    /// resent `PUT` gets its 412 there (the safe answer).
+    pub(super) async fn holds(
+        &self,
+        _id: i64,
+        _body: Value,
+        _key: String,
+    ) -> Result<bool, StoreError> {
+        Ok(false)
     }
 
     pub(super) async fn collection_meta(&self) -> Result<Meta, StoreError> {

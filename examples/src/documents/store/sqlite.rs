@@ -27,7 +27,7 @@ use serde_json::Value;
 
 use super::{
     Clock, Document, Listed, Meta, Page, PageRequest, StoreError, Write, attachment, cut,
-    limit_param, meta, version_param,
+    dated_meta, limit_param, meta, version_param,
 };
 
 /// The store on one SQLite connection, shared by the server's tasks.
@@ -56,7 +56,9 @@ const SCHEMA: &str = "
         id INTEGER PRIMARY KEY AUTOINCREMENT,
         body TEXT NOT NULL,
         version INTEGER NOT NULL,
-        updated_at_ms INTEGER NOT NULL
+        updated_at_ms INTEGER NOT NULL,
+        previous_at_ms INTEGER,
+        request_key TEXT
     );
     CREATE TABLE IF NOT EXISTS collection (
         id INTEGER PRIMARY KEY CHECK (id = 1),
@@ -98,6 +100,7 @@ impl Sqlite {
         connection.busy_timeout(Duration::from_secs(5))?;
         connection.execute_batch(SCHEMA)?;
         add_autoincrement(&mut connection)?;
+        add_previous_at(&connection)?;
         attachment::create_schema(&mut connection)?;
         Ok(Self {
             db: Arc::new(Mutex::new(connection)),
@@ -123,12 +126,62 @@ impl Sqlite {
         self.run(move |db| {
             let row = db
                 .query_row(
-                    "SELECT version, updated_at_ms FROM documents WHERE id = ?1",
+                    "SELECT version, updated_at_ms, previous_at_ms FROM documents WHERE id = ?1",
                     [id],
-                    |row| Ok(meta(row.get(0)?, row.get(1)?)),
+                    |row| Ok(dated_meta(row.get(0)?, row.get(1)?, row.get(2)?)),
                 )
                 .optional()?;
             Ok(row)
+        })
+        .await
+    }
+
+    /// When this database first served generation `id` (recorded now if this is the first
+    /// time), by the store's clock.
+    pub(super) async fn generation_since(&self, id: &str) -> Result<i64, StoreError> {
+        let id = id.to_owned();
+        let clock = self.clock.clone();
+        self.run(move |db| {
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS generations (
+                     id TEXT PRIMARY KEY, since_ms INTEGER NOT NULL
+                 )",
+                [],
+            )?;
+            db.execute(
+                "INSERT OR IGNORE INTO generations (id, since_ms) VALUES (?1, ?2)",
+                params![id, clock.now_ms()],
+            )?;
+            let since = db.query_row(
+                "SELECT since_ms FROM generations WHERE id = ?1",
+                [&id],
+                |row| row.get(0),
+            )?;
+            Ok(since)
+        })
+        .await
+    }
+
+    /// Whether document `id` is, as it stands, what a `PUT` with `Idempotency-Key: key` wrote
+    /// with `body`: that request, resent, was already applied (RFC 9110 §13.1.1).
+    pub(super) async fn holds(
+        &self,
+        id: i64,
+        body: Value,
+        key: String,
+    ) -> Result<bool, StoreError> {
+        self.run(move |db| {
+            let row: Option<(String, Option<String>)> = db
+                .query_row(
+                    "SELECT body, request_key FROM documents WHERE id = ?1",
+                    [id],
+                    |row| Ok((row.get(0)?, row.get(1)?)),
+                )
+                .optional()?;
+            Ok(row.is_some_and(|(stored, stored_key)| {
+                stored_key.as_deref() == Some(key.as_str())
+                    && serde_json::from_str::<Value>(&stored).is_ok_and(|stored| stored == body)
+            }))
         })
         .await
     }
@@ -210,6 +263,7 @@ impl Sqlite {
             let Some(version) = advance(&tx, now, collection)? else {
                 return Ok(Write::Conflict);
             };
+            // A new id, never used before: the only version its URL ever had.
             tx.execute(
                 "INSERT INTO documents (body, version, updated_at_ms) VALUES (?1, ?2, ?3)",
                 params![body.to_string(), version, now],
@@ -219,7 +273,7 @@ impl Sqlite {
             Ok(Write::Applied(Document {
                 id,
                 body,
-                meta: meta(version, now),
+                meta: dated_meta(version, now, None),
             }))
         })
         .await
@@ -232,8 +286,11 @@ impl Sqlite {
             let tx = db.transaction()?;
             let now = clock.now_ms();
             let version = next_version(&tx, now)?;
+            // The URL may have had a document deleted within this very second, whose date
+            // this one would repeat: its date is not strong (`previous_at_ms = now`).
             let inserted = tx.execute(
-                "INSERT INTO documents (id, body, version, updated_at_ms) VALUES (?1, ?2, ?3, ?4)
+                "INSERT INTO documents (id, body, version, updated_at_ms, previous_at_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?4)
                  ON CONFLICT (id) DO NOTHING",
                 params![id, body.to_string(), version, now],
             )?;
@@ -245,7 +302,7 @@ impl Sqlite {
             Ok(Write::Applied(Document {
                 id,
                 body,
-                meta: meta(version, now),
+                meta: dated_meta(version, now, Some(now)),
             }))
         })
         .await
@@ -258,15 +315,36 @@ impl Sqlite {
         expected: u64,
         body: Value,
     ) -> Result<Write, StoreError> {
+        self.replace_keyed(id, expected, body, None).await
+    }
+
+    /// [`Sqlite::replace`], remembering the `Idempotency-Key` the request sent (`None`: none)
+    /// with the version it writes, for [`Sqlite::holds`].
+    pub(super) async fn replace_keyed(
+        &self,
+        id: i64,
+        expected: u64,
+        body: Value,
+        key: Option<String>,
+    ) -> Result<Write, StoreError> {
         let clock = self.clock.clone();
         self.run(move |db| {
             let tx = db.transaction()?;
             let now = clock.now_ms();
             let version = next_version(&tx, now)?;
             let changed = tx.execute(
-                "UPDATE documents SET body = ?1, version = ?2, updated_at_ms = ?3
-                 WHERE id = ?4 AND version = ?5",
-                params![body.to_string(), version, now, id, version_param(expected)],
+                &format!(
+                    "UPDATE documents SET body = ?1, version = ?2, {DATED}, request_key = ?6
+                     WHERE id = ?4 AND version = ?5"
+                ),
+                params![
+                    body.to_string(),
+                    version,
+                    now,
+                    id,
+                    version_param(expected),
+                    key
+                ],
             )?;
             if changed == 0 {
                 return Ok(Write::Conflict);
@@ -299,8 +377,10 @@ impl Sqlite {
             let now = clock.now_ms();
             let version = next_version(&tx, now)?;
             let changed = tx.execute(
-                "UPDATE documents SET body = ?1, version = ?2, updated_at_ms = ?3
-                 WHERE id = ?4 AND version = ?5",
+                &format!(
+                    "UPDATE documents SET body = ?1, version = ?2, {DATED}, request_key = NULL
+                     WHERE id = ?4 AND version = ?5"
+                ),
                 params![
                     document.body.to_string(),
                     version,
@@ -312,8 +392,11 @@ impl Sqlite {
             if changed == 0 {
                 return Ok(Write::Conflict);
             }
+            let Some(stored) = get(&tx, id)? else {
+                return Ok(Write::Conflict);
+            };
             tx.commit()?;
-            document.meta = meta(version, now);
+            document.meta = stored.meta;
             Ok(Write::Applied(document))
         })
         .await
@@ -348,18 +431,25 @@ pub(super) fn lock(db: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
 fn get(db: &Connection, id: i64) -> Result<Option<Document>, StoreError> {
     let row = db
         .query_row(
-            "SELECT body, version, updated_at_ms FROM documents WHERE id = ?1",
+            "SELECT body, version, updated_at_ms, previous_at_ms FROM documents WHERE id = ?1",
             [id],
-            |row| Ok((row.get::<_, String>(0)?, row.get(1)?, row.get(2)?)),
+            |row| {
+                Ok((
+                    row.get::<_, String>(0)?,
+                    row.get(1)?,
+                    row.get(2)?,
+                    row.get(3)?,
+                ))
+            },
         )
         .optional()?;
-    let Some((body, version, updated)) = row else {
+    let Some((body, version, updated, previous)) = row else {
         return Ok(None);
     };
     Ok(Some(Document {
         id,
         body: serde_json::from_str(&body)?,
-        meta: meta(version, updated),
+        meta: dated_meta(version, updated, previous),
     }))
 }
 
@@ -385,6 +475,34 @@ fn advance(db: &Connection, now: i64, expected: Option<u64>) -> Result<Option<i6
         )
         .optional()?;
     Ok(version)
+}
+
+/// The date columns of a document write (`?3` is now): the time of the write before is kept,
+/// and a write is never dated before it, whatever the clock does, so a date names at most the
+/// versions of its own second (RFC 9110 §8.8.2.2; see [`super::Meta::strong_date`]).
+const DATED: &str = "previous_at_ms = updated_at_ms, updated_at_ms = max(?3, updated_at_ms)";
+
+/// Adds `previous_at_ms` to a `documents` table made before it. The rows already there do not
+/// know when their version before was written, so their dates are not strong until their next
+/// write (`previous_at_ms = updated_at_ms`).
+fn add_previous_at(db: &Connection) -> Result<(), StoreError> {
+    let has_column = db
+        .prepare("SELECT 1 FROM pragma_table_info('documents') WHERE name = 'previous_at_ms'")?
+        .exists([])?;
+    if !has_column {
+        db.execute_batch(
+            "ALTER TABLE documents ADD COLUMN previous_at_ms INTEGER;
+             UPDATE documents SET previous_at_ms = updated_at_ms;",
+        )?;
+    }
+    // The `Idempotency-Key` of the `PUT` that wrote the current version, if it sent one.
+    let has_key = db
+        .prepare("SELECT 1 FROM pragma_table_info('documents') WHERE name = 'request_key'")?
+        .exists([])?;
+    if !has_key {
+        db.execute_batch("ALTER TABLE documents ADD COLUMN request_key TEXT;")?;
+    }
+    Ok(())
 }
 
 /// Rebuilds the `documents` table of a database made before its ids were `AUTOINCREMENT`.

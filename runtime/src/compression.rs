@@ -259,13 +259,18 @@ where
         // tower-http negotiates again from the field: give it the answer, so that the body's
         // coding is the one the tags name, and a request that accepts nothing offered gets
         // identity (tower-http would answer 406 in place of the handler's status).
-        headers.remove(header::ACCEPT_ENCODING);
-        if let Some(coding) = coding {
-            headers.insert(
-                header::ACCEPT_ENCODING,
-                HeaderValue::from_static(coding.token()),
-            );
-            request.extensions_mut().insert(coding);
+        // `insert` replaces every line of the field at once: one lookup, not a removal first.
+        match coding {
+            Some(coding) => {
+                headers.insert(
+                    header::ACCEPT_ENCODING,
+                    HeaderValue::from_static(coding.token()),
+                );
+                request.extensions_mut().insert(coding);
+            }
+            None => {
+                headers.remove(header::ACCEPT_ENCODING);
+            }
         }
         ResponseFuture {
             inner: self.inner.call(request),
